@@ -1,0 +1,37 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test schema seed-scale lint clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+# The service with demo data on the embedded default: SQLite and a filesystem
+# Celery broker under var/ (no servers). API on http://127.0.0.1:8000/.
+run: $(STAMP)
+	DJANGO_SETTINGS_MODULE=backend.settings.dev $(PY) manage.py migrate --noinput
+	DJANGO_SETTINGS_MODULE=backend.settings.dev $(PY) manage.py seed_demo
+	DJANGO_SETTINGS_MODULE=backend.settings.dev $(PY) -m backend.devserver
+
+# The whole suite. With DATABASE_URL and REDIS_URL set (as .ci/run does) it
+# runs on PostgreSQL and Redis.
+test: $(STAMP)
+	DJANGO_SETTINGS_MODULE=backend.settings.test $(PY) -m pytest $(PYTEST_ARGS)
+
+schema: $(STAMP)
+	DJANGO_SETTINGS_MODULE=backend.settings.dev $(PY) manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
+
+seed-scale: $(STAMP)
+	$(PY) manage.py seed_scale --residents $${RESIDENTS:-100000} --seed $${SEED:-1}
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,25 @@
+"""Route-level gate: deny by default. Object-level decisions are the policy's (permissions/)."""
+
+from rest_framework.permissions import BasePermission
+
+from api.problems import ProblemAPIException
+from cases.models import Membership
+
+
+class IsActiveMember(BasePermission):
+    """Authenticated, active, and a member of some organisation right now."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not user or not user.is_authenticated or not user.is_active:
+            return False
+        if not Membership.objects.active().filter(user=user).exists():
+            raise ProblemAPIException("no_active_membership")
+        return True
+
+
+class IsAuthenticatedAccount(BasePermission):
+    """Only for routes about the caller's own account (/me): no membership needed."""
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and request.user.is_authenticated and request.user.is_active)

@@ -1,0 +1,183 @@
+"""Errors as application/problem+json (RFC 9457) with a stable `code`.
+
+Every error the API can answer is listed in CATALOGUE with an English and a
+Japanese message; the language follows Accept-Language (LocaleMiddleware).
+Serializer errors keep DRF's own (translated) messages per field.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from django.utils import translation
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+from api.request_id import current_request_id
+from cases.errors import DomainError
+
+logger = logging.getLogger("api.problems")
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+# code: (status, English, Japanese)
+CATALOGUE: dict[str, tuple[int, str, str]] = {
+    "validation_error": (400, "The request has invalid fields.", "リクエストの項目に誤りがあります。"),
+    "malformed_request": (400, "The request body is not valid JSON.", "リクエスト本文が正しいJSONではありません。"),
+    "invalid_header": (400, "A request header is invalid.", "リクエストヘッダーが不正です。"),
+    "not_authenticated": (401, "Authentication is required.", "認証が必要です。"),
+    "authentication_failed": (401, "The credentials are invalid, expired or revoked.",
+                              "認証情報が無効、期限切れ、または失効しています。"),
+    "no_active_membership": (403, "You have no active membership in any organisation.",
+                             "有効な所属がありません。"),
+    "not_permitted": (403, "You may not perform this action.", "この操作を行う権限がありません。"),
+    "no_casework_role": (403, "Your role does not allow recording residents or cases.",
+                         "あなたの役割では対象者やケースを登録できません。"),
+    "district_not_assigned": (403, "That district is not one of your assigned districts.",
+                              "その地区はあなたの担当地区ではありません。"),
+    "not_found": (404, "Not found.", "見つかりません。"),
+    "method_not_allowed": (405, "Method not allowed.", "このメソッドは使用できません。"),
+    "not_acceptable": (406, "The requested media type cannot be produced.", "要求されたメディアタイプは提供できません。"),
+    "conflict": (409, "The request conflicts with the current state.", "現在の状態と競合しています。"),
+    "idempotency_key_reused": (409, "This Idempotency-Key was already used with a different request.",
+                               "このIdempotency-Keyは別のリクエストで使用済みです。"),
+    "precondition_failed": (412, "The record changed since you read it; reload and try again.",
+                            "読み込み後に記録が更新されました。再読み込みしてやり直してください。"),
+    "unsupported_media_type": (415, "Send the body as application/json.",
+                               "本文はapplication/jsonで送信してください。"),
+    "precondition_required": (428, "Send If-Match with the ETag you read.",
+                              "取得したETagをIf-Matchで送信してください。"),
+    "throttled": (429, "Too many requests; try again later.", "リクエストが多すぎます。しばらくしてから再試行してください。"),
+    "organization_required": (400, "You belong to several organisations: say which one acts.",
+                              "複数の組織に所属しています。どの組織として操作するか指定してください。"),
+    "lead_worker_not_member": (400, "The lead worker must be an active caseworker of the lead organisation.",
+                               "担当者は主担当組織の有効な職員である必要があります。"),
+    "rule_violation": (400, "The request breaks a rule of the record.", "記録の規則に反しています。"),
+    "server_error": (500, "An unexpected error occurred.", "予期しないエラーが発生しました。"),
+    "service_unavailable": (503, "A dependency is unavailable.", "依存サービスが利用できません。"),
+}
+
+
+def message(code: str) -> tuple[int, str]:
+    status_code, english, japanese = CATALOGUE.get(code, CATALOGUE["server_error"])
+    return status_code, (japanese if (translation.get_language() or "ja").startswith("ja") else english)
+
+
+def problem_body(code: str, *, status_code: int | None = None, instance: str = "", errors=None) -> dict:
+    default_status, text = message(code)
+    body = {
+        "type": f"urn:mimamori:problem:{code}",
+        "title": text,
+        "status": status_code or default_status,
+        "detail": text,
+        "code": code,
+        "instance": instance,
+        "request_id": current_request_id(),
+    }
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def _flatten(detail, path: str = "") -> list[dict]:
+    """DRF's nested error detail as a flat list of {field, code, message}."""
+    if isinstance(detail, dict):
+        items = []
+        for key, value in detail.items():
+            name = path if key == "non_field_errors" and not path else (f"{path}.{key}" if path else str(key))
+            items += _flatten(value, name)
+        return items
+    if isinstance(detail, list):
+        items = []
+        for index, value in enumerate(detail):
+            nested = isinstance(value, (dict, list))
+            items += _flatten(value, f"{path}[{index}]" if nested else path)
+        return items
+    return [{"field": path or None, "code": getattr(detail, "code", "invalid"), "message": str(detail)}]
+
+
+_DRF_CODES = {
+    exceptions.ParseError: "malformed_request",
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.PermissionDenied: "not_permitted",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+}
+
+
+def problem_exception_handler(exc, context):
+    request = context.get("request")
+    instance = request.path if request is not None else ""
+    headers: dict[str, str] = {}
+    errors = None
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    if isinstance(exc, DomainError):
+        code, status_code = exc.code, exc.status
+        if exc.field:
+            errors = [{"field": exc.field, "code": exc.code, "message": message(exc.code)[1]}]
+    elif isinstance(exc, exceptions.ValidationError):
+        code, status_code = "validation_error", 400
+        errors = _flatten(exc.detail)
+    elif isinstance(exc, exceptions.APIException):
+        code = getattr(exc, "problem_code", None) or next(
+            (c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "server_error"
+        )
+        status_code = exc.status_code
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(int(exc.wait))
+    else:
+        logger.exception("unhandled error in %s", type(exc).__name__)
+        code, status_code = "server_error", 500
+
+    body = problem_body(code, status_code=status_code, instance=instance, errors=errors)
+    response = Response(body, status=status_code, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
+    return response
+
+
+class ProblemAPIException(exceptions.APIException):
+    """An API-layer (not domain) error with a catalogue code, e.g. a missing If-Match."""
+
+    def __init__(self, code: str):
+        self.problem_code = code
+        self.status_code = CATALOGUE[code][0]
+        super().__init__(detail=code, code=code)
+
+
+def django_handler404(request, exception=None):
+    return JsonResponse(
+        problem_body("not_found", instance=request.path), status=404, content_type=PROBLEM_CONTENT_TYPE,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+def django_handler500(request):
+    return JsonResponse(
+        problem_body("server_error", instance=request.path), status=500, content_type=PROBLEM_CONTENT_TYPE,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+def django_handler400(request, exception=None):
+    return JsonResponse(
+        problem_body("malformed_request", instance=request.path), status=400, content_type=PROBLEM_CONTENT_TYPE,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+def django_handler403(request, exception=None):
+    return JsonResponse(
+        problem_body("not_permitted", instance=request.path), status=status.HTTP_403_FORBIDDEN,
+        content_type=PROBLEM_CONTENT_TYPE, json_dumps_params={"ensure_ascii": False},
+    )

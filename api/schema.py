@@ -1,0 +1,103 @@
+"""OpenAPI generation: every operation documents its problem+json errors and its headers."""
+
+from __future__ import annotations
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers
+
+from api.problems import PROBLEM_CONTENT_TYPE
+
+
+class ProblemFieldErrorSerializer(serializers.Serializer):
+    field = serializers.CharField(allow_null=True)
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details with a stable `code` and the request id."""
+
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    instance = serializers.CharField()
+    request_id = serializers.CharField()
+    errors = ProblemFieldErrorSerializer(many=True, required=False)
+
+
+_DESCRIPTIONS = {
+    "400": "Invalid input (problem+json, code `validation_error`, `malformed_request`, ...).",
+    "401": "Missing or invalid credentials.",
+    "403": "Authenticated, but not allowed to do this.",
+    "404": "Not found, or not visible to you (the two look the same).",
+    "405": "Method not allowed.",
+    "406": "Not acceptable.",
+    "409": "Conflict (e.g. Idempotency-Key reused with another request).",
+    "412": "If-Match does not match the current ETag.",
+    "415": "Unsupported media type.",
+    "428": "If-Match is required.",
+    "429": "Throttled.",
+}
+
+
+class ProblemAutoSchema(AutoSchema):
+    def _is_write(self) -> bool:
+        return self.method in ("POST", "PUT", "PATCH")
+
+    def _error_codes(self) -> list[str]:
+        codes = ["400", "401", "403", "406", "429"]
+        if self.method == "POST":
+            codes += ["409", "415"]
+        if self.method in ("PUT", "PATCH"):
+            codes += ["404", "412", "415", "428"]
+        if self.method in ("GET", "DELETE") and "{" in self.path:
+            codes.append("404")
+        return sorted(set(codes))
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if direction != "response":
+            return responses
+        for code in self._error_codes():
+            if code in responses:
+                continue
+            entry = self._get_response_for_code(ProblemSerializer, code, [PROBLEM_CONTENT_TYPE], direction)
+            entry["description"] = _DESCRIPTIONS[code]
+            responses[code] = entry
+        return responses
+
+    def get_override_parameters(self):
+        params = list(super().get_override_parameters())
+        if self.method == "POST":
+            params.append(
+                OpenApiParameter(
+                    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+                    description="Retry-safe key (1-255 visible ASCII). Same key and body replays the stored "
+                    "response; same key with another body answers 409.",
+                )
+            )
+        if self.method in ("PUT", "PATCH"):
+            params.append(
+                OpenApiParameter(
+                    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+                    description="The ETag from your last read (e.g. \"v3\"). Missing: 428; stale: 412.",
+                )
+            )
+        return params
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "api.authentication.ApiTokenAuthentication"
+    name = "ApiToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "Personal API token (prefix `mmr_`), sent as `Authorization: Bearer <token>`.",
+        }

@@ -1,0 +1,54 @@
+"""Shape validation shared by every serializer: unknown fields and unsafe text are refused."""
+
+from __future__ import annotations
+
+import re
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+# Lone surrogates cannot be stored; control characters have no place in a record.
+_UNSAFE_TEXT = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _unsafe_fields(data, path: str = "") -> list[str]:
+    if isinstance(data, str):
+        return [path] if _UNSAFE_TEXT.search(data) else []
+    if isinstance(data, dict):
+        return [p for k, v in data.items() for p in _unsafe_fields(v, f"{path}.{k}" if path else str(k))]
+    if isinstance(data, list):
+        return [p for i, v in enumerate(data) for p in _unsafe_fields(v, f"{path}[{i}]")]
+    return []
+
+
+class StrictSerializer(serializers.Serializer):
+    """Rejects unknown (or read-only) fields instead of silently ignoring them."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            writable = {name for name, f in self.fields.items() if not f.read_only}
+            unknown = sorted(str(key) for key in data if key not in writable)
+            if unknown:
+                raise serializers.ValidationError({key: [_("Unknown field.")] for key in unknown}, code="unknown_field")
+            unsafe = _unsafe_fields(data)
+            if unsafe:
+                raise serializers.ValidationError(
+                    {key: [_("Contains characters that are not allowed.")] for key in unsafe}, code="invalid_characters"
+                )
+        return super().to_internal_value(data)
+
+
+class StrictModelSerializer(StrictSerializer, serializers.ModelSerializer):
+    pass
+
+
+# A person's name: letters of any script (kanji, kana, Latin, Hangul ...), spaces, and
+# the few marks names use. No digits, markup or punctuation that could be SQL or HTML.
+_NAME = re.compile(r"^[^\W\d_]+(?:[ \u3000\-'\.・ー々〆ヶ][^\W\d_]*)*$")
+
+
+def validate_person_name(value: str) -> str:
+    value = value.strip()
+    if not value or not _NAME.match(value):
+        raise serializers.ValidationError(_("Enter a name using letters only."), code="invalid_name")
+    return value

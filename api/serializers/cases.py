@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from api.serializers.base import StrictModelSerializer
+from api.serializers.directory import DistrictRefSerializer, OrganizationRefSerializer
+from cases.models import Case, Organization, Resident, User
+
+
+class CaseResidentSerializer(serializers.ModelSerializer):
+    district = DistrictRefSerializer(read_only=True)
+
+    class Meta:
+        model = Resident
+        fields = ["id", "name_kanji", "name_kana", "district", "do_not_contact"]
+        read_only_fields = fields
+
+
+class UserRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "display_name"]
+        read_only_fields = fields
+
+
+class CaseSerializer(StrictModelSerializer):
+    resident = serializers.PrimaryKeyRelatedField(queryset=Resident.objects.all(), write_only=True)
+    resident_detail = CaseResidentSerializer(source="resident", read_only=True)
+    lead_organization = OrganizationRefSerializer(read_only=True)
+    lead_worker = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, allow_null=True, write_only=True
+    )
+    lead_worker_detail = UserRefSerializer(source="lead_worker", read_only=True)
+    team = serializers.SerializerMethodField()
+    team_organizations = serializers.PrimaryKeyRelatedField(
+        queryset=Organization.objects.all(), many=True, required=False, write_only=True,
+        help_text="Organisations on the case team besides the lead.",
+    )
+    organization = serializers.PrimaryKeyRelatedField(
+        queryset=Organization.objects.all(), write_only=True, required=False,
+        help_text="The organisation that leads the case, when you belong to several.",
+    )
+    visit_overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "id", "resident", "resident_detail", "concern", "status", "risk_level", "lead_organization",
+            "organization", "lead_worker", "lead_worker_detail", "team", "team_organizations",
+            "visit_cadence_days", "next_visit_due", "visit_overdue", "opened_at", "closed_at", "updated_at", "version",
+        ]
+        read_only_fields = ["id", "opened_at", "closed_at", "updated_at", "version"]
+        extra_kwargs = {"visit_cadence_days": {"min_value": 1, "max_value": 365}}
+
+    def get_team(self, case) -> list[dict]:
+        return OrganizationRefSerializer([m.organization for m in case.team_members.all()], many=True).data
+
+    def get_visit_overdue(self, case) -> bool:
+        today = self.context.get("today")
+        return bool(case.next_visit_due and today and case.next_visit_due < today)
+
+    def validate_concern(self, value: str) -> str:
+        if "<" in value or ">" in value:
+            raise serializers.ValidationError(_("Contains characters that are not allowed."), code="invalid_characters")
+        return value.strip()
+
+    def validate_team_organizations(self, value):
+        if len(value) > 20:
+            raise serializers.ValidationError(_("A team has at most 20 organisations."), code="too_many")
+        return value
+
+
+class CaseUpdateSerializer(CaseSerializer):
+    class Meta(CaseSerializer.Meta):
+        read_only_fields = [*CaseSerializer.Meta.read_only_fields]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name in ("resident", "organization"):
+            fields.pop(name)
+        return fields

@@ -1,0 +1,19 @@
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from api.views.cases import CaseViewSet
+from api.views.directory import DistrictViewSet, OrganizationViewSet
+from api.views.me import ApiTokenViewSet, MeView
+from api.views.residents import ResidentViewSet
+
+router = SimpleRouter(trailing_slash=False)
+router.register("me/tokens", ApiTokenViewSet, basename="token")
+router.register("organizations", OrganizationViewSet, basename="organization")
+router.register("districts", DistrictViewSet, basename="district")
+router.register("residents", ResidentViewSet, basename="resident")
+router.register("cases", CaseViewSet, basename="case")
+
+urlpatterns = [
+    path("me", MeView.as_view(), name="me"),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,78 @@
+"""Cases: open, my caseload (filters: status, risk, overdue, mine), read, update."""
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.response import Response
+
+from api.conditional import etag_for, expected_version
+from api.filters import CaseFilter
+from api.idempotency import idempotent
+from api.pagination import StableCursorPagination
+from api.serializers.cases import CaseSerializer, CaseUpdateSerializer
+from cases import services
+from cases.errors import NotFound
+from cases.selectors import case_get_for_user, cases_visible_to, resident_get_for_user, today
+
+
+class CaseloadPagination(StableCursorPagination):
+    ordering = ("visit_due_order", "id")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="My caseload: cases visible to me, soonest visit due first"),
+    retrieve=extend_schema(summary="One case (404 when missing or not visible)"),
+    create=extend_schema(summary="Open a case about a resident I can see"),
+    partial_update=extend_schema(summary="Update a case (If-Match required)", request=CaseUpdateSerializer),
+)
+class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = CaseSerializer
+    filterset_class = CaseFilter
+    pagination_class = CaseloadPagination
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        return cases_visible_to(user=self.request.user)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "today": today()}
+
+    def retrieve(self, request, pk=None):
+        case = case_get_for_user(user=request.user, case_id=int(pk))
+        return Response(self.get_serializer(case).data, headers={"ETag": etag_for(case)})
+
+    def create(self, request):
+        def handler():
+            serializer = self.get_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = dict(serializer.validated_data)
+            try:
+                resident = resident_get_for_user(user=request.user, resident_id=data.pop("resident").pk)
+            except NotFound:
+                raise NotFound(field="resident") from None
+            case = services.case_open(
+                actor=request.user,
+                resident=resident,
+                team=data.pop("team_organizations", None),
+                **data,
+            )
+            case = case_get_for_user(user=request.user, case_id=case.pk)
+            return Response(
+                self.get_serializer(case).data,
+                status=status.HTTP_201_CREATED,
+                headers={"ETag": etag_for(case), "Location": f"{request.path}{case.pk}"},
+            )
+
+        return idempotent(request, handler)
+
+    def partial_update(self, request, pk=None):
+        case = case_get_for_user(user=request.user, case_id=int(pk))
+        version = expected_version(request, case)
+        serializer = CaseUpdateSerializer(case, data=request.data, partial=True, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        services.case_update(
+            actor=request.user, case=case, expected_version=version, team=data.pop("team_organizations", None), **data
+        )
+        case = case_get_for_user(user=request.user, case_id=case.pk)
+        return Response(self.get_serializer(case).data, headers={"ETag": etag_for(case)})

@@ -1,0 +1,16 @@
+"""drf-spectacular: the OpenAPI schema is part of the product (committed as docs/openapi.yaml)."""
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Mimamori case coordination API",
+    "DESCRIPTION": (
+        "Consent-based watch-over (見守り) case coordination for a ward's welfare network. "
+        "Errors are application/problem+json (RFC 9457) with a stable `code`; messages follow "
+        "Accept-Language (ja or en). Updates of shared records need If-Match; POSTs accept Idempotency-Key."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {},
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+}

@@ -1,0 +1,152 @@
+"""The one writer of object permissions.
+
+Services call `grants_sync_residents` after any change to a source of truth
+(a resident's district, a case's team or lead, a registration) inside the same
+transaction, so a reader never sees a record without its grants or grants
+that outlived their reason. `grants_rebuild` and `grants_check` use the same
+derivation for the whole database, in batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+
+from cases.models import Case, DistrictAssignment, Membership, Resident, User
+from cases.models.choices import Role
+from permissions.models import CaseGroupObjectPermission, ResidentGroupObjectPermission
+from permissions.policy import Grant, expected_for_residents
+
+BATCH = 2000
+# Roles that act through their organisation's group. Commissioners act through their
+# districts; org admins, privacy officers and integrations never read case records.
+ORGANIZATION_ROLES = (Role.WORKER, Role.SUPERVISOR)
+
+
+def _permission_ids(model) -> dict[str, int]:
+    content_type = ContentType.objects.get_for_model(model)
+    return dict(Permission.objects.filter(content_type=content_type).values_list("codename", "id"))
+
+
+def _current(table, object_ids: list[int], names: dict[int, str]) -> dict[int, set[Grant]]:
+    current: dict[int, set[Grant]] = {object_id: set() for object_id in object_ids}
+    rows = table.objects.filter(content_object_id__in=object_ids).values_list(
+        "content_object_id", "group_id", "permission_id"
+    )
+    for object_id, group_id, permission_id in rows:
+        current[object_id].add((group_id, names[permission_id]))
+    return current
+
+
+@dataclass
+class SyncReport:
+    added: int = 0
+    removed: int = 0
+    disagreements: list[str] = field(default_factory=list)
+
+
+def _apply(table, label: str, expected: dict[int, set[Grant]], perms: dict[str, int], *, write: bool,
+           report: SyncReport) -> None:
+    names = {pk: codename for codename, pk in perms.items()}
+    current = _current(table, list(expected), names)
+    to_add, to_remove = [], []
+    for object_id, wanted in expected.items():
+        have = current.get(object_id, set())
+        for group_id, codename in sorted(wanted - have):
+            to_add.append(table(content_object_id=object_id, group_id=group_id, permission_id=perms[codename]))
+            report.disagreements.append(f"{label} {object_id}: missing {codename} for group {group_id}")
+        for group_id, codename in sorted(have - wanted):
+            to_remove.append((object_id, group_id, perms[codename]))
+            report.disagreements.append(f"{label} {object_id}: extra {codename} for group {group_id}")
+    report.added += len(to_add)
+    report.removed += len(to_remove)
+    if not write:
+        return
+    if to_add:
+        table.objects.bulk_create(to_add, ignore_conflicts=True)
+    for object_id, group_id, permission_id in to_remove:
+        table.objects.filter(content_object_id=object_id, group_id=group_id, permission_id=permission_id).delete()
+
+
+def grants_sync_residents(*, resident_ids: list[int], write: bool = True) -> SyncReport:
+    """Make the grants of these residents and all their cases match the policy."""
+    report = SyncReport()
+    if not resident_ids:
+        return report
+    expected = expected_for_residents(resident_ids)
+    with transaction.atomic():
+        _apply(ResidentGroupObjectPermission, "resident", expected.residents, _permission_ids(Resident),
+               write=write, report=report)
+        _apply(CaseGroupObjectPermission, "case", expected.cases, _permission_ids(Case), write=write, report=report)
+    return report
+
+
+def _resident_id_batches() -> Iterator[list[int]]:
+    last = 0
+    while True:
+        ids = list(Resident.objects.filter(id__gt=last).order_by("id").values_list("id", flat=True)[:BATCH])
+        if not ids:
+            return
+        yield ids
+        last = ids[-1]
+
+
+
+def grants_rebuild(*, write: bool = True, progress=None) -> SyncReport:
+    """Recompute every grant from the sources of truth (write=False: only report)."""
+    total = SyncReport()
+    for ids in _resident_id_batches():
+        report = grants_sync_residents(resident_ids=ids, write=write)
+        total.added += report.added
+        total.removed += report.removed
+        total.disagreements.extend(report.disagreements)
+        if progress:
+            progress(len(ids))
+    global_grants = _global_view_grants()
+    total.disagreements.extend(global_grants)
+    for user in User.objects.filter(is_active=True).only("id").iterator():
+        total.disagreements.extend(memberships_sync_user(user=user, write=write))
+    return total
+
+
+def grants_check() -> list[str]:
+    """Every disagreement between the stored grants and the policy; empty when consistent."""
+    return grants_rebuild(write=False).disagreements
+
+
+def _global_view_grants() -> list[str]:
+    """Model-level view permissions on sensitive models would bypass the policy: report them."""
+    problems = []
+    for model in (Resident, Case):
+        perms = Permission.objects.filter(content_type=ContentType.objects.get_for_model(model))
+        for group in Group.objects.filter(permissions__in=perms).distinct():
+            problems.append(f"group {group.pk} holds a model-level permission on {model._meta.label}")
+        for user in User.objects.filter(user_permissions__in=perms).distinct():
+            problems.append(f"user {user.pk} holds a model-level permission on {model._meta.label}")
+    return problems
+
+
+def active_group_ids(*, user: User, at=None) -> list[int]:
+    """The groups through which this user acts right now (org groups, or district groups for commissioners)."""
+    memberships = Membership.objects.active(at).filter(user=user)
+    org_groups = memberships.filter(role__in=ORGANIZATION_ROLES).values_list("organization__group_id", flat=True)
+    district_groups = DistrictAssignment.objects.filter(
+        membership__in=memberships.filter(role=Role.COMMISSIONER)
+    ).values_list("district__group_id", flat=True)
+    return sorted(set(org_groups) | set(district_groups))
+
+
+def memberships_sync_user(*, user: User, write: bool = True) -> list[str]:
+    """Keep Django's user.groups equal to the user's active groups (used by guardian's own shortcuts)."""
+    wanted = set(active_group_ids(user=user))
+    managed = set(user.groups.filter(name__regex=r"^(org|district):").values_list("id", flat=True))
+    problems = [f"user {user.pk}: missing group {g}" for g in sorted(wanted - managed)]
+    problems += [f"user {user.pk}: extra group {g}" for g in sorted(managed - wanted)]
+    if write:
+        user.groups.add(*(wanted - managed))
+        user.groups.remove(*(managed - wanted))
+    return problems

@@ -1,0 +1,129 @@
+"""The suite's personas, named once (like Healthchecks' alice/bob/charlie).
+
+World: Tama ward; districts A and B; Mr Tanaka lives in district A and has a
+case led by care centre 1 (the team). Personas:
+- commissioner_a (district A), commissioner_b (district B)
+- care_worker, care_supervisor (care centre 1, on the team)
+- care_outsider (care centre 2, not on the team)
+- ward_caseworker, ward_supervisor (ward section, not on the team)
+- npo_worker, partner (partner business integration), privacy_officer
+- expired_commissioner (district A, term ended yesterday)
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from api.tokens import token_issue
+from cases.models import Case, District, Organization, Resident, User
+from cases.models.choices import OrganizationKind, Role
+from tests.factories import (
+    CaseFactory,
+    CouncilAreaFactory,
+    DistrictFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    ResidentFactory,
+    UserFactory,
+    WardFactory,
+)
+
+
+@dataclass
+class World:
+    district_a: District
+    district_b: District
+    council: Organization
+    care_centre: Organization
+    care_centre_2: Organization
+    ward_section: Organization
+    npo: Organization
+    partner_business: Organization
+    tanaka: Resident
+    tanaka_case: Case
+    suzuki: Resident
+    suzuki_case: Case
+    users: dict[str, User]
+
+
+PERSONAS = [
+    "commissioner_a",
+    "commissioner_b",
+    "care_worker",
+    "care_supervisor",
+    "care_outsider",
+    "ward_caseworker",
+    "ward_supervisor",
+    "npo_worker",
+    "partner",
+    "privacy_officer",
+    "expired_commissioner",
+]
+
+
+@pytest.fixture
+def world(db) -> World:
+    ward = WardFactory()
+    area = CouncilAreaFactory(ward=ward, name="登戸地区")
+    district_a = DistrictFactory(council_area=area, code="A", name="登戸1丁目")
+    district_b = DistrictFactory(council_area=area, code="B", name="宿河原2丁目")
+    council = OrganizationFactory(kind=OrganizationKind.COMMISSIONER_COUNCIL, name="登戸地区民児協", ward=ward)
+    care_centre = OrganizationFactory(kind=OrganizationKind.CARE_CENTRE, name="登戸地域包括支援センター", ward=ward)
+    care_centre_2 = OrganizationFactory(kind=OrganizationKind.CARE_CENTRE, name="菅地域包括支援センター", ward=ward)
+    ward_section = OrganizationFactory(kind=OrganizationKind.WARD_SECTION, name="多摩区役所 高齢・障害課", ward=ward)
+    npo = OrganizationFactory(kind=OrganizationKind.NPO, name="NPO法人 たまサロン", ward=ward)
+    partner_business = OrganizationFactory(kind=OrganizationKind.PARTNER_BUSINESS, name="多摩新聞販売店", ward=ward)
+
+    def member(username, org, role, districts=None, **kwargs):
+        user = UserFactory(username=username)
+        MembershipFactory(user=user, organization=org, role=role, districts=districts or [], **kwargs)
+        return user
+
+    now = timezone.now()
+    users = {
+        "commissioner_a": member("commissioner_a", council, Role.COMMISSIONER, [district_a]),
+        "commissioner_b": member("commissioner_b", council, Role.COMMISSIONER, [district_b]),
+        "care_worker": member("care_worker", care_centre, Role.WORKER),
+        "care_supervisor": member("care_supervisor", care_centre, Role.SUPERVISOR),
+        "care_outsider": member("care_outsider", care_centre_2, Role.WORKER),
+        "ward_caseworker": member("ward_caseworker", ward_section, Role.WORKER),
+        "ward_supervisor": member("ward_supervisor", ward_section, Role.SUPERVISOR),
+        "npo_worker": member("npo_worker", npo, Role.WORKER),
+        "partner": member("partner", partner_business, Role.INTEGRATION),
+        "privacy_officer": member("privacy_officer", ward_section, Role.PRIVACY_OFFICER),
+        "expired_commissioner": member(
+            "expired_commissioner", council, Role.COMMISSIONER, [district_a],
+            valid_from=now - datetime.timedelta(days=3 * 365), valid_until=now - datetime.timedelta(days=1),
+        ),
+    }
+    tanaka = ResidentFactory(
+        name_kanji="田中 一郎", name_kana="タナカ イチロウ", district=district_a, registered_by=council,
+        date_of_birth=datetime.date(1944, 5, 3),
+    )
+    tanaka_case = CaseFactory(
+        resident=tanaka, lead_organization=care_centre, lead_worker=users["care_worker"], team=[care_centre]
+    )
+    suzuki = ResidentFactory(name_kanji="鈴木 花子", name_kana="スズキ ハナコ", district=district_b, registered_by=council)
+    suzuki_case = CaseFactory(resident=suzuki, lead_organization=council, lead_worker=users["commissioner_b"])
+    return World(
+        district_a, district_b, council, care_centre, care_centre_2, ward_section, npo, partner_business,
+        tanaka, tanaka_case, suzuki, suzuki_case, users,
+    )
+
+
+@pytest.fixture
+def client_for(world):
+    """An API client authenticated with a fresh token of the named persona."""
+
+    def make(persona: str, **headers) -> APIClient:
+        _, plaintext = token_issue(user=world.users[persona], name="test")
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext}", **headers)
+        return client
+
+    return make
