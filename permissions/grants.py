@@ -150,3 +150,12 @@ def memberships_sync_user(*, user: User, write: bool = True) -> list[str]:
         user.groups.add(*(wanted - managed))
         user.groups.remove(*(managed - wanted))
     return problems
+
+
+def memberships_sync_all() -> int:
+    """Re-align every user's groups (terms start and end with no request to notice); returns users changed."""
+    changed = 0
+    for user in User.objects.filter(is_active=True).only("id").iterator():
+        if memberships_sync_user(user=user):
+            changed += 1
+    return changed

@@ -17,6 +17,7 @@ CELERY_BROKER_URL = env_url("CELERY_BROKER_URL", _REDIS, schemes=("redis", "redi
 if CELERY_BROKER_URL is None:
     CELERY_BROKER_URL = "filesystem://"
     _FOLDER = _VAR / "celery-broker"
+    _FOLDER.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_FOLDER),
         "data_folder_out": str(_FOLDER),
@@ -36,4 +37,8 @@ CELERY_TIMEZONE = "Asia/Tokyo"
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = (Queue("urgent"), Queue("default"), Queue("bulk"))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "memberships-sync": {"task": "cases.tasks.memberships_sync", "schedule": 900.0, "options": {"queue": "default"}},
+    "idempotency-purge": {"task": "api.tasks.idempotency_purge", "schedule": 3600.0, "options": {"queue": "bulk"}},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(_VAR / "celerybeat-schedule")
