@@ -5,6 +5,7 @@ from api.views.cases import CaseViewSet
 from api.views.directory import DistrictViewSet, OrganizationViewSet
 from api.views.me import ApiTokenViewSet, MeView
 from api.views.residents import ResidentViewSet
+from api.views.visits import VisitViewSet
 
 router = SimpleRouter(trailing_slash=False)
 router.register("me/tokens", ApiTokenViewSet, basename="token")
@@ -12,6 +13,7 @@ router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("districts", DistrictViewSet, basename="district")
 router.register("residents", ResidentViewSet, basename="resident")
 router.register("cases", CaseViewSet, basename="case")
+router.register("visits", VisitViewSet, basename="visit")
 
 urlpatterns = [
     path("me", MeView.as_view(), name="me"),

@@ -9,8 +9,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from cases.errors import NotFound
-from cases.models import Case, CaseTeamMember, District, Membership, Organization, Resident, User
-from permissions.access import scope
+from cases.models import Case, CaseTeamMember, District, Membership, Organization, Resident, User, Visit
+from permissions.access import scope, scope_through
 
 FAR_FUTURE = datetime.date(9999, 12, 31)
 
@@ -81,3 +81,18 @@ def case_can_change(*, user: User, case: Case) -> bool:
 
 def today() -> datetime.date:
     return timezone.localdate()
+
+
+def visits_visible_to(*, user: User) -> QuerySet[Visit]:
+    """Visits of the cases the user may see, newest first."""
+    return scope_through(
+        Visit.objects.select_related("recorded_by", "organization"),
+        field="case_id", model=Case, user=user, codename="view_case",
+    ).order_by("-occurred_at", "-id")
+
+
+def visit_get_for_user(*, user: User, visit_id: int) -> Visit:
+    visit = visits_visible_to(user=user).filter(pk=visit_id).first()
+    if visit is None:
+        raise NotFound()
+    return visit

@@ -30,5 +30,18 @@ def scope(queryset: QuerySet, *, user: User, codename: str, group_ids: list[int]
     return queryset.filter(Exists(granted))
 
 
+def scope_through(queryset: QuerySet, *, field: str, model, user: User, codename: str) -> QuerySet:
+    """Rows whose `field` points at a `model` row the user holds `codename` on (e.g. visits via their case)."""
+    if not user.is_authenticated or not user.is_active:
+        return queryset.none()
+    groups = active_group_ids(user=user)
+    if not groups:
+        return queryset.none()
+    granted = _TABLES[model].objects.filter(
+        content_object=OuterRef(field), group_id__in=groups, permission__codename=codename
+    )
+    return queryset.filter(Exists(granted))
+
+
 def user_can(*, user: User, obj, codename: str) -> bool:
     return scope(type(obj).objects.filter(pk=obj.pk), user=user, codename=codename).exists()

@@ -11,8 +11,13 @@ from cases.models.directory import (
     Ward,
 )
 from cases.models.residents import Resident
+from cases.models.visits import Channel, Outcome, Visit, WarningSign
 
 __all__ = [
+    "Channel",
+    "Outcome",
+    "Visit",
+    "WarningSign",
     "Case",
     "CaseTeamMember",
     "CouncilArea",

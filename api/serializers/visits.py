@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from api.serializers.base import StrictSerializer
+from api.serializers.cases import UserRefSerializer
+from api.serializers.directory import OrganizationRefSerializer
+from cases.models import Visit
+from cases.models.visits import Channel, Outcome, WarningSign
+
+
+class VisitSerializer(serializers.ModelSerializer):
+    recorded_by = UserRefSerializer(read_only=True)
+    organization = OrganizationRefSerializer(read_only=True)
+    case = serializers.IntegerField(source="case_id", read_only=True)
+    warning_signs = serializers.ListField(child=serializers.ChoiceField(choices=WarningSign.choices), read_only=True)
+
+    class Meta:
+        model = Visit
+        fields = ["id", "case", "client_id", "occurred_at", "uploaded_at", "channel", "outcome", "warning_signs",
+                  "note", "recorded_by", "organization"]
+        read_only_fields = fields
+
+
+class VisitCreateSerializer(StrictSerializer):
+    case = serializers.IntegerField(min_value=1, max_value=2**62)
+    client_id = serializers.UUIDField(help_text="Made by the client when the visit is recorded (offline too).")
+    occurred_at = serializers.DateTimeField()
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    warning_signs = serializers.ListField(
+        child=serializers.ChoiceField(choices=WarningSign.choices), required=False, max_length=len(WarningSign.choices)
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+
+    def validate_note(self, value: str) -> str:
+        if "<" in value and ">" in value:
+            raise serializers.ValidationError(_("Contains characters that are not allowed."), code="invalid_characters")
+        return value
+
+
+class VisitBatchSerializer(StrictSerializer):
+    items = serializers.ListField(child=serializers.JSONField(), min_length=1, max_length=200,
+                                  help_text="Up to 200 visits, each shaped like a single visit upload.")
+
+
+class VisitBatchItemResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    client_id = serializers.CharField(allow_null=True)
+    status = serializers.IntegerField(help_text="201 stored, 200 already stored, 4xx refused (see problem).")
+    visit = VisitSerializer(allow_null=True)
+    problem = serializers.DictField(allow_null=True, help_text="problem+json body when refused.")
+
+
+class VisitBatchResultSerializer(serializers.Serializer):
+    results = VisitBatchItemResultSerializer(many=True)
