@@ -8,12 +8,17 @@ from rest_framework.permissions import AllowAny
 from api.views.auth import ThrottledLoginView
 from api.views.health import healthz, readyz
 
+# The "rest_framework" namespace: DRF's login template and the browsable API reverse these names.
+_auth_patterns = [
+    path("login/", ThrottledLoginView.as_view(), name="login"),
+    path("logout/", LogoutView.as_view(), name="logout"),
+]
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
-    path("api/auth/login/", ThrottledLoginView.as_view(), name="login"),
-    path("api/auth/logout/", LogoutView.as_view(), name="logout"),
+    path("api/auth/", include((_auth_patterns, "rest_framework"))),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
     path("api/docs/", login_required(SpectacularSwaggerView.as_view(url_name="schema")), name="docs"),
     path("api/v1/", include("api.urls")),

@@ -1,10 +1,10 @@
 """Admin for the directory only. Residents and cases are not here: they are read through the policy."""
 
 from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
 
 from cases import services
 from cases.models import CouncilArea, District, DistrictAssignment, Membership, Organization, User, Ward
-from django.contrib.auth.admin import UserAdmin
 
 
 @admin.register(User)

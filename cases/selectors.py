@@ -9,8 +9,22 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from cases.errors import NotFound
-from cases.models import Case, CaseTeamMember, District, Membership, Organization, Resident, User, Visit
-from permissions.access import scope, scope_through
+from cases.models import (
+    Case,
+    CaseTeamMember,
+    Consent,
+    District,
+    LegalBasisGrant,
+    Membership,
+    Note,
+    Organization,
+    Resident,
+    SupportMeeting,
+    User,
+    Visit,
+)
+from cases.models.choices import Role
+from permissions.access import scope
 
 FAR_FUTURE = datetime.date(9999, 12, 31)
 
@@ -85,9 +99,8 @@ def today() -> datetime.date:
 
 def visits_visible_to(*, user: User) -> QuerySet[Visit]:
     """Visits of the cases the user may see, newest first."""
-    return scope_through(
-        Visit.objects.select_related("recorded_by", "organization"),
-        field="case_id", model=Case, user=user, codename="view_case",
+    return scope(
+        Visit.objects.select_related("recorded_by", "organization"), user=user, codename="view_visit"
     ).order_by("-occurred_at", "-id")
 
 
@@ -96,3 +109,86 @@ def visit_get_for_user(*, user: User, visit_id: int) -> Visit:
     if visit is None:
         raise NotFound()
     return visit
+
+
+def notes_visible_to(*, user: User) -> QuerySet[Note]:
+    """The current version of every note the user may read, newest first."""
+    return (
+        scope(Note.objects.select_related("author", "author_organization", "superseded_by"), user=user, codename="view_note")
+        .filter(superseded_by__isnull=True)
+        .order_by("-created_at", "-id")
+    )
+
+
+def note_get_for_user(*, user: User, note_id: int) -> Note:
+    note = scope(
+        Note.objects.select_related("author", "author_organization", "superseded_by").filter(pk=note_id), user=user,
+        codename="view_note",
+    ).first()
+    if note is None:
+        raise NotFound()
+    return note
+
+
+def note_history_for_user(*, user: User, note: Note) -> list[Note]:
+    """Every version of a note, oldest first, as far as the user may read them."""
+    ids = [note.id]
+    cursor = note
+    while cursor.supersedes_id:
+        ids.append(cursor.supersedes_id)
+        cursor = Note.objects.only("id", "supersedes_id").get(pk=cursor.supersedes_id)
+    later = Note.objects.filter(supersedes_id=note.id).values_list("id", flat=True).first()
+    while later:
+        ids.append(later)
+        later = Note.objects.filter(supersedes_id=later).values_list("id", flat=True).first()
+    versions = scope(Note.objects.select_related("author", "author_organization", "superseded_by").filter(id__in=ids),
+                     user=user, codename="view_note")
+    return sorted(versions, key=lambda n: (n.created_at, n.id))
+
+
+def consents_of_resident(*, resident: Resident) -> QuerySet[Consent]:
+    """Consent records of a resident the caller already may see (look it up with resident_get_for_user)."""
+    return (
+        Consent.objects.filter(resident=resident)
+        .select_related("taken_by", "taken_by_organization", "withdrawn_by")
+        .prefetch_related("recipient_organizations")
+        .order_by("-taken_at", "-id")
+    )
+
+
+def legal_basis_grants_for(*, user: User) -> QuerySet[LegalBasisGrant]:
+    """Grants held by organisations the user supervises (they approve, revoke and review them)."""
+    if not user.is_authenticated:
+        return LegalBasisGrant.objects.none()
+    supervised = Membership.objects.active().filter(user=user, role=Role.SUPERVISOR).values("organization_id")
+    return (
+        LegalBasisGrant.objects.filter(organization_id__in=supervised)
+        .select_related("organization", "requested_by", "approved_by", "reviewed_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def legal_basis_grant_get_for_user(*, user: User, grant_id: int) -> LegalBasisGrant:
+    grant = legal_basis_grants_for(user=user).filter(pk=grant_id).first()
+    if grant is None:
+        raise NotFound()
+    return grant
+
+
+def meetings_of(*, user: User) -> QuerySet[SupportMeeting]:
+    if not user.is_authenticated:
+        return SupportMeeting.objects.none()
+    return (
+        SupportMeeting.objects.filter(members__user=user)
+        .select_related("convened_by")
+        .prefetch_related("members__user", "members__organization", "cases")
+        .order_by("-held_at", "-id")
+        .distinct()
+    )
+
+
+def meeting_get_for_user(*, user: User, meeting_id: int) -> SupportMeeting:
+    meeting = meetings_of(user=user).filter(pk=meeting_id).first()
+    if meeting is None:
+        raise NotFound()
+    return meeting

@@ -8,12 +8,31 @@ request, with no worker running.
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
 
-from cases.models import Case, Resident, User
+from cases.models import Case, Note, Resident, User, Visit
 from permissions.grants import active_group_ids
-from permissions.models import CaseGroupObjectPermission, ResidentGroupObjectPermission
+from permissions.models import (
+    CaseGroupObjectPermission,
+    NoteGroupObjectPermission,
+    ResidentGroupObjectPermission,
+    VisitGroupObjectPermission,
+)
 
-_TABLES = {Resident: ResidentGroupObjectPermission, Case: CaseGroupObjectPermission}
+_TABLES = {
+    Resident: ResidentGroupObjectPermission,
+    Case: CaseGroupObjectPermission,
+    Note: NoteGroupObjectPermission,
+    Visit: VisitGroupObjectPermission,
+}
+
+
+def _granted(model, *, ref: str, groups: list[int], codename: str):
+    now = timezone.now()
+    return _TABLES[model].objects.filter(
+        content_object=OuterRef(ref), group_id__in=groups, permission__codename=codename,
+        valid_from__lte=now, valid_until__gt=now,
+    )
 
 
 def scope(queryset: QuerySet, *, user: User, codename: str, group_ids: list[int] | None = None) -> QuerySet:
@@ -23,24 +42,7 @@ def scope(queryset: QuerySet, *, user: User, codename: str, group_ids: list[int]
     groups = active_group_ids(user=user) if group_ids is None else group_ids
     if not groups:
         return queryset.none()
-    table = _TABLES[queryset.model]
-    granted = table.objects.filter(
-        content_object=OuterRef("pk"), group_id__in=groups, permission__codename=codename
-    )
-    return queryset.filter(Exists(granted))
-
-
-def scope_through(queryset: QuerySet, *, field: str, model, user: User, codename: str) -> QuerySet:
-    """Rows whose `field` points at a `model` row the user holds `codename` on (e.g. visits via their case)."""
-    if not user.is_authenticated or not user.is_active:
-        return queryset.none()
-    groups = active_group_ids(user=user)
-    if not groups:
-        return queryset.none()
-    granted = _TABLES[model].objects.filter(
-        content_object=OuterRef(field), group_id__in=groups, permission__codename=codename
-    )
-    return queryset.filter(Exists(granted))
+    return queryset.filter(Exists(_granted(queryset.model, ref="pk", groups=groups, codename=codename)))
 
 
 def user_can(*, user: User, obj, codename: str) -> bool:

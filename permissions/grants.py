@@ -16,10 +16,15 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 
-from cases.models import Case, DistrictAssignment, Membership, Resident, User
+from cases.models import Case, DistrictAssignment, Membership, Note, Resident, User, Visit
 from cases.models.choices import Role
-from permissions.models import CaseGroupObjectPermission, ResidentGroupObjectPermission
-from permissions.policy import Grant, expected_for_residents
+from permissions.models import (
+    CaseGroupObjectPermission,
+    NoteGroupObjectPermission,
+    ResidentGroupObjectPermission,
+    VisitGroupObjectPermission,
+)
+from permissions.policy import ALWAYS, Grant, expected_for_residents
 
 BATCH = 2000
 # Roles that act through their organisation's group. Commissioners act through their
@@ -35,10 +40,10 @@ def _permission_ids(model) -> dict[str, int]:
 def _current(table, object_ids: list[int], names: dict[int, str]) -> dict[int, set[Grant]]:
     current: dict[int, set[Grant]] = {object_id: set() for object_id in object_ids}
     rows = table.objects.filter(content_object_id__in=object_ids).values_list(
-        "content_object_id", "group_id", "permission_id"
+        "content_object_id", "group_id", "permission_id", "valid_from", "valid_until"
     )
-    for object_id, group_id, permission_id in rows:
-        current[object_id].add((group_id, names[permission_id]))
+    for object_id, group_id, permission_id, start, end in rows:
+        current[object_id].add((group_id, names[permission_id], start, end))
     return current
 
 
@@ -48,40 +53,67 @@ class SyncReport:
     removed: int = 0
     disagreements: list[str] = field(default_factory=list)
 
+    def extend(self, other: SyncReport) -> None:
+        self.added += other.added
+        self.removed += other.removed
+        self.disagreements.extend(other.disagreements)
 
-def _apply(table, label: str, expected: dict[int, set[Grant]], perms: dict[str, int], *, write: bool,
-           report: SyncReport) -> None:
+
+def _describe(label: str, object_id: int, grant: Grant, what: str) -> str:
+    group_id, codename, start, end = grant
+    window = "" if (start, end) == ALWAYS else f" [{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M}]"
+    return f"{label} {object_id}: {what} {codename} for group {group_id}{window}"
+
+
+def _apply(table, model, label: str, expected: dict[int, set[Grant]], *, write: bool, report: SyncReport) -> None:
+    perms = _permission_ids(model)
     names = {pk: codename for codename, pk in perms.items()}
     current = _current(table, list(expected), names)
     to_add, to_remove = [], []
     for object_id, wanted in expected.items():
         have = current.get(object_id, set())
-        for group_id, codename in sorted(wanted - have):
-            to_add.append(table(content_object_id=object_id, group_id=group_id, permission_id=perms[codename]))
-            report.disagreements.append(f"{label} {object_id}: missing {codename} for group {group_id}")
-        for group_id, codename in sorted(have - wanted):
-            to_remove.append((object_id, group_id, perms[codename]))
-            report.disagreements.append(f"{label} {object_id}: extra {codename} for group {group_id}")
+        for grant in sorted(wanted - have):
+            group_id, codename, start, end = grant
+            to_add.append(table(content_object_id=object_id, group_id=group_id, permission_id=perms[codename],
+                                valid_from=start, valid_until=end))
+            report.disagreements.append(_describe(label, object_id, grant, "missing"))
+        for grant in sorted(have - wanted):
+            to_remove.append((object_id, grant))
+            report.disagreements.append(_describe(label, object_id, grant, "extra"))
     report.added += len(to_add)
     report.removed += len(to_remove)
     if not write:
         return
     if to_add:
-        table.objects.bulk_create(to_add, ignore_conflicts=True)
-    for object_id, group_id, permission_id in to_remove:
-        table.objects.filter(content_object_id=object_id, group_id=group_id, permission_id=permission_id).delete()
+        table.objects.bulk_create(to_add, ignore_conflicts=True, batch_size=5000)
+    for object_id, (group_id, codename, start, end) in to_remove:
+        table.objects.filter(content_object_id=object_id, group_id=group_id, permission_id=perms[codename],
+                             valid_from=start, valid_until=end).delete()
+
+
+TABLES = (
+    (ResidentGroupObjectPermission, Resident, "resident", "residents"),
+    (CaseGroupObjectPermission, Case, "case", "cases"),
+    (NoteGroupObjectPermission, Note, "note", "notes"),
+    (VisitGroupObjectPermission, Visit, "visit", "visits"),
+)
 
 
 def grants_sync_residents(*, resident_ids: list[int], write: bool = True) -> SyncReport:
-    """Make the grants of these residents and all their cases match the policy."""
+    """Make the grants of these residents and all their cases, notes and visits match the policy.
+
+    Writers lock the residents' rows first, so two concurrent changes about one
+    resident derive and write one after the other.
+    """
     report = SyncReport()
     if not resident_ids:
         return report
-    expected = expected_for_residents(resident_ids)
     with transaction.atomic():
-        _apply(ResidentGroupObjectPermission, "resident", expected.residents, _permission_ids(Resident),
-               write=write, report=report)
-        _apply(CaseGroupObjectPermission, "case", expected.cases, _permission_ids(Case), write=write, report=report)
+        if write:
+            list(Resident.objects.select_for_update().filter(id__in=resident_ids).values_list("id", flat=True))
+        expected = expected_for_residents(resident_ids)
+        for table, model, label, attribute in TABLES:
+            _apply(table, model, label, getattr(expected, attribute), write=write, report=report)
     return report
 
 
@@ -100,10 +132,7 @@ def grants_rebuild(*, write: bool = True, progress=None) -> SyncReport:
     """Recompute every grant from the sources of truth (write=False: only report)."""
     total = SyncReport()
     for ids in _resident_id_batches():
-        report = grants_sync_residents(resident_ids=ids, write=write)
-        total.added += report.added
-        total.removed += report.removed
-        total.disagreements.extend(report.disagreements)
+        total.extend(grants_sync_residents(resident_ids=ids, write=write))
         if progress:
             progress(len(ids))
     global_grants = _global_view_grants()
@@ -121,7 +150,7 @@ def grants_check() -> list[str]:
 def _global_view_grants() -> list[str]:
     """Model-level view permissions on sensitive models would bypass the policy: report them."""
     problems = []
-    for model in (Resident, Case):
+    for model in (Resident, Case, Note, Visit):
         perms = Permission.objects.filter(content_type=ContentType.objects.get_for_model(model))
         for group in Group.objects.filter(permissions__in=perms).distinct():
             problems.append(f"group {group.pk} holds a model-level permission on {model._meta.label}")

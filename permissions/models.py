@@ -2,32 +2,74 @@
 
 Rows here are derived data: only `permissions.grants` writes them, and
 `manage.py permissions_rebuild` can recompute every row from the sources of
-truth (district assignments, case teams, registrations).
+truth (district assignments, case teams, registrations, consent, legal bases).
+
+Group rows carry the window in which they hold (`valid_from` ≤ now <
+`valid_until`): a consent period or a break-glass grant ends on time with no
+worker running, because every read checks the window. Open ends are stored as
+far-past / far-future sentinels so the uniqueness constraint holds on every
+database.
 """
+
+import datetime
 
 from django.db import models
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from cases.models import Case, Resident
+from cases.models import Case, Note, Resident, Visit
+
+ALWAYS_FROM = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+FOREVER = datetime.datetime(9999, 12, 31, tzinfo=datetime.UTC)
+
+
+class WindowedGroupObjectPermission(GroupObjectPermissionBase):
+    valid_from = models.DateTimeField(default=ALWAYS_FROM)
+    valid_until = models.DateTimeField(default=FOREVER)
+
+    class Meta:
+        abstract = True
+        unique_together = ["group", "permission", "content_object", "valid_from", "valid_until"]
 
 
 class ResidentUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(Resident, on_delete=models.CASCADE)
 
 
-class ResidentGroupObjectPermission(GroupObjectPermissionBase):
+class ResidentGroupObjectPermission(WindowedGroupObjectPermission):
     content_object = models.ForeignKey(Resident, on_delete=models.CASCADE)
 
-    class Meta(GroupObjectPermissionBase.Meta):
-        indexes = [models.Index(fields=["group", "permission", "content_object"])]
+    class Meta(WindowedGroupObjectPermission.Meta):
+        indexes = [models.Index(fields=["content_object", "group", "permission"])]
 
 
 class CaseUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
 
 
-class CaseGroupObjectPermission(GroupObjectPermissionBase):
+class CaseGroupObjectPermission(WindowedGroupObjectPermission):
     content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
 
-    class Meta(GroupObjectPermissionBase.Meta):
-        indexes = [models.Index(fields=["group", "permission", "content_object"])]
+    class Meta(WindowedGroupObjectPermission.Meta):
+        indexes = [models.Index(fields=["content_object", "group", "permission"])]
+
+
+class NoteUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Note, on_delete=models.CASCADE)
+
+
+class NoteGroupObjectPermission(WindowedGroupObjectPermission):
+    content_object = models.ForeignKey(Note, on_delete=models.CASCADE)
+
+    class Meta(WindowedGroupObjectPermission.Meta):
+        indexes = [models.Index(fields=["content_object", "group", "permission"])]
+
+
+class VisitUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Visit, on_delete=models.CASCADE)
+
+
+class VisitGroupObjectPermission(WindowedGroupObjectPermission):
+    content_object = models.ForeignKey(Visit, on_delete=models.CASCADE)
+
+    class Meta(WindowedGroupObjectPermission.Meta):
+        indexes = [models.Index(fields=["content_object", "group", "permission"])]

@@ -1,78 +1,291 @@
 """The access policy: who may see and change what, derived from the sources of truth.
 
-This module only *computes* the grants a record should have; `grants.py`
-writes them and `access.py` reads them. Keeping the derivation pure lets the
-rebuild and the consistency check share it with the live path.
+This module only *computes* the grants a resident's records should carry;
+`grants.py` writes them and `access.py` reads them. The rebuild, the check and
+the live path all use this one derivation.
 
-The rules (DOMAIN.md; consent narrows them further):
-- Commissioners act through their *district* group, never their council's
-  organisation group: a commissioner sees the residents of the districts they
-  are assigned to, and those residents' cases, while their term lasts.
-- Every other member acts through their *organisation* group: an organisation
-  sees the cases whose team it is on, and those cases' residents.
-- The organisation that registered a resident sees and may correct them.
-- The lead organisation changes the case; the resident's district changes it
-  too when the lead is a commissioner council.
+The rules (DOMAIN.md):
+- Commissioners act through their *district* group: they see the residents of
+  the districts they are assigned to and those residents' cases, while their
+  term lasts (the term is checked at read time, see access.py). They see the
+  notes and visits commissioners wrote, and other notes by consent naming the
+  commissioner council (by organisation or kind).
+- Every other caseworker acts through their *organisation* group.
+  - The lead organisation of a case sees and changes it and sees its resident.
+  - Another organisation on a case's team sees the case and the resident only
+    while the resident's consent covers it for `basic` data and the watch-over
+    purpose, and each note category only while consent covers that category.
+  - An organisation always sees the notes and visits it wrote.
+  - The organisation that registered a resident sees and may correct them.
+- A legal-basis grant (break-glass APPI27-1-2, APPI27-1-1, APPI27-1-4) gives its
+  organisation the resident, their cases and the named categories for the
+  grant's period; a support-meeting grant (SWA106-6) gives the same to every
+  member organisation that acknowledged confidentiality, until the meeting ends.
+- Visits count as `living_situation` data.
+
+Every grant carries a window (valid_from, valid_until); withdrawal ends a
+consent's window at the moment of withdrawal. The derivation does not depend
+on the current time, so a check never disagrees with a sync because a clock
+moved.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
-from cases.models import Case, CaseTeamMember, Resident
+from django.db.models import Prefetch
+
+from cases.models import (
+    Case,
+    CaseTeamMember,
+    Consent,
+    LegalBasis,
+    LegalBasisGrant,
+    MeetingMember,
+    Note,
+    Organization,
+    Resident,
+    Visit,
+)
 from cases.models.choices import CaseStatus, OrganizationKind
+from cases.models.consent import Category, Decision, GrantStatus, Purpose
 
-Grant = tuple[int, str]  # (group id, permission codename)
+ALWAYS_FROM = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+FOREVER = datetime.datetime(9999, 12, 31, tzinfo=datetime.UTC)
+ALWAYS = (ALWAYS_FROM, FOREVER)
+VISIT_CATEGORY = Category.LIVING_SITUATION
+
+Window = tuple[datetime.datetime, datetime.datetime]
+Grant = tuple[int, str, datetime.datetime, datetime.datetime]  # group id, codename, from, until
 
 
-@dataclass(frozen=True)
+@dataclass
 class ExpectedGrants:
-    residents: dict[int, set[Grant]]
-    cases: dict[int, set[Grant]]
+    residents: dict[int, set[Grant]] = field(default_factory=dict)
+    cases: dict[int, set[Grant]] = field(default_factory=dict)
+    notes: dict[int, set[Grant]] = field(default_factory=dict)
+    visits: dict[int, set[Grant]] = field(default_factory=dict)
 
 
-def resident_expected_grants(resident: Resident, cases: list[Case], team_groups: dict[int, list[int]]) -> set[Grant]:
-    district_group = resident.district.group_id
-    grants = {(district_group, "view_resident"), (district_group, "change_resident")}
-    registrar = resident.registered_by.group_id
-    grants |= {(registrar, "view_resident"), (registrar, "change_resident")}
-    for case in cases:
-        for group_id in team_groups.get(case.id, []):
-            grants.add((group_id, "view_resident"))
-        if case.status != CaseStatus.CLOSED:
-            grants.add((case.lead_organization.group_id, "change_resident"))
-    return grants
-
-
-def case_expected_grants(case: Case, team_groups: list[int]) -> set[Grant]:
-    district_group = case.resident.district.group_id
-    grants = {(district_group, "view_case")}
-    grants |= {(group_id, "view_case") for group_id in team_groups}
-    grants.add((case.lead_organization.group_id, "change_case"))
-    if case.lead_organization.kind == OrganizationKind.COMMISSIONER_COUNCIL:
-        grants.add((district_group, "change_case"))
-    return grants
-
-
-def team_groups_by_case(case_ids: list[int]) -> dict[int, list[int]]:
-    rows = CaseTeamMember.objects.filter(case_id__in=case_ids).values_list("case_id", "organization__group_id")
-    result: dict[int, list[int]] = {}
-    for case_id, group_id in rows:
-        result.setdefault(case_id, []).append(group_id)
+def _merge(windows: Iterable[Window]) -> list[Window]:
+    result: list[Window] = []
+    for start, end in sorted(windows):
+        if result and start <= result[-1][1]:
+            result[-1] = (result[-1][0], max(result[-1][1], end))
+        else:
+            result.append((start, end))
     return result
 
 
-def expected_for_residents(resident_ids: list[int]) -> ExpectedGrants:
-    """Every grant the given residents and their cases should carry."""
-    residents = Resident.objects.filter(id__in=resident_ids).select_related("district", "registered_by")
-    cases = list(
-        Case.objects.filter(resident_id__in=resident_ids).select_related("lead_organization", "resident__district")
+def _consent_period(consent: Consent) -> Window | None:
+    start = consent.valid_from
+    end = consent.valid_until or FOREVER
+    if consent.withdrawn_at is not None:
+        end = min(end, consent.withdrawn_at)
+    return (start, end) if end > start else None
+
+
+def consent_windows(consents: list[Consent], *, organization: Organization, category: str, purpose: str) -> list[Window]:
+    """When `organization` may receive `category` for `purpose`: latest decision wins at every instant."""
+    relevant = []
+    for consent in consents:
+        names_org = organization.id in consent.recipient_org_ids or organization.kind in consent.recipient_kinds
+        if names_org and category in consent.categories and purpose in consent.purposes:
+            period = _consent_period(consent)
+            if period:
+                relevant.append((consent, period))
+    if not relevant:
+        return []
+    bounds = sorted({t for _, (start, end) in relevant for t in (start, end)})
+    granted: list[Window] = []
+    for start, end in zip(bounds, bounds[1:], strict=False):
+        covering = [(c.taken_at, c.id, c) for c, (s, e) in relevant if s <= start < e]
+        if covering and max(covering, key=lambda item: item[:2])[2].decision == Decision.GRANTED:
+            granted.append((start, end))
+    return _merge(granted)
+
+
+@dataclass
+class _Facts:
+    """Everything the policy needs to know about one resident."""
+
+    resident: Resident
+    cases: list[Case]
+    team: dict[int, list[Organization]]
+    notes: list[Note]
+    visits: list[Visit]
+    consents: list[Consent]
+    legal_grants: list[LegalBasisGrant]
+    meeting_orgs: dict[int, list[Organization]]
+
+
+def _author_group(organization: Organization, resident: Resident) -> int:
+    """Commissioners write as their district; everyone else as their organisation."""
+    if organization.kind == OrganizationKind.COMMISSIONER_COUNCIL:
+        return resident.district.group_id
+    return organization.group_id
+
+
+class _Builder:
+    def __init__(self, facts: _Facts):
+        self.facts = facts
+        self.resident: set[Grant] = set()
+        self.cases: dict[int, set[Grant]] = {case.id: set() for case in facts.cases}
+        self.notes: dict[int, set[Grant]] = {note.id: set() for note in facts.notes}
+        self.visits: dict[int, set[Grant]] = {visit.id: set() for visit in facts.visits}
+
+    @staticmethod
+    def _add(target: set[Grant], group_id: int, codename: str, windows: Iterable[Window]) -> None:
+        for start, end in windows:
+            target.add((group_id, codename, start, end))
+
+    def _data(self, group_id: int, category_windows) -> None:
+        """Notes and visits this group may read, given windows per category."""
+        for note in self.facts.notes:
+            self._add(self.notes[note.id], group_id, "view_note", category_windows(note.category))
+        for visit in self.facts.visits:
+            self._add(self.visits[visit.id], group_id, "view_visit", category_windows(VISIT_CATEGORY))
+
+    def build(self) -> None:
+        facts, resident = self.facts, self.facts.resident
+        district = resident.district.group_id
+
+        # Registration and district: the resident's own record.
+        for group_id in (district, resident.registered_by.group_id):
+            self._add(self.resident, group_id, "view_resident", [ALWAYS])
+            self._add(self.resident, group_id, "change_resident", [ALWAYS])
+
+        # Authors always see what they wrote.
+        for note in facts.notes:
+            self._add(self.notes[note.id], _author_group(note.author_organization, resident), "view_note", [ALWAYS])
+        for visit in facts.visits:
+            self._add(self.visits[visit.id], _author_group(visit.organization, resident), "view_visit", [ALWAYS])
+
+        # The district's commissioners: every case; others' notes by consent naming the council.
+        council = resident.district.council_area.council
+        recipient = council or Organization(id=-1, kind=OrganizationKind.COMMISSIONER_COUNCIL)
+        for case in facts.cases:
+            self._add(self.cases[case.id], district, "view_case", [ALWAYS])
+            if case.lead_organization.kind == OrganizationKind.COMMISSIONER_COUNCIL:
+                self._add(self.cases[case.id], district, "change_case", [ALWAYS])
+        self._data(district, lambda category: consent_windows(
+            facts.consents, organization=recipient, category=category, purpose=Purpose.WATCH_OVER))
+
+        # Case teams.
+        team_orgs: dict[int, Organization] = {}
+        for case in facts.cases:
+            lead = case.lead_organization
+            self._add(self.cases[case.id], lead.group_id, "view_case", [ALWAYS])
+            self._add(self.cases[case.id], lead.group_id, "change_case", [ALWAYS])
+            self._add(self.resident, lead.group_id, "view_resident", [ALWAYS])
+            if case.status != CaseStatus.CLOSED:
+                self._add(self.resident, lead.group_id, "change_resident", [ALWAYS])
+            for org in facts.team.get(case.id, []):
+                team_orgs[org.id] = org
+                if org.id == lead.id:
+                    continue
+                basic = consent_windows(
+                    facts.consents, organization=org, category=Category.BASIC, purpose=Purpose.WATCH_OVER
+                )
+                self._add(self.cases[case.id], org.group_id, "view_case", basic)
+                self._add(self.resident, org.group_id, "view_resident", basic)
+        for org in team_orgs.values():
+            self._data(org.group_id, lambda category, org=org: consent_windows(
+                facts.consents, organization=org, category=category, purpose=Purpose.WATCH_OVER))
+
+        # Legal bases other than consent.
+        for grant in facts.legal_grants:
+            window = _grant_window(grant)
+            if window is None:
+                continue
+            recipients = (
+                facts.meeting_orgs.get(grant.meeting_id, []) if grant.basis == LegalBasis.SUPPORT_MEETING
+                else [grant.organization]
+            )
+            meeting_cases = {c.id for c in grant.meeting.cases.all()} if grant.meeting_id else None
+            for org in recipients:
+                self._add(self.resident, org.group_id, "view_resident", [window])
+                for case in facts.cases:
+                    if meeting_cases is None or case.id in meeting_cases:
+                        self._add(self.cases[case.id], org.group_id, "view_case", [window])
+                self._data(org.group_id, lambda category, g=grant, w=window: [w] if category in g.categories else [])
+
+
+def _grant_window(grant: LegalBasisGrant) -> Window | None:
+    if grant.status == GrantStatus.PENDING:
+        return None
+    end = grant.ends_at
+    if grant.revoked_at is not None:
+        end = min(end, grant.revoked_at)
+    if grant.meeting_id:
+        end = min(end, grant.meeting.ends_at)
+    return (grant.starts_at, end) if end > grant.starts_at else None
+
+
+def _load(resident_ids: list[int]) -> list[_Facts]:
+    residents = Resident.objects.filter(id__in=resident_ids).select_related(
+        "district__council_area__council", "registered_by"
     )
-    team = team_groups_by_case([c.id for c in cases])
-    by_resident: dict[int, list[Case]] = {}
+    cases = Case.objects.filter(resident_id__in=resident_ids).select_related("lead_organization")
+    team_rows = CaseTeamMember.objects.filter(case__resident_id__in=resident_ids).select_related("organization")
+    notes = Note.objects.filter(resident_id__in=resident_ids).select_related("author_organization")
+    visits = Visit.objects.filter(case__resident_id__in=resident_ids).select_related("organization", "case")
+    consents = Consent.objects.filter(resident_id__in=resident_ids).prefetch_related("recipient_organizations")
+    legal = (
+        LegalBasisGrant.objects.filter(resident_id__in=resident_ids)
+        .select_related("organization", "meeting")
+        .prefetch_related(Prefetch("meeting__cases", queryset=Case.objects.only("id")))
+    )
+    meeting_ids = {g.meeting_id for g in legal if g.meeting_id}
+    meeting_orgs: dict[int, list[Organization]] = defaultdict(list)
+    for member in MeetingMember.objects.filter(
+        meeting_id__in=meeting_ids, confidentiality_acknowledged_at__isnull=False
+    ).select_related("organization"):
+        if member.organization not in meeting_orgs[member.meeting_id]:
+            meeting_orgs[member.meeting_id].append(member.organization)
+
+    by_resident: dict[str, dict[int, list]] = {k: defaultdict(list) for k in ("cases", "notes", "visits", "consents",
+                                                                               "legal")}
     for case in cases:
-        by_resident.setdefault(case.resident_id, []).append(case)
-    return ExpectedGrants(
-        residents={r.id: resident_expected_grants(r, by_resident.get(r.id, []), team) for r in residents},
-        cases={c.id: case_expected_grants(c, team.get(c.id, [])) for c in cases},
-    )
+        by_resident["cases"][case.resident_id].append(case)
+    team: dict[int, list[Organization]] = defaultdict(list)
+    for row in team_rows:
+        team[row.case_id].append(row.organization)
+    for note in notes:
+        by_resident["notes"][note.resident_id].append(note)
+    for visit in visits:
+        by_resident["visits"][visit.case.resident_id].append(visit)
+    for consent in consents:
+        consent.recipient_org_ids = {org.id for org in consent.recipient_organizations.all()}
+        by_resident["consents"][consent.resident_id].append(consent)
+    for grant in legal:
+        by_resident["legal"][grant.resident_id].append(grant)
+    return [
+        _Facts(
+            resident=r,
+            cases=by_resident["cases"][r.id],
+            team=team,
+            notes=by_resident["notes"][r.id],
+            visits=by_resident["visits"][r.id],
+            consents=by_resident["consents"][r.id],
+            legal_grants=by_resident["legal"][r.id],
+            meeting_orgs=meeting_orgs,
+        )
+        for r in residents
+    ]
+
+
+def expected_for_residents(resident_ids: list[int]) -> ExpectedGrants:
+    """Every grant the given residents and their cases, notes and visits should carry."""
+    expected = ExpectedGrants()
+    for facts in _load(resident_ids):
+        builder = _Builder(facts)
+        builder.build()
+        expected.residents[facts.resident.id] = builder.resident
+        expected.cases.update(builder.cases)
+        expected.notes.update(builder.notes)
+        expected.visits.update(builder.visits)
+    return expected

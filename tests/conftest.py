@@ -20,8 +20,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from api.tokens import token_issue
-from cases.models import Case, District, Organization, Resident, User
+from cases.models import Case, Consent, District, Organization, Resident, User
 from cases.models.choices import OrganizationKind, Role
+from cases.models.consent import Decision, Grantor, Method
+from permissions.grants import grants_sync_residents
 from tests.factories import (
     CaseFactory,
     CouncilAreaFactory,
@@ -108,6 +110,14 @@ def world(db) -> World:
     tanaka_case = CaseFactory(
         resident=tanaka, lead_organization=care_centre, lead_worker=users["care_worker"], team=[care_centre]
     )
+    # Story 2: Mr Tanaka agreed orally (recorded by Sato, 1 April) that the care centre may see his
+    # basic, living-situation and health notes for watch-over — not his finances.
+    Consent.objects.create(
+        resident=tanaka, decision=Decision.GRANTED, grantor=Grantor.SELF, categories=["basic", "health",
+        "living_situation"], purposes=["watch_over"], valid_from=now - datetime.timedelta(days=240),
+        method=Method.ORAL, taken_by=users["commissioner_a"], taken_by_organization=council,
+    ).recipient_organizations.set([care_centre])
+    grants_sync_residents(resident_ids=[tanaka.id])
     suzuki = ResidentFactory(name_kanji="鈴木 花子", name_kana="スズキ ハナコ", district=district_b, registered_by=council)
     suzuki_case = CaseFactory(resident=suzuki, lead_organization=council, lead_worker=users["commissioner_b"])
     return World(

@@ -25,13 +25,14 @@ class UserRefSerializer(serializers.ModelSerializer):
 
 
 class CaseSerializer(StrictModelSerializer):
-    resident = serializers.PrimaryKeyRelatedField(queryset=Resident.objects.all(), write_only=True)
+    # A plain id, looked up through the policy by the view: a missing and a hidden resident both answer 404.
+    resident = serializers.IntegerField(min_value=1, max_value=2**62, write_only=True)
     resident_detail = CaseResidentSerializer(source="resident", read_only=True)
     lead_organization = OrganizationRefSerializer(read_only=True)
     lead_worker = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True, write_only=True
     )
-    lead_worker_detail = UserRefSerializer(source="lead_worker", read_only=True)
+    lead_worker_detail = UserRefSerializer(source="lead_worker", read_only=True, allow_null=True)
     team = serializers.SerializerMethodField()
     team_organizations = serializers.PrimaryKeyRelatedField(
         queryset=Organization.objects.all(), many=True, required=False, write_only=True,
@@ -50,7 +51,8 @@ class CaseSerializer(StrictModelSerializer):
             "organization", "lead_worker", "lead_worker_detail", "team", "team_organizations",
             "visit_cadence_days", "next_visit_due", "visit_overdue", "opened_at", "closed_at", "updated_at", "version",
         ]
-        read_only_fields = ["id", "opened_at", "closed_at", "updated_at", "version"]
+        # A case opens as `open` (case_open takes no status); the status changes by update.
+        read_only_fields = ["id", "status", "opened_at", "closed_at", "updated_at", "version"]
         extra_kwargs = {"visit_cadence_days": {"min_value": 1, "max_value": 365}}
 
     def get_team(self, case) -> list[dict]:
@@ -73,7 +75,7 @@ class CaseSerializer(StrictModelSerializer):
 
 class CaseUpdateSerializer(CaseSerializer):
     class Meta(CaseSerializer.Meta):
-        read_only_fields = [*CaseSerializer.Meta.read_only_fields]
+        read_only_fields = [f for f in CaseSerializer.Meta.read_only_fields if f != "status"]
 
     def get_fields(self):
         fields = super().get_fields()

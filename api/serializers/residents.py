@@ -46,7 +46,8 @@ class ResidentSerializer(StrictModelSerializer):
             "do_not_contact", "registered_by", "organization", "created_at", "updated_at", "version",
         ]
         read_only_fields = ["id", "registered_by", "created_at", "updated_at", "version"]
-        extra_kwargs = {"chome": {"min_value": 1, "max_value": 99}}
+        # postal_code is stored as 7 digits but may be sent with its hyphen (214-0014); validate_postal_code strips it.
+        extra_kwargs = {"chome": {"min_value": 1, "max_value": 99}, "postal_code": {"max_length": 8}}
 
     def validate_name_kanji(self, value: str) -> str:
         return validate_person_name(value)

@@ -47,7 +47,7 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             serializer.is_valid(raise_exception=True)
             data = dict(serializer.validated_data)
             try:
-                resident = resident_get_for_user(user=request.user, resident_id=data.pop("resident").pk)
+                resident = resident_get_for_user(user=request.user, resident_id=data.pop("resident"))
             except NotFound:
                 raise NotFound(field="resident") from None
             case = services.case_open(
@@ -60,7 +60,7 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             return Response(
                 self.get_serializer(case).data,
                 status=status.HTTP_201_CREATED,
-                headers={"ETag": etag_for(case), "Location": f"{request.path}{case.pk}"},
+                headers={"ETag": etag_for(case), "Location": f"{request.path}/{case.pk}"},
             )
 
         return idempotent(request, handler)

@@ -50,7 +50,8 @@ class ApiTokenViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             token.token = plaintext
             return Response(ApiTokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
 
-        return idempotent(request, handler)
+        # The plaintext is shown once: a replay answers the same token without it, so no secret is stored.
+        return idempotent(request, handler, stored_body=lambda data: {k: v for k, v in data.items() if k != "token"})
 
     @extend_schema(responses={204: None})
     def destroy(self, request, pk=None):

@@ -39,7 +39,7 @@ class ResidentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             return Response(
                 ResidentSerializer(resident).data,
                 status=status.HTTP_201_CREATED,
-                headers={"ETag": etag_for(resident), "Location": f"{request.path}{resident.pk}"},
+                headers={"ETag": etag_for(resident), "Location": f"{request.path}/{resident.pk}"},
             )
 
         return idempotent(request, handler)

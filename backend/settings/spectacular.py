@@ -11,6 +11,14 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "cases.models.choices.CaseStatus",
+        "GrantStatusEnum": "cases.models.consent.GrantStatus",
+        "GrantorEnum": "cases.models.consent.Grantor",
+        "CategoryEnum": "cases.models.consent.Category",
+        "OrganizationKindEnum": "cases.models.choices.OrganizationKind",
+        "SpecialCareEnum": "cases.models.choices.SpecialCare",
+        "RiskLevelEnum": "cases.models.choices.RiskLevel",
+    },
     "SCHEMA_PATH_PREFIX": r"/api/v1",
 }

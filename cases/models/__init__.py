@@ -1,6 +1,15 @@
 """Domain records. Models hold data and invariants of shape; decisions live in services."""
 
 from cases.models.cases import Case, CaseTeamMember
+from cases.models.consent import (
+    Category,
+    Consent,
+    LegalBasis,
+    LegalBasisGrant,
+    MeetingMember,
+    Purpose,
+    SupportMeeting,
+)
 from cases.models.directory import (
     CouncilArea,
     District,
@@ -10,10 +19,19 @@ from cases.models.directory import (
     User,
     Ward,
 )
+from cases.models.notes import Note
 from cases.models.residents import Resident
 from cases.models.visits import Channel, Outcome, Visit, WarningSign
 
 __all__ = [
+    "Category",
+    "Consent",
+    "LegalBasis",
+    "LegalBasisGrant",
+    "MeetingMember",
+    "Note",
+    "Purpose",
+    "SupportMeeting",
     "Channel",
     "Outcome",
     "Visit",

@@ -37,6 +37,10 @@ class CouncilArea(models.Model):
     ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="council_areas")
     code = models.CharField(max_length=16, unique=True)
     name = models.CharField(max_length=50)
+    council = models.ForeignKey(
+        "Organization", on_delete=models.PROTECT, null=True, blank=True, related_name="council_areas",
+        help_text="The commissioner council organisation of this area (consent may name it as a recipient).",
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -67,6 +71,9 @@ class Organization(models.Model):
     name = models.CharField(max_length=100)
     ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="organizations")
     fields = models.JSONField(default=list, blank=True, help_text="Fields served (Field codes).")
+    requires_grant_approval = models.BooleanField(
+        default=False, help_text="Legal-basis grants requested by members need a supervisor's approval."
+    )
     group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="organization", editable=False)
 
     class Meta:

@@ -141,3 +141,24 @@ def test_a_batch_must_have_between_1_and_200_items(world, client_for):
     many = [_body(world) for _ in range(201)]
     assert client.post("/api/v1/visits/batch", {"items": many}, format="json").status_code == 400
     assert Visit.objects.count() == 0
+
+
+def test_contact_is_never_scheduled_for_a_do_not_contact_household(world, client_for):
+    world.tanaka.do_not_contact = True
+    world.tanaka.save()
+    client = client_for("care_worker")
+    response = client.post("/api/v1/cases", {"resident": world.tanaka.id, "concern": "見守り", "risk_level": "high",
+                                             "visit_cadence_days": 14}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 409
+    body = response.json()
+    assert body["code"] == "do_not_contact"
+    assert "neighbours" in body["detail"]  # says what may be done instead
+    assert Case.objects.filter(resident=world.tanaka).count() == 1
+    etag = client.get(f"/api/v1/cases/{world.tanaka_case.id}")["ETag"]
+    response = client.patch(f"/api/v1/cases/{world.tanaka_case.id}", {"visit_cadence_days": 7}, format="json",
+                            HTTP_IF_MATCH=etag)
+    assert response.status_code == 409
+    # Watching without scheduled contact is still possible.
+    response = client.post("/api/v1/cases", {"resident": world.tanaka.id, "concern": "近隣から見守り",
+                                             "risk_level": "high"}, format="json")
+    assert response.status_code == 201

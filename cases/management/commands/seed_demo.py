@@ -1,0 +1,51 @@
+"""Build (or refresh) the demo Tama Ward and print the demo accounts and their API tokens."""
+
+import unicodedata
+
+from django.core.management.base import BaseCommand, CommandError
+
+from cases.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_seed, seeding_refusal
+
+BASE_URL = "http://127.0.0.1:8000"
+
+
+class Command(BaseCommand):
+    help = (
+        "Build the demo ward 多摩区 (areas, districts, organisations, ~300 synthetic residents and their cases) "
+        "and the named demo accounts with fixed API tokens. Safe to run again: it refreshes the directory and "
+        "the accounts and keeps the residents. Refuses to run under production settings."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--quiet", action="store_true", help="Do not print the accounts table and examples.")
+
+    def handle(self, *args, **options):
+        refusal = seeding_refusal()
+        if refusal:
+            raise CommandError(refusal)
+        report = demo_seed()
+        counts = ", ".join(f"{name} {count}" for name, count in report.counts.items())
+        if report.created_residents:
+            self.stdout.write(f"seeded 多摩区: {counts}")
+        else:
+            self.stdout.write(f"多摩区 already had residents; refreshed the directory and demo accounts ({counts})")
+        if options["quiet"]:
+            return
+        self.stdout.write(f"\nDemo accounts (password {DEMO_PASSWORD!r}):")
+        rows = [("username", "role", "organisation", "API token")]
+        rows += [(a.username, str(a.role), a.organization, a.token) for a in DEMO_ACCOUNTS]
+        widths = [max(_width(row[i]) for row in rows) for i in range(3)]
+        for row in rows:
+            cells = [cell + " " * (widths[i] - _width(cell)) for i, cell in enumerate(row[:3])]
+            self.stdout.write("  ".join([*cells, row[3]]))
+        token = DEMO_ACCOUNTS[0].token
+        self.stdout.write(f"\nTry it (as {DEMO_ACCOUNTS[0].username}), with the server running:")
+        auth = f'-H "Authorization: Bearer {token}"'
+        self.stdout.write(f'  curl -s {auth} "{BASE_URL}/api/v1/me"')
+        self.stdout.write(f'  curl -s {auth} "{BASE_URL}/api/v1/cases?overdue=true"')
+        self.stdout.write(f'  curl -s -G {auth} "{BASE_URL}/api/v1/residents" --data-urlencode "name_kana=たなか"')
+
+
+def _width(text: str) -> int:
+    """Columns the text takes in a terminal: CJK characters are two wide."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

@@ -1,0 +1,41 @@
+"""Writes. Every decision about changing a record is made here, one module per subject.
+
+Each function runs in one transaction and re-derives the affected grants
+before it commits, so no reader ever sees a half-applied change.
+"""
+
+from cases.services.cases import case_open, case_update, membership_changed
+from cases.services.consent import consent_record, consent_withdraw
+from cases.services.legal_bases import (
+    legal_basis_grant_approve,
+    legal_basis_grant_request,
+    legal_basis_grant_review,
+    legal_basis_grant_revoke,
+    meeting_acknowledge,
+    meeting_convene,
+    meeting_share,
+)
+from cases.services.notes import note_amend, note_write
+from cases.services.residents import resident_register, resident_update
+from cases.services.visits import visit_record, visits_record_batch
+
+__all__ = [
+    "consent_record",
+    "consent_withdraw",
+    "legal_basis_grant_approve",
+    "legal_basis_grant_request",
+    "legal_basis_grant_review",
+    "legal_basis_grant_revoke",
+    "meeting_acknowledge",
+    "meeting_convene",
+    "meeting_share",
+    "note_amend",
+    "note_write",
+    "case_open",
+    "case_update",
+    "membership_changed",
+    "resident_register",
+    "resident_update",
+    "visit_record",
+    "visits_record_batch",
+]

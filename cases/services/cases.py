@@ -1,0 +1,114 @@
+"""Opening and changing cases and their teams."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from cases.errors import Conflict, NotPermitted, RuleViolation
+from cases.models import Case, CaseTeamMember, District, Membership, Organization, Resident, User
+from cases.models.choices import CaseStatus, OrganizationKind, RiskLevel
+from cases.selectors import case_can_change
+from cases.services.acting import CASEWORK_ROLES, acting_membership, conditional_update
+from permissions.grants import grants_sync_residents
+
+
+def _check_lead_worker(lead_worker: User | None, organization: Organization, district: District) -> None:
+    if lead_worker is None:
+        return
+    memberships = Membership.objects.active().filter(user=lead_worker, organization=organization)
+    if organization.kind == OrganizationKind.COMMISSIONER_COUNCIL:
+        memberships = memberships.filter(district_assignments__district=district)
+    if not memberships.filter(role__in=CASEWORK_ROLES).exists():
+        raise RuleViolation("lead_worker_not_member", field="lead_worker")
+
+
+def contact_schedule_check(*, resident: Resident, visit_cadence_days: int | None) -> None:
+    """Refuse to schedule contact with a do-not-contact household (e.g. domestic-violence risk).
+
+    A visit cadence means someone will knock or call; for these residents the
+    network watches through neighbours and partner signals instead. Recording
+    a contact that already happened is never refused: nothing is lost.
+    """
+    if visit_cadence_days and resident.do_not_contact:
+        raise Conflict("do_not_contact", field="visit_cadence_days")
+
+
+def case_open(
+    *,
+    actor: User,
+    resident: Resident,
+    concern: str,
+    risk_level: str = RiskLevel.MEDIUM,
+    organization: Organization | None = None,
+    lead_worker: User | None = None,
+    visit_cadence_days: int | None = None,
+    next_visit_due: datetime.date | None = None,
+    team: list[Organization] | None = None,
+) -> Case:
+    """Open a case led by the actor's organisation; the team sees it from this commit on."""
+    membership = acting_membership(actor=actor, organization=organization)
+    contact_schedule_check(resident=resident, visit_cadence_days=visit_cadence_days)
+    lead = membership.organization
+    if lead_worker is None and membership.role in CASEWORK_ROLES:
+        lead_worker = actor
+    _check_lead_worker(lead_worker, lead, resident.district)
+    if next_visit_due is None and visit_cadence_days:
+        next_visit_due = timezone.localdate() + datetime.timedelta(days=visit_cadence_days)
+    now = timezone.now()
+    with transaction.atomic():
+        case = Case.objects.create(
+            resident=resident,
+            concern=concern,
+            risk_level=risk_level,
+            lead_organization=lead,
+            lead_worker=lead_worker,
+            visit_cadence_days=visit_cadence_days,
+            next_visit_due=next_visit_due,
+            opened_at=now,
+            updated_at=now,
+        )
+        members = {lead.id: lead, **{org.id: org for org in team or []}}
+        CaseTeamMember.objects.bulk_create(
+            [CaseTeamMember(case=case, organization=org, added_at=now) for org in members.values()]
+        )
+        grants_sync_residents(resident_ids=[resident.id])
+    return case
+
+
+def case_update(
+    *, actor: User, case: Case, expected_version: int, team: list[Organization] | None = None, **changes: Any
+) -> Case:
+    """Change a case. Only its lead organisation (or district, for commissioner-led cases) may."""
+    if not case_can_change(user=actor, case=case):
+        raise NotPermitted()
+    if changes.get("visit_cadence_days"):
+        contact_schedule_check(resident=case.resident, visit_cadence_days=changes["visit_cadence_days"])
+    if "lead_worker" in changes:
+        _check_lead_worker(changes["lead_worker"], case.lead_organization, case.resident.district)
+    if "status" in changes:
+        if changes["status"] == CaseStatus.CLOSED and case.status != CaseStatus.CLOSED:
+            changes["closed_at"] = timezone.now()
+        elif changes["status"] != CaseStatus.CLOSED:
+            changes["closed_at"] = None
+    with transaction.atomic():
+        conditional_update(Case, case, expected_version=expected_version, changes=changes)
+        if team is not None:
+            wanted = {case.lead_organization_id} | {org.id for org in team}
+            CaseTeamMember.objects.filter(case=case).exclude(organization_id__in=wanted).delete()
+            CaseTeamMember.objects.bulk_create(
+                [CaseTeamMember(case=case, organization_id=org_id) for org_id in wanted], ignore_conflicts=True
+            )
+        if team is not None or "status" in changes:
+            grants_sync_residents(resident_ids=[case.resident_id])
+    return Case.objects.get(pk=case.pk)
+
+
+def membership_changed(*, user: User) -> None:
+    """Called after any membership or district assignment change (admin, seeding)."""
+    from permissions.grants import memberships_sync_user
+
+    memberships_sync_user(user=user)

@@ -1,0 +1,95 @@
+"""Recording, refusing and withdrawing consent. A change takes effect on the very next request."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from cases.errors import NotFound, RuleViolation
+from cases.models import Consent, Organization, Resident, User
+from cases.models.choices import OrganizationKind
+from cases.models.consent import Category, Decision, Grantor, Purpose
+from cases.services.acting import acting_membership
+from permissions.grants import grants_sync_residents
+
+
+def consent_record(
+    *,
+    actor: User,
+    resident: Resident,
+    decision: str,
+    grantor: str,
+    proxy_name: str = "",
+    recipient_organizations: list[Organization] | None = None,
+    recipient_kinds: list[str] | None = None,
+    categories: list[str],
+    purposes: list[str],
+    valid_from: datetime.datetime | None = None,
+    valid_until: datetime.datetime | None = None,
+    method: str,
+    evidence: str = "",
+    organization: Organization | None = None,
+) -> Consent:
+    """Record a resident's consent or refusal, taken by the actor for their organisation.
+
+    Oral consent is valid; a proxy must be named. Who may see what changes in
+    the same transaction.
+    """
+    membership = acting_membership(actor=actor, organization=organization)
+    recipient_organizations = recipient_organizations or []
+    recipient_kinds = sorted(set(recipient_kinds or []))
+    if not recipient_organizations and not recipient_kinds:
+        raise RuleViolation("consent_recipients_required", field="recipient_organizations")
+    if set(recipient_kinds) - set(OrganizationKind.values):
+        raise RuleViolation("rule_violation", field="recipient_kinds")
+    if grantor != Grantor.SELF and not proxy_name.strip():
+        raise RuleViolation("consent_proxy_required", field="proxy_name")
+    if set(categories) - set(Category.values) or set(purposes) - set(Purpose.values):
+        raise RuleViolation("rule_violation", field="categories")
+    now = timezone.now()
+    valid_from = valid_from or now
+    if valid_until is not None and valid_until <= valid_from:
+        raise RuleViolation("consent_period_invalid", field="valid_until")
+    with transaction.atomic():
+        consent = Consent.objects.create(
+            resident=resident,
+            decision=decision,
+            grantor=grantor,
+            proxy_name=proxy_name.strip(),
+            recipient_kinds=recipient_kinds,
+            categories=sorted(set(categories)),
+            purposes=sorted(set(purposes)),
+            valid_from=valid_from,
+            valid_until=valid_until,
+            method=method,
+            evidence=evidence,
+            taken_by=actor,
+            taken_by_organization=membership.organization,
+            taken_at=now,
+        )
+        consent.recipient_organizations.set(recipient_organizations)
+        grants_sync_residents(resident_ids=[resident.id])
+    return consent
+
+
+def consent_withdraw(
+    *, actor: User, resident: Resident, consent_id: int, grantor: str, note: str = ""
+) -> Consent:
+    """Withdraw a consent now; what it shared stops being visible on the next request."""
+    with transaction.atomic():
+        consent = Consent.objects.select_for_update().filter(pk=consent_id, resident=resident).first()
+        if consent is None:
+            raise NotFound()
+        if consent.withdrawn_at is not None:
+            return consent
+        if consent.decision != Decision.GRANTED:
+            raise RuleViolation("consent_not_withdrawable")
+        consent.withdrawn_at = timezone.now()
+        consent.withdrawn_by = actor
+        consent.withdrawal_grantor = grantor
+        consent.withdrawal_note = note
+        consent.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_grantor", "withdrawal_note"])
+        grants_sync_residents(resident_ids=[resident.id])
+    return consent
