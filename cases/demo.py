@@ -362,6 +362,14 @@ FOREIGN_NAMES: tuple[tuple[str, str, str], ...] = (
     ("SANTOS MARIA", "サントス マリア", Language.TL),
     ("REYES ANA", "レイエス アナ", Language.TL),
     ("SMITH JOHN", "スミス ジョン", Language.EN),
+    ("張 偉", "チャン ウェイ", Language.ZH),
+    ("劉 芳", "リウ ファン", Language.ZH),
+    ("PHAM MINH TUAN", "ファム ミン トゥアン", Language.VI),
+    ("LE THI HOA", "レ ティ ホア", Language.VI),
+    ("CRUZ JOSE", "クルス ホセ", Language.TL),
+    ("GARCIA ROSA", "ガルシア ロサ", Language.TL),
+    ("BROWN EMILY", "ブラウン エミリー", Language.EN),
+    ("WILSON DAVID", "ウィルソン デイビッド", Language.EN),
 )
 BUILDINGS = ("コーポ{town}", "{town}ハイツ", "メゾン{town}", "パークハイム{town}", "市営{town}住宅 {n}号棟",
              "{town}グリーンマンション", "サンライズ{town}")
@@ -396,6 +404,8 @@ class _Population:
         self.fake = Faker("ja_JP")
         self.fake.seed_instance(SEED)
         self.dv_left = 3
+        self.foreign_names = list(FOREIGN_NAMES)
+        self.rng.shuffle(self.foreign_names)
 
     def build(self, report: DemoReport) -> None:
         codes = list(self.world.districts)
@@ -452,9 +462,10 @@ class _Population:
                 return [child], HouseholdType.CHILD_HOUSEHOLD
             if self.dv_left:
                 self.dv_left -= 1
-                parent.do_not_contact, parent.special_care = True, [SpecialCare.DV_RISK.value]
+                parent.special_care = [SpecialCare.DV_RISK.value]
+                parent.do_not_contact = child.do_not_contact = True
             return [parent, child], HouseholdType.SINGLE_PARENT
-        name_kanji, name_kana, language = rng.choice(FOREIGN_NAMES)
+        name_kanji, name_kana, language = self.foreign_names.pop() if self.foreign_names else rng.choice(FOREIGN_NAMES)
         person = _Person(name_kanji, name_kana, rng.randint(40, 85), language=language, profile="foreign",
                          special_care=[SpecialCare.LANGUAGE_SUPPORT.value])
         return [person], rng.choice([HouseholdType.LIVES_ALONE, HouseholdType.WITH_FAMILY])
@@ -547,7 +558,7 @@ class _Population:
                 status=rng.choices([CaseStatus.OPEN, CaseStatus.MONITORING, CaseStatus.ON_HOLD],
                                    weights=[55, 35, 10])[0],
                 visit_cadence_days=cadence,
-                next_visit_due=self.today + datetime.timedelta(days=rng.randint(-cadence // 2 - 5, cadence)),
+                next_visit_due=self.today + datetime.timedelta(days=rng.randint(-(cadence // 5) - 2, cadence)),
                 opened_at=now - datetime.timedelta(days=rng.randint(20, 900)), updated_at=now,
             ))
             teams.append(team)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Prefetch, QuerySet, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from cases.errors import NotFound
@@ -25,8 +24,6 @@ from cases.models import (
 )
 from cases.models.choices import Role
 from permissions.access import scope
-
-FAR_FUTURE = datetime.date(9999, 12, 31)
 
 
 def memberships_active_for(*, user: User) -> QuerySet[Membership]:
@@ -76,9 +73,7 @@ def _case_base() -> QuerySet[Case]:
 def cases_visible_to(*, user: User) -> QuerySet[Case]:
     """The caller's caseload, soonest visit first (cases with no visit due last)."""
     return (
-        scope(_case_base(), user=user, codename="view_case")
-        .annotate(visit_due_order=Coalesce("next_visit_due", Value(FAR_FUTURE)))
-        .order_by("visit_due_order", "id")
+        scope(_case_base(), user=user, codename="view_case").order_by("due_order", "id")
     )
 
 
@@ -114,7 +109,10 @@ def visit_get_for_user(*, user: User, visit_id: int) -> Visit:
 def notes_visible_to(*, user: User) -> QuerySet[Note]:
     """The current version of every note the user may read, newest first."""
     return (
-        scope(Note.objects.select_related("author", "author_organization", "superseded_by"), user=user, codename="view_note")
+        scope(
+            Note.objects.select_related("author", "author_organization", "superseded_by"),
+            user=user, codename="view_note",
+        )
         .filter(superseded_by__isnull=True)
         .order_by("-created_at", "-id")
     )

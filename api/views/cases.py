@@ -15,7 +15,7 @@ from cases.selectors import case_get_for_user, cases_visible_to, resident_get_fo
 
 
 class CaseloadPagination(StableCursorPagination):
-    ordering = ("visit_due_order", "id")
+    ordering = ("due_order", "id")
 
 
 @extend_schema_view(

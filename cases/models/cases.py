@@ -1,8 +1,11 @@
 """The case: one concern about one resident, worked by a team of organisations."""
 
+import datetime
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from cases.models.choices import CaseStatus, RiskLevel
@@ -22,6 +25,12 @@ class Case(models.Model):
     team = models.ManyToManyField(Organization, through="CaseTeamMember", related_name="team_cases")
     visit_cadence_days = models.PositiveSmallIntegerField(null=True, blank=True)
     next_visit_due = models.DateField(null=True, blank=True)
+    due_order = models.GeneratedField(
+        expression=Coalesce("next_visit_due", Value(datetime.date(9999, 12, 31))),
+        output_field=models.DateField(),
+        db_persist=True,
+        help_text="next_visit_due with 'none due' last: the caseload's index-backed sort key.",
+    )
     opened_at = models.DateTimeField(default=timezone.now, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -29,12 +38,13 @@ class Case(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["next_visit_due", "id"]),
+            models.Index(fields=["due_order", "id"]),
             models.Index(fields=["status", "risk_level"]),
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(visit_cadence_days__isnull=True) | Q(visit_cadence_days__gte=1, visit_cadence_days__lte=365),
+                condition=Q(visit_cadence_days__isnull=True)
+                | Q(visit_cadence_days__gte=1, visit_cadence_days__lte=365),
                 name="case_cadence_range",
             )
         ]
@@ -52,3 +62,6 @@ class CaseTeamMember(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["case", "organization"], name="case_team_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} on case {self.case_id}"
