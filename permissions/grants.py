@@ -24,7 +24,7 @@ from permissions.models import (
     ResidentGroupObjectPermission,
     VisitGroupObjectPermission,
 )
-from permissions.policy import ALWAYS, Grant, expected_for_residents
+from permissions.policy import ALWAYS_FROM, FOREVER, Grant, expected_for_residents
 
 BATCH = 2000
 # Roles that act through their organisation's group. Commissioners act through their
@@ -40,10 +40,10 @@ def _permission_ids(model) -> dict[str, int]:
 def _current(table, object_ids: list[int], names: dict[int, str]) -> dict[int, set[Grant]]:
     current: dict[int, set[Grant]] = {object_id: set() for object_id in object_ids}
     rows = table.objects.filter(content_object_id__in=object_ids).values_list(
-        "content_object_id", "group_id", "permission_id", "valid_from", "valid_until"
+        "content_object_id", "group_id", "permission_id", "valid_from", "valid_until", "basis"
     )
-    for object_id, group_id, permission_id, start, end in rows:
-        current[object_id].add((group_id, names[permission_id], start, end))
+    for object_id, group_id, permission_id, start, end, basis in rows:
+        current[object_id].add((group_id, names[permission_id], start, end, basis))
     return current
 
 
@@ -60,9 +60,9 @@ class SyncReport:
 
 
 def _describe(label: str, object_id: int, grant: Grant, what: str) -> str:
-    group_id, codename, start, end = grant
-    window = "" if (start, end) == ALWAYS else f" [{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M}]"
-    return f"{label} {object_id}: {what} {codename} for group {group_id}{window}"
+    group_id, codename, start, end, basis = grant
+    window = "" if (start, end) == (ALWAYS_FROM, FOREVER) else f" [{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M}]"
+    return f"{label} {object_id}: {what} {codename} for group {group_id} ({basis}){window}"
 
 
 def _apply(table, model, label: str, expected: dict[int, set[Grant]], *, write: bool, report: SyncReport) -> None:
@@ -73,9 +73,9 @@ def _apply(table, model, label: str, expected: dict[int, set[Grant]], *, write: 
     for object_id, wanted in expected.items():
         have = current.get(object_id, set())
         for grant in sorted(wanted - have):
-            group_id, codename, start, end = grant
+            group_id, codename, start, end, basis = grant
             to_add.append(table(content_object_id=object_id, group_id=group_id, permission_id=perms[codename],
-                                valid_from=start, valid_until=end))
+                                valid_from=start, valid_until=end, basis=basis))
             report.disagreements.append(_describe(label, object_id, grant, "missing"))
         for grant in sorted(have - wanted):
             to_remove.append((object_id, grant))
@@ -86,9 +86,9 @@ def _apply(table, model, label: str, expected: dict[int, set[Grant]], *, write: 
         return
     if to_add:
         table.objects.bulk_create(to_add, ignore_conflicts=True, batch_size=5000)
-    for object_id, (group_id, codename, start, end) in to_remove:
+    for object_id, (group_id, codename, start, end, basis) in to_remove:
         table.objects.filter(content_object_id=object_id, group_id=group_id, permission_id=perms[codename],
-                             valid_from=start, valid_until=end).delete()
+                             valid_from=start, valid_until=end, basis=basis).delete()
 
 
 TABLES = (

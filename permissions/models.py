@@ -25,10 +25,11 @@ FOREVER = datetime.datetime(9999, 12, 31, tzinfo=datetime.UTC)
 class WindowedGroupObjectPermission(GroupObjectPermissionBase):
     valid_from = models.DateTimeField(default=ALWAYS_FROM)
     valid_until = models.DateTimeField(default=FOREVER)
+    basis = models.CharField(max_length=40, default="", help_text="Why this grant exists, e.g. consent:12.")
 
     class Meta:
         abstract = True
-        unique_together = ["group", "permission", "content_object", "valid_from", "valid_until"]
+        unique_together = ["group", "permission", "content_object", "valid_from", "valid_until", "basis"]
 
 
 class ResidentUserObjectPermission(UserObjectPermissionBase):

@@ -52,14 +52,20 @@ from cases.models import (
 )
 from cases.models.choices import CaseStatus, OrganizationKind
 from cases.models.consent import Category, Decision, GrantStatus, Purpose
+from permissions.models import ALWAYS_FROM, FOREVER
 
-ALWAYS_FROM = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
-FOREVER = datetime.datetime(9999, 12, 31, tzinfo=datetime.UTC)
-ALWAYS = (ALWAYS_FROM, FOREVER)
 VISIT_CATEGORY = Category.LIVING_SITUATION
 
-Window = tuple[datetime.datetime, datetime.datetime]
-Grant = tuple[int, str, datetime.datetime, datetime.datetime]  # group id, codename, from, until
+# (from, until, basis): every grant names why it exists, e.g. "district", "case_lead",
+# "consent:12", "APPI27-1-2:7". A basis naming consent or a legal ground is a provision
+# to a third party and is logged as such.
+Window = tuple[datetime.datetime, datetime.datetime, str]
+Grant = tuple[int, str, datetime.datetime, datetime.datetime, str]  # group, codename, from, until, basis
+THIRD_PARTY_PREFIXES = ("consent:", "APPI27-1-1:", "APPI27-1-2:", "APPI27-1-4:", "SWA106-6:", "referral:")
+
+
+def always(basis: str) -> list[Window]:
+    return [(ALWAYS_FROM, FOREVER, basis)]
 
 
 @dataclass
@@ -71,16 +77,17 @@ class ExpectedGrants:
 
 
 def _merge(windows: Iterable[Window]) -> list[Window]:
+    """Join touching windows of the same basis."""
     result: list[Window] = []
-    for start, end in sorted(windows):
-        if result and start <= result[-1][1]:
-            result[-1] = (result[-1][0], max(result[-1][1], end))
+    for start, end, basis in sorted(windows, key=lambda w: (w[2], w[0], w[1])):
+        if result and result[-1][2] == basis and start <= result[-1][1]:
+            result[-1] = (result[-1][0], max(result[-1][1], end), basis)
         else:
-            result.append((start, end))
+            result.append((start, end, basis))
     return result
 
 
-def _consent_period(consent: Consent) -> Window | None:
+def _consent_period(consent: Consent) -> tuple[datetime.datetime, datetime.datetime] | None:
     start = consent.valid_from
     end = consent.valid_until or FOREVER
     if consent.withdrawn_at is not None:
@@ -88,7 +95,9 @@ def _consent_period(consent: Consent) -> Window | None:
     return (start, end) if end > start else None
 
 
-def consent_windows(consents: list[Consent], *, organization: Organization, category: str, purpose: str) -> list[Window]:
+def consent_windows(
+    consents: list[Consent], *, organization: Organization, category: str, purpose: str
+) -> list[Window]:
     """When `organization` may receive `category` for `purpose`: latest decision wins at every instant."""
     relevant = []
     for consent in consents:
@@ -103,8 +112,10 @@ def consent_windows(consents: list[Consent], *, organization: Organization, cate
     granted: list[Window] = []
     for start, end in zip(bounds, bounds[1:], strict=False):
         covering = [(c.taken_at, c.id, c) for c, (s, e) in relevant if s <= start < e]
-        if covering and max(covering, key=lambda item: item[:2])[2].decision == Decision.GRANTED:
-            granted.append((start, end))
+        if covering:
+            latest = max(covering, key=lambda item: item[:2])[2]
+            if latest.decision == Decision.GRANTED:
+                granted.append((start, end, f"consent:{latest.id}"))
     return _merge(granted)
 
 
@@ -139,8 +150,8 @@ class _Builder:
 
     @staticmethod
     def _add(target: set[Grant], group_id: int, codename: str, windows: Iterable[Window]) -> None:
-        for start, end in windows:
-            target.add((group_id, codename, start, end))
+        for start, end, basis in windows:
+            target.add((group_id, codename, start, end, basis))
 
     def _data(self, group_id: int, category_windows) -> None:
         """Notes and visits this group may read, given windows per category."""
@@ -154,23 +165,25 @@ class _Builder:
         district = resident.district.group_id
 
         # Registration and district: the resident's own record.
-        for group_id in (district, resident.registered_by.group_id):
-            self._add(self.resident, group_id, "view_resident", [ALWAYS])
-            self._add(self.resident, group_id, "change_resident", [ALWAYS])
+        for group_id, basis in ((district, "district"), (resident.registered_by.group_id, "registration")):
+            self._add(self.resident, group_id, "view_resident", always(basis))
+            self._add(self.resident, group_id, "change_resident", always(basis))
 
         # Authors always see what they wrote.
         for note in facts.notes:
-            self._add(self.notes[note.id], _author_group(note.author_organization, resident), "view_note", [ALWAYS])
+            self._add(self.notes[note.id], _author_group(note.author_organization, resident), "view_note",
+                      always("author"))
         for visit in facts.visits:
-            self._add(self.visits[visit.id], _author_group(visit.organization, resident), "view_visit", [ALWAYS])
+            self._add(self.visits[visit.id], _author_group(visit.organization, resident), "view_visit",
+                      always("author"))
 
         # The district's commissioners: every case; others' notes by consent naming the council.
         council = resident.district.council_area.council
         recipient = council or Organization(id=-1, kind=OrganizationKind.COMMISSIONER_COUNCIL)
         for case in facts.cases:
-            self._add(self.cases[case.id], district, "view_case", [ALWAYS])
+            self._add(self.cases[case.id], district, "view_case", always("district"))
             if case.lead_organization.kind == OrganizationKind.COMMISSIONER_COUNCIL:
-                self._add(self.cases[case.id], district, "change_case", [ALWAYS])
+                self._add(self.cases[case.id], district, "change_case", always("district"))
         self._data(district, lambda category: consent_windows(
             facts.consents, organization=recipient, category=category, purpose=Purpose.WATCH_OVER))
 
@@ -178,11 +191,11 @@ class _Builder:
         team_orgs: dict[int, Organization] = {}
         for case in facts.cases:
             lead = case.lead_organization
-            self._add(self.cases[case.id], lead.group_id, "view_case", [ALWAYS])
-            self._add(self.cases[case.id], lead.group_id, "change_case", [ALWAYS])
-            self._add(self.resident, lead.group_id, "view_resident", [ALWAYS])
+            self._add(self.cases[case.id], lead.group_id, "view_case", always("case_lead"))
+            self._add(self.cases[case.id], lead.group_id, "change_case", always("case_lead"))
+            self._add(self.resident, lead.group_id, "view_resident", always("case_lead"))
             if case.status != CaseStatus.CLOSED:
-                self._add(self.resident, lead.group_id, "change_resident", [ALWAYS])
+                self._add(self.resident, lead.group_id, "change_resident", always("case_lead"))
             for org in facts.team.get(case.id, []):
                 team_orgs[org.id] = org
                 if org.id == lead.id:
@@ -215,6 +228,7 @@ class _Builder:
 
 
 def _grant_window(grant: LegalBasisGrant) -> Window | None:
+    """The grant's period as a window whose basis names the legal ground and the grant."""
     if grant.status == GrantStatus.PENDING:
         return None
     end = grant.ends_at
@@ -222,7 +236,7 @@ def _grant_window(grant: LegalBasisGrant) -> Window | None:
         end = min(end, grant.revoked_at)
     if grant.meeting_id:
         end = min(end, grant.meeting.ends_at)
-    return (grant.starts_at, end) if end > grant.starts_at else None
+    return (grant.starts_at, end, f"{grant.basis}:{grant.id}") if end > grant.starts_at else None
 
 
 def _load(resident_ids: list[int]) -> list[_Facts]:

@@ -1,0 +1,149 @@
+"""Benchmark: the first page of a list, through the policy, against guardian's shortcut and the floor.
+
+For each reader (a sparse commissioner, a dense care-centre worker, a dense
+ward caseworker) and each list (the caseload; one case's notes) it times, in
+one run and interleaved:
+
+- ours:     the selector the API uses (`cases_visible_to`, `notes_visible_to`), first 50 rows;
+- guardian: the same page from guardian's `get_objects_for_user` on the same
+            direct-foreign-key tables (global and superuser permissions off);
+- floor:    fetching the same 50 rows by primary key.
+
+It prints medians and the ratios ours/floor and guardian/ours. Run it on a
+`seed_scale` database: `make bench-access` (DATABASE_URL must be PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from collections.abc import Callable
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings.dev")
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.db.models import Count  # noqa: E402
+from guardian.shortcuts import get_objects_for_user  # noqa: E402
+
+from cases.models import Case, Membership, Note, Resident, User  # noqa: E402
+from cases.models.choices import OrganizationKind, Role  # noqa: E402
+from cases.selectors import cases_visible_to, notes_visible_to  # noqa: E402
+from permissions.models import CaseGroupObjectPermission  # noqa: E402
+
+PAGE = 50
+
+
+def _median_ms(fn: Callable[[], object], repeat: int) -> float:
+    fn()  # warm caches and plans
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def _reader(kind: str) -> User | None:
+    """The reader whose group holds the most (or, for commissioners, a typical number of) case grants."""
+    if kind == "commissioner":
+        membership = Membership.objects.active().filter(role=Role.COMMISSIONER).order_by("id").first()
+        return membership.user if membership else None
+    org_kind = OrganizationKind.CARE_CENTRE if kind == "care_worker" else OrganizationKind.WARD_SECTION
+    busiest = (
+        CaseGroupObjectPermission.objects.filter(group__organization__kind=org_kind,
+                                                 permission__codename="view_case")
+        .values("group__organization").annotate(n=Count("id")).order_by("-n").first()
+    )
+    if busiest is None:
+        return None
+    membership = Membership.objects.active().filter(
+        organization_id=busiest["group__organization"], role=Role.WORKER
+    ).first()
+    return membership.user if membership else None
+
+
+def _case_lists(user: User):
+    ours = lambda: list(cases_visible_to(user=user)[:PAGE])  # noqa: E731
+    ids = [c.id for c in ours()]
+
+    def guardian():
+        qs = get_objects_for_user(
+            user, "cases.view_case", klass=Case, use_groups=True, with_superuser=False, accept_global_perms=False
+        )
+        return list(qs.select_related("resident__district", "lead_organization", "lead_worker")
+                    .order_by("due_order", "id")[:PAGE])
+
+    def floor():
+        return list(Case.objects.select_related("resident__district", "lead_organization", "lead_worker")
+                    .filter(pk__in=ids).order_by("due_order", "id"))
+
+    return ours, guardian, floor, len(ids), cases_visible_to(user=user).count()
+
+
+def _note_lists(user: User):
+    case = (
+        notes_visible_to(user=user).values("case_id").annotate(n=Count("id")).order_by("-n").first()
+    )
+    if case is None:
+        return None
+    case_id = case["case_id"]
+    ours = lambda: list(notes_visible_to(user=user).filter(case_id=case_id)[:PAGE])  # noqa: E731
+    ids = [n.id for n in ours()]
+
+    def guardian():
+        qs = get_objects_for_user(
+            user, "cases.view_note", klass=Note, use_groups=True, with_superuser=False, accept_global_perms=False
+        )
+        return list(qs.filter(case_id=case_id, superseded_by__isnull=True)
+                    .select_related("author", "author_organization", "superseded_by")
+                    .order_by("-created_at", "-id")[:PAGE])
+
+    def floor():
+        return list(Note.objects.select_related("author", "author_organization", "superseded_by")
+                    .filter(pk__in=ids).order_by("-created_at", "-id"))
+
+    return ours, guardian, floor, len(ids), notes_visible_to(user=user).filter(case_id=case_id).count()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        raise SystemExit("run the benchmark on PostgreSQL (DATABASE_URL=postgres://...)")
+    print(f"data: {Resident.objects.count():,} residents, {Case.objects.count():,} cases, "
+          f"{Note.objects.count():,} notes; page size {PAGE}; median of {args.repeat}")
+    print(f"{'reader':<14}{'list':<10}{'visible':>9}{'page':>6}{'ours ms':>9}{'guardian':>10}{'floor':>8}"
+          f"{'ours/floor':>12}{'guardian/ours':>15}")
+    worst_floor, worst_guardian = 0.0, float("inf")
+    for kind in ("commissioner", "care_worker", "ward_caseworker"):
+        user = _reader(kind)
+        if user is None:
+            print(f"{kind:<14}(no such reader in this data set)")
+            continue
+        for label, build in (("caseload", _case_lists), ("notes", _note_lists)):
+            built = build(user)
+            if built is None:
+                print(f"{kind:<14}{label:<10}(nothing visible)")
+                continue
+            ours, guardian, floor, page, visible = built
+            t_ours = _median_ms(ours, args.repeat)
+            t_guardian = _median_ms(guardian, max(3, args.repeat // 5))
+            t_floor = _median_ms(floor, args.repeat)
+            worst_floor = max(worst_floor, t_ours / t_floor)
+            worst_guardian = min(worst_guardian, t_guardian / t_ours)
+            print(f"{kind:<14}{label:<10}{visible:>9,}{page:>6}{t_ours:>9.2f}{t_guardian:>10.2f}{t_floor:>8.2f}"
+                  f"{t_ours / t_floor:>12.2f}{t_guardian / t_ours:>15.1f}")
+    print(f"worst ours/floor: {worst_floor:.2f}x (aim ≤ 2); least guardian/ours: {worst_guardian:.1f}x (aim ≥ 5)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
