@@ -40,7 +40,10 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
     return Response(record.response_body, status=record.response_status, headers=headers)
 
 
-def idempotent(request, handler: Callable[[], Response]) -> Response:
+def idempotent(
+    request, handler: Callable[[], Response], *, stored_body: Callable[[dict], dict] | None = None
+) -> Response:
+    """Run `handler` once per user + key. `stored_body` trims what is kept for replays (e.g. a secret shown once)."""
     key = request.headers.get(HEADER)
     if key is None:
         return handler()
@@ -60,7 +63,7 @@ def idempotent(request, handler: Callable[[], Response]) -> Response:
                         key=key,
                         fingerprint=fingerprint,
                         response_status=response.status_code,
-                        response_body=response.data,
+                        response_body=stored_body(response.data) if stored_body else response.data,
                         response_headers={h: response[h] for h in _REPLAYED_HEADERS if response.has_header(h)},
                     )
             return response

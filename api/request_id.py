@@ -36,8 +36,10 @@ class RequestIdMiddleware:
 
 
 class RequestIdLogFilter(logging.Filter):
+    """Django logs a 4xx/5xx response after the middleware has returned; its record carries the request."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = _request_id.get()
+        record.request_id = getattr(getattr(record, "request", None), "request_id", None) or _request_id.get()
         return True
 
 

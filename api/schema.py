@@ -49,10 +49,22 @@ class ProblemAutoSchema(AutoSchema):
     def _is_write(self) -> bool:
         return self.method in ("POST", "PUT", "PATCH")
 
+    def _map_basic_serializer(self, serializer, direction):
+        """Read-only fields are required in responses, except those a serializer's
+        `Meta.sometimes_absent` names (e.g. a token's plaintext, left out of an idempotent replay)."""
+        schema = super()._map_basic_serializer(serializer, direction)
+        absent = set(getattr(getattr(serializer, "Meta", None), "sometimes_absent", ()))
+        if absent and "required" in schema:
+            schema["required"] = [name for name in schema["required"] if name not in absent]
+            if not schema["required"]:
+                del schema["required"]
+        return schema
+
     def _error_codes(self) -> list[str]:
         codes = ["400", "401", "403", "406", "429"]
         if self.method == "POST":
-            codes += ["409", "415"]
+            # 404: a record the body names by id (a case's resident, a visit's case) is missing or not visible.
+            codes += ["404", "409", "415"]
         if self.method in ("PUT", "PATCH"):
             codes += ["404", "412", "415", "428"]
         if self.method in ("GET", "DELETE") and "{" in self.path:
@@ -76,7 +88,10 @@ class ProblemAutoSchema(AutoSchema):
         if self.method == "POST":
             params.append(
                 OpenApiParameter(
-                    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+                    "Idempotency-Key",
+                    # The shape api/idempotency.py accepts; anything else answers 400 invalid_header.
+                    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+                    OpenApiParameter.HEADER, required=False,
                     description="Retry-safe key (1-255 visible ASCII). Same key and body replays the stored "
                     "response; same key with another body answers 409.",
                 )

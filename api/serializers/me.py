@@ -30,3 +30,5 @@ class ApiTokenCreatedSerializer(ApiTokenSerializer):
     class Meta(ApiTokenSerializer.Meta):
         fields = [*ApiTokenSerializer.Meta.fields, "token"]
         read_only_fields = fields
+        # An Idempotency-Key replay answers the same token without its plaintext (never stored).
+        sometimes_absent = ["token"]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import unicodedata
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -13,8 +14,9 @@ from cases.kana import is_kana
 from cases.models import District, Organization, Resident
 from cases.models.choices import SpecialCare
 
-_POSTAL = re.compile(r"^(\d{3})-?(\d{4})$")
-_PHONE = re.compile(r"^0\d{1,4}-?\d{1,4}-?\d{3,4}$")
+# ASCII digits only: Python's \d also matches full-width digits, which would be stored unsearchable.
+_POSTAL = re.compile(r"^([0-9]{3})-?([0-9]{4})$")
+_PHONE = re.compile(r"^0[0-9]{1,4}-?[0-9]{1,4}-?[0-9]{3,4}$")
 _BLOCK = re.compile(r"^[0-9０-９]{1,5}(?:[-－ー][0-9０-９]{1,5}){0,3}$")
 _SAFE_TEXT = re.compile(r"^[^<>{};\\`]*$")
 
@@ -64,7 +66,8 @@ class ResidentSerializer(StrictModelSerializer):
         return value
 
     def validate_postal_code(self, value: str) -> str:
-        match = _POSTAL.match(value.strip())
+        # Full-width input (２１４－００１４) is normalised, so the stored code is always seven ASCII digits.
+        match = _POSTAL.match(unicodedata.normalize("NFKC", value).strip())
         if not match:
             raise serializers.ValidationError(_("Enter a postal code like 214-0014."), code="invalid_postal_code")
         return "".join(match.groups())
