@@ -12,22 +12,28 @@ from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
 
-def _keys(request, username: str) -> list[str]:
+# Behind a reverse proxy many people share one address, so an address may fail
+# ten times as often as one account before it is refused.
+ADDRESS_FACTOR = 10
+
+
+def _limits(request, username: str) -> list[tuple[str, int]]:
     address = request.META.get("REMOTE_ADDR", "")
     digest = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
-    return [f"login-fail:user:{digest}", f"login-fail:addr:{address}"]
+    limit = settings.LOGIN_THROTTLE_FAILURES
+    return [(f"login-fail:user:{digest}", limit), (f"login-fail:addr:{address}", limit * ADDRESS_FACTOR)]
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
     def clean(self):
         username = self.data.get("username", "")
-        keys = _keys(self.request, username)
-        if any((cache.get(key) or 0) >= settings.LOGIN_THROTTLE_FAILURES for key in keys):
+        limits = _limits(self.request, username)
+        if any((cache.get(key) or 0) >= limit for key, limit in limits):
             raise forms.ValidationError(_("Too many failed attempts. Try again later."), code="throttled")
         try:
             return super().clean()
         except forms.ValidationError:
-            for key in keys:
+            for key, _limit in limits:
                 cache.add(key, 0, settings.LOGIN_THROTTLE_WINDOW_SECONDS)
                 try:
                     cache.incr(key)
