@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils.module_loading import import_string
 
-from api.views.auth import _keys
+from api.views.auth import ADDRESS_FACTOR, _limits
 from backend.settings import base
 
 pytestmark = pytest.mark.django_db
@@ -116,7 +116,8 @@ def test_the_failure_counter_lives_in_the_cache(world, settings):
     class FakeRequest:
         META = {"REMOTE_ADDR": "127.0.0.1"}
 
-    account_key, address_key = _keys(FakeRequest(), "care_worker")
+    (account_key, account_limit), (address_key, address_limit) = _limits(FakeRequest(), "care_worker")
+    assert (account_limit, address_limit) == (3, 3 * ADDRESS_FACTOR)
     assert cache.get(account_key) == settings.LOGIN_THROTTLE_FAILURES
     assert cache.get(address_key) == settings.LOGIN_THROTTLE_FAILURES
     backend = settings.CACHES["default"]["BACKEND"]
