@@ -21,6 +21,14 @@ The rules (DOMAIN.md):
   organisation the resident, their cases and the named categories for the
   grant's period; a support-meeting grant (SWA106-6) gives the same to every
   member organisation that acknowledged confidentiality, until the meeting ends.
+- A referral (cases/models/referrals.py) shares with its receiving organisation
+  (commissioners: the resident's district), each category only within consent for
+  the `referral` purpose naming that organisation or an active APPI27-1-x grant it
+  holds, under the basis `referral:<id>`: while requested, the case and the
+  resident (basic) so the receiver can decide; while accepted, in progress or on
+  hold, also the notes and visits of exactly the referral's categories. In any
+  other state it shares nothing. Accepting puts the receiver on the case team,
+  which by itself adds only what watch-over consent already covers.
 - Visits count as `living_situation` data.
 
 Every grant carries a window (valid_from, valid_until); withdrawal ends a
@@ -36,7 +44,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 
 from cases.models import (
     Case,
@@ -47,6 +55,8 @@ from cases.models import (
     MeetingMember,
     Note,
     Organization,
+    Referral,
+    ReferralStatus,
     Resident,
     Visit,
 )
@@ -55,6 +65,9 @@ from cases.models.consent import Category, Decision, GrantStatus, Purpose
 from permissions.models import ALWAYS_FROM, FOREVER
 
 VISIT_CATEGORY = Category.LIVING_SITUATION
+# What a referral shares, by state: the basics to decide, then the categories to work.
+REFERRAL_DECIDING = frozenset({ReferralStatus.REQUESTED})
+REFERRAL_WORKING = frozenset({ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS, ReferralStatus.ON_HOLD})
 
 # (from, until, basis): every grant names why it exists, e.g. "district", "case_lead",
 # "consent:12", "APPI27-1-2:7". A basis naming consent or a legal ground is a provision
@@ -131,6 +144,7 @@ class _Facts:
     consents: list[Consent]
     legal_grants: list[LegalBasisGrant]
     meeting_orgs: dict[int, list[Organization]]
+    referrals: list[Referral] = field(default_factory=list)
 
 
 def _author_group(organization: Organization, resident: Resident) -> int:
@@ -226,10 +240,63 @@ class _Builder:
                         self._add(self.cases[case.id], org.group_id, "view_case", [window])
                 self._data(org.group_id, lambda category, g=grant, w=window: [w] if category in g.categories else [])
 
+        self._referrals()
+
+    def _referrals(self) -> None:
+        """Referrals: the receiver's windows are consent's (purpose referral) or a legal basis's, renamed."""
+        facts = self.facts
+        for referral in facts.referrals:
+            if referral.status not in REFERRAL_DECIDING | REFERRAL_WORKING:
+                continue
+            receiver = referral.receiver_organization
+            group_id = _author_group(receiver, facts.resident)
+
+            def cover(category: str, referral: Referral = referral, receiver: Organization = receiver) -> list[Window]:
+                if category not in referral.categories:
+                    return []
+                windows = shareable_windows(facts, organization=receiver, category=category, purpose=Purpose.REFERRAL)
+                return _merge((start, end, f"referral:{referral.id}") for start, end, _ in windows)
+
+            basic = cover(Category.BASIC)
+            self._add(self.cases[referral.case_id], group_id, "view_case", basic)
+            self._add(self.resident, group_id, "view_resident", basic)
+            if referral.status in REFERRAL_WORKING:
+                self._data(group_id, cover)
+
+
+def shareable_windows(facts: _Facts, *, organization: Organization, category: str, purpose: str) -> list[Window]:
+    """When `organization` may receive `category` for `purpose`: by consent, or by a legal-basis grant it holds.
+
+    Support-meeting grants (SWA106-6) cover sharing inside the meeting only, so they do not count here.
+    """
+    windows = list(consent_windows(facts.consents, organization=organization, category=category, purpose=purpose))
+    for grant in facts.legal_grants:
+        if grant.basis == LegalBasis.SUPPORT_MEETING or grant.organization_id != organization.id:
+            continue
+        window = _grant_window(grant)
+        if window is not None and category in grant.categories:
+            windows.append(window)
+    return windows
+
+
+def referral_categories_covered(
+    *, resident_id: int, organization: Organization, categories: Iterable[str], at: datetime.datetime
+) -> set[str]:
+    """The categories `organization` may receive about the resident at `at` for a referral (checked on sending)."""
+    loaded = _load([resident_id])
+    if not loaded:
+        return set()
+    return {
+        category for category in categories
+        if any(start <= at < end for start, end, _ in shareable_windows(
+            loaded[0], organization=organization, category=category, purpose=Purpose.REFERRAL))
+    }
+
 
 def _grant_window(grant: LegalBasisGrant) -> Window | None:
     """The grant's period as a window whose basis names the legal ground and the grant."""
-    if grant.status == GrantStatus.PENDING:
+    if grant.status == GrantStatus.PENDING or grant.approved_by_id is None:
+        # Never approved (still pending, or revoked while pending): it never gave access.
         return None
     end = grant.ends_at
     if grant.revoked_at is not None:
@@ -277,6 +344,11 @@ def _load(resident_ids: list[int]) -> list[_Facts]:
         by_resident["consents"][consent.resident_id].append(consent)
     for grant in legal:
         by_resident["legal"][grant.resident_id].append(grant)
+    referrals: dict[int, list[Referral]] = defaultdict(list)
+    for referral in Referral.objects.filter(
+        case__resident_id__in=resident_ids, status__in=REFERRAL_DECIDING | REFERRAL_WORKING
+    ).select_related("receiver_organization").annotate(case_resident_id=F("case__resident_id")):
+        referrals[referral.case_resident_id].append(referral)
     return [
         _Facts(
             resident=r,
@@ -287,6 +359,7 @@ def _load(resident_ids: list[int]) -> list[_Facts]:
             consents=by_resident["consents"][r.id],
             legal_grants=by_resident["legal"][r.id],
             meeting_orgs=meeting_orgs,
+            referrals=referrals[r.id],
         )
         for r in residents
     ]

@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api.idempotency import idempotent
+from api.pagination import StableCursorPagination
 from api.serializers.consent import (
     ConsentCreateSerializer,
     ConsentSerializer,
@@ -33,10 +34,15 @@ from cases.selectors import (
 )
 
 
+class ConsentPagination(StableCursorPagination):
+    ordering = ("-taken_at", "-id")  # newest decision first, as consents_of_resident orders them
+
+
 class ResidentConsentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Consents of one resident; visible to whoever may see the resident."""
 
     serializer_class = ConsentSerializer
+    pagination_class = ConsentPagination
     lookup_value_regex = r"\d+"
 
     def _resident(self) -> Resident:

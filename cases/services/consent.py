@@ -7,7 +7,7 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from cases.errors import NotFound, RuleViolation
+from cases.errors import Conflict, NotFound, RuleViolation
 from cases.models import Consent, Organization, Resident, User
 from cases.models.choices import OrganizationKind
 from cases.models.consent import Category, Decision, Grantor, Purpose
@@ -85,7 +85,7 @@ def consent_withdraw(
         if consent.withdrawn_at is not None:
             return consent
         if consent.decision != Decision.GRANTED:
-            raise RuleViolation("consent_not_withdrawable")
+            raise Conflict("consent_not_withdrawable")
         consent.withdrawn_at = timezone.now()
         consent.withdrawn_by = actor
         consent.withdrawal_grantor = grantor

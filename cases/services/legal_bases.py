@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from cases.errors import Conflict, NotFound, NotPermitted, RuleViolation
@@ -22,10 +23,12 @@ from cases.models import (
     Organization,
     Resident,
     SupportMeeting,
+    TaskKind,
     User,
 )
 from cases.models.choices import OrganizationKind, Role
 from cases.models.consent import Category, GrantStatus
+from cases.services.tasks import review_task_for_grant, tasks_close
 from permissions.grants import grants_sync_residents
 
 MAX_DURATION = {
@@ -87,6 +90,8 @@ def legal_basis_grant_request(
             ends_at=now + duration,
             review_due_at=now + review_after,
         )
+        if grant.status == GrantStatus.ACTIVE and basis == LegalBasis.VITAL_INTERESTS:
+            review_task_for_grant(grant=grant)
         grants_sync_residents(resident_ids=[resident.id])
     return grant
 
@@ -116,6 +121,8 @@ def legal_basis_grant_approve(*, actor: User, grant_id: int) -> LegalBasisGrant:
         grant.starts_at, grant.ends_at = now, now + duration
         grant.review_due_at = max(grant.review_due_at, now + BREAK_GLASS_REVIEW_AFTER)
         grant.save(update_fields=["status", "approved_by", "starts_at", "ends_at", "review_due_at"])
+        if grant.basis == LegalBasis.VITAL_INTERESTS:
+            review_task_for_grant(grant=grant)
         grants_sync_residents(resident_ids=[grant.resident_id])
     return grant
 
@@ -146,6 +153,8 @@ def legal_basis_grant_review(*, actor: User, grant_id: int, justified: bool, not
             grant.status, grant.revoked_at = GrantStatus.REVOKED, timezone.now()
             fields += ["status", "revoked_at"]
         grant.save(update_fields=fields)
+        tasks_close(tasks=Q(legal_basis_grant=grant, kind=TaskKind.REVIEW_GRANT), actor=actor,
+                    outcome="justified" if justified else "not justified")
         grants_sync_residents(resident_ids=[grant.resident_id])
     return grant
 
@@ -202,6 +211,9 @@ def meeting_share(
         raise RuleViolation("rule_violation", field="categories")
     membership = _supervisor_membership(actor)
     now = timezone.now()
+    if meeting.ends_at <= now:
+        # SWA106-6 covers sharing inside the meeting only; an ended meeting shares nothing.
+        raise RuleViolation("rule_violation", field="meeting")
     with transaction.atomic():
         grant = LegalBasisGrant.objects.create(
             resident=resident,
