@@ -61,6 +61,8 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     "batch_size": (400, "Send between 1 and 200 items.", "1件から200件の間で送信してください。"),
     "consent_recipients_required": (400, "Name at least one recipient organisation or kind.",
                                     "提供先の組織または組織種別を1つ以上指定してください。"),
+    "consent_taker_required": (403, "Only the district's commissioners, the registering organisation or a case's lead organisation record consent.",
+                               "同意を記録できるのは、担当地区の民生委員、登録した組織、またはケースの主担当組織のみです。"),
     "consent_proxy_required": (400, "Name the proxy who decided for the resident.",
                                "本人に代わって判断した代理人の氏名を入力してください。"),
     "consent_period_invalid": (400, "The consent must end after it starts.", "同意の終了日時は開始日時より後にしてください。"),
@@ -86,6 +88,49 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
                        "neighbours or partner signals and coordinate with the ward section instead.",
                        "この世帯には接触しないでください（接触禁止）。近隣や協定事業者からの情報で見守り、"
                        "区役所と連携してください。"),
+    "referral_receiver_invalid": (400, "Refer to another organisation that holds records (not your own, not a "
+                                  "partner business or neighbourhood association); a named worker must be its "
+                                  "active member.",
+                                  "紹介先は記録を扱う他の組織を選んでください（自組織・協定事業者・町内会は不可）。"
+                                  "担当者を指定する場合はその組織の有効な職員である必要があります。"),
+    "referral_basic_required": (400, "A referral always shares the basic category, so the receiver knows who it "
+                                "is about.", "紹介では対象者を特定できるよう、基本情報を必ず共有してください。"),
+    "referral_reason_required": (400, "Give a reason (required to send, reject, cancel, hold or fail a referral).",
+                                 "理由を入力してください（送付・不受理・取消・保留・対応不能の際は必須です）。"),
+    "referral_not_covered": (409, "The resident's consent for referral to this organisation, or an active legal "
+                             "basis, does not cover every category you chose. Record consent or share fewer "
+                             "categories.",
+                             "選択した情報区分の一部が、この組織への紹介に対する本人同意または有効な法的根拠の"
+                             "範囲外です。同意を得るか、共有する区分を減らしてください。"),
+    "referral_wrong_party": (403, "This action belongs to the other party: the sender owns the request (send, "
+                             "cancel, entered-in-error), the receiver owns the work.",
+                             "この操作は相手側が行います。依頼（送付・取消・誤登録）は紹介元、対応は紹介先が行います。"),
+    "referral_transition_invalid": (409, "This action is not allowed in the referral's current state.",
+                                    "現在のつなぎの状態ではこの操作はできません。"),
+    "referral_state_changed": (409, "Someone else changed this referral first (for example, another worker "
+                               "accepted it). Reload it.",
+                               "他の人が先にこのつなぎを更新しました（例：別の職員が受理済み）。再読み込みしてください。"),
+    "task_assignee_invalid": (400, "Assign the task to an organisation on the case team (and, optionally, one of "
+                              "its active members).",
+                              "タスクはケースチームの組織（必要に応じてその有効な職員）に割り当ててください。"),
+    "task_outcome_required": (400, "Say what was done (to complete) or why (to cancel).",
+                              "完了時は対応内容を、取消時は理由を入力してください。"),
+    "task_transition_invalid": (409, "The task is no longer open for this (someone may have acted on it first). "
+                                "Reload it.", "このタスクは既に対応済みか取消済みです。再読み込みしてください。"),
+    "task_answer_via_referral": (409, "Answer the referral (accept or reject) to close this task.",
+                                 "このタスクは、つなぎを受理または不受理にすると完了します。"),
+    "rights_received_at_invalid": (400, "The request must have arrived within the last 30 days, not in the future.",
+                                   "受付日時は過去30日以内で、未来でない日時にしてください。"),
+    "rights_details_required": (400, "Say what is to be corrected.", "訂正等を求める内容を記入してください。"),
+    "rights_outcome_invalid": (400, "This outcome does not answer this kind of request.",
+                               "この結果はこの種類の請求には使えません。"),
+    "rights_reason_required": (400, "Give the reason when a request is refused or only partly met.",
+                               "請求に応じない場合や一部のみ応じる場合は理由を記入してください。"),
+    "rights_request_closed": (409, "The request is already closed.", "この請求は既に完了しています。"),
+    "rights_cessation_kind": (409, "Only a cessation request stops the use of the resident's data.",
+                              "利用停止はその旨の請求に対してのみ行えます。"),
+    "legal_hold_exists": (409, "This case is already under a legal hold.", "このケースには既に保存命令（リーガルホールド）があります。"),
+    "legal_hold_released": (409, "The legal hold was already released.", "このリーガルホールドは既に解除されています。"),
     "rule_violation": (400, "The request breaks a rule of the record.", "記録の規則に反しています。"),
     "server_error": (500, "An unexpected error occurred.", "予期しないエラーが発生しました。"),
     "service_unavailable": (503, "A dependency is unavailable.", "依存サービスが利用できません。"),
@@ -118,7 +163,9 @@ def _flatten(detail, path: str = "") -> list[dict]:
     if isinstance(detail, dict):
         items = []
         for key, value in detail.items():
-            name = path if key == "non_field_errors" and not path else (f"{path}.{key}" if path else str(key))
+            # DRF's and Django forms' (query filters) names for errors of no single field.
+            non_field = key in ("non_field_errors", "__all__")
+            name = path if non_field and not path else (f"{path}.{key}" if path else str(key))
             items += _flatten(value, name)
         return items
     if isinstance(detail, list):

@@ -7,10 +7,11 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from cases.errors import Conflict, NotFound, RuleViolation
+from cases.errors import Conflict, NotFound, NotPermitted, RuleViolation
 from cases.models import Consent, Organization, Resident, User
 from cases.models.choices import OrganizationKind
 from cases.models.consent import Category, Decision, Grantor, Purpose
+from cases.selectors import resident_can_change
 from cases.services.acting import acting_membership
 from permissions.grants import grants_sync_residents
 
@@ -37,6 +38,10 @@ def consent_record(
     Oral consent is valid; a proxy must be named. Who may see what changes in
     the same transaction.
     """
+    if not resident_can_change(user=actor, resident=resident):
+        # Only an organisation holding the resident in its own right (district, registration, case
+        # lead) takes consent: a recipient must never be able to widen what it receives itself.
+        raise NotPermitted("consent_taker_required")
     membership = acting_membership(actor=actor, organization=organization)
     recipient_organizations = recipient_organizations or []
     recipient_kinds = sorted(set(recipient_kinds or []))

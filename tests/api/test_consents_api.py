@@ -181,3 +181,28 @@ def test_a_retried_record_with_its_key_is_stored_once(world, client_for):
                  for _ in range(3)]
     assert [r.status_code for r in responses] == [201, 201, 201]
     assert Consent.objects.count() == count + 1
+
+
+def test_a_recipient_cannot_record_consent_for_itself(world, client_for):
+    """The NPO sees Tanaka only through consent; it must not widen what it receives."""
+    from cases.models import CaseTeamMember, Consent
+    from cases.models.consent import Decision, Grantor, Method
+    from permissions.grants import grants_sync_residents
+
+    CaseTeamMember.objects.create(case=world.tanaka_case, organization=world.npo)
+    Consent.objects.create(
+        resident=world.tanaka, decision=Decision.GRANTED, grantor=Grantor.SELF, categories=["basic"],
+        purposes=["watch_over"], valid_from=world.tanaka.created_at, method=Method.ORAL,
+        taken_by=world.users["commissioner_a"], taken_by_organization=world.council,
+    ).recipient_organizations.set([world.npo])
+    grants_sync_residents(resident_ids=[world.tanaka.id])
+    client = client_for("npo_worker")
+    assert client.get(f"/api/v1/residents/{world.tanaka.id}").status_code == 200
+    before = Consent.objects.count()
+    response = client.post(f"/api/v1/residents/{world.tanaka.id}/consents", {
+        "grantor": "self", "recipient_organizations": [world.npo.id], "categories": ["health", "finances"],
+        "purposes": ["watch_over"], "method": "oral",
+    }, format="json")
+    assert response.status_code == 403
+    assert response.json()["code"] == "consent_taker_required"
+    assert Consent.objects.count() == before
