@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test schema seed-scale lint clean
+.PHONY: run test schema seed-scale bench-sweep lint clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ schema: $(STAMP)
 
 seed-scale: $(STAMP)
 	$(PY) manage.py seed_scale --residents $${RESIDENTS:-100000} --seed $${SEED:-1}
+
+# The escalation sweep with ONE real worker process on PostgreSQL (DATABASE_URL, migrated):
+# ITEMS due items, throughput and duplicates (must be 0). See docs/benchmarks.md.
+bench-sweep: $(STAMP)
+	$(PY) -m benchmarks.sweep --items $${ITEMS:-100000}
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

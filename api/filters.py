@@ -20,10 +20,31 @@ class SafeFilterForm(forms.Form):
         cleaned = super().clean()
         for name, value in self.data.items():
             if isinstance(value, str) and _UNSAFE.search(value):
-                self.add_error(None, forms.ValidationError(_("Contains characters that are not allowed."),
-                                                           code="invalid_characters"))
+                # Named after the parameter when it is a filter; other parameters (cursor, ...) have no field.
+                self.add_error(name if name in self.fields else None, forms.ValidationError(
+                    _("Contains characters that are not allowed."), code="invalid_characters"))
                 break
         return cleaned
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """true/false/1/0 or nothing: any other value is an error, not silently "no filter"."""
+
+    widget = forms.TextInput  # NullBooleanSelect would turn any unknown value into None before validation
+
+    def to_python(self, value):
+        text = str(value).strip().lower() if value is not None else ""
+        if text in ("", "none", "unknown"):
+            return None
+        if text in ("true", "1"):
+            return True
+        if text in ("false", "0"):
+            return False
+        raise forms.ValidationError(_("Enter true or false."), code="invalid")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
 
 
 class SafeFilterSet(django_filters.FilterSet):
@@ -31,11 +52,25 @@ class SafeFilterSet(django_filters.FilterSet):
         form = SafeFilterForm
 
 
+# Value checks run as form-field validators, so a bad value is a 400 with the field named; raised
+# inside a filter method (at query time) it would escape the form and answer 500.
+def _validate_kana(value: str) -> None:
+    if not is_kana(value):
+        raise forms.ValidationError(_("Enter the reading in kana."), code="invalid_kana")
+
+
+def _validate_postal_prefix(value: str) -> None:
+    digits = value.replace("-", "")
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 7:
+        raise forms.ValidationError(_("Enter a postal code like 214-0014."), code="invalid_postal_code")
+
+
 class ResidentFilter(SafeFilterSet):
-    name_kana = django_filters.CharFilter(method="filter_name_kana", max_length=60,
+    name_kana = django_filters.CharFilter(method="filter_name_kana", max_length=60, validators=[_validate_kana],
                                           help_text="Part of the reading, in any kana form.")
     date_of_birth = django_filters.DateFilter()
-    postal_code = django_filters.CharFilter(method="filter_postal_code", max_length=8)
+    postal_code = django_filters.CharFilter(method="filter_postal_code", max_length=8,
+                                            validators=[_validate_postal_prefix])
     town = django_filters.CharFilter(lookup_expr="startswith", max_length=40)
     district = django_filters.ModelChoiceFilter(queryset=District.objects.all())
 
@@ -44,22 +79,17 @@ class ResidentFilter(SafeFilterSet):
         fields = ["name_kana", "date_of_birth", "postal_code", "town", "district"]
 
     def filter_name_kana(self, queryset, name, value):
-        if not is_kana(value):
-            raise forms.ValidationError(_("Enter the reading in kana."), code="invalid_kana")
         return queryset.filter(name_kana_key__contains=kana_normalize(value))
 
     def filter_postal_code(self, queryset, name, value):
-        digits = value.replace("-", "")
-        if not digits.isascii() or not digits.isdigit() or len(digits) > 7:
-            raise forms.ValidationError(_("Enter a postal code like 214-0014."), code="invalid_postal_code")
-        return queryset.filter(postal_code__startswith=digits)
+        return queryset.filter(postal_code__startswith=value.replace("-", ""))
 
 
 class CaseFilter(SafeFilterSet):
     status = django_filters.ChoiceFilter(choices=CaseStatus.choices)
     risk_level = django_filters.ChoiceFilter(choices=RiskLevel.choices)
-    overdue = django_filters.BooleanFilter(method="filter_overdue", help_text="Next visit due before today.")
-    mine = django_filters.BooleanFilter(method="filter_mine", help_text="Cases where I am the lead worker.")
+    overdue = StrictBooleanFilter(method="filter_overdue", help_text="Next visit due before today.")
+    mine = StrictBooleanFilter(method="filter_mine", help_text="Cases where I am the lead worker.")
     resident = django_filters.NumberFilter(field_name="resident_id", min_value=1, max_value=2**62)
 
     class Meta(SafeFilterSet.Meta):

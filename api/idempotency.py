@@ -30,7 +30,8 @@ def _fingerprint(request) -> str:
         body = json.dumps(request.data, sort_keys=True, ensure_ascii=False, default=str)
     except (TypeError, ValueError):
         body = repr(request.data)
-    return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
+    # surrogatepass: a body with a lone surrogate must reach the serializer (400), not fail here (500).
+    return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:

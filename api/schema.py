@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
@@ -45,9 +46,36 @@ _DESCRIPTIONS = {
 }
 
 
+def _model_field(field):
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    if model is None or not field.source or field.source == "*" or "." in field.source:
+        return None
+    try:
+        return model._meta.get_field(field.source)
+    except FieldDoesNotExist:
+        return None
+
+
+def _show_what_the_model_holds(field) -> None:
+    """A read-only field answers what its column holds: null from a nullable foreign key shown
+    as a nested object, "" from a blank choice column (DRF drops allow_blank on read-only fields)."""
+    model_field = _model_field(field)
+    if model_field is None:
+        return
+    if getattr(model_field, "null", False) and isinstance(field, serializers.BaseSerializer):
+        field.allow_null = True
+    if getattr(model_field, "blank", False) and isinstance(field, serializers.ChoiceField):
+        field.allow_blank = True
+
+
 class ProblemAutoSchema(AutoSchema):
     def _is_write(self) -> bool:
         return self.method in ("POST", "PUT", "PATCH")
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        if field.read_only and getattr(field, "parent", None) is not None:
+            _show_what_the_model_holds(field)
+        return super()._map_serializer_field(field, direction, bypass_extensions)
 
     def _map_basic_serializer(self, serializer, direction):
         """Read-only fields are required in responses, except those a serializer's
@@ -61,14 +89,13 @@ class ProblemAutoSchema(AutoSchema):
         return schema
 
     def _error_codes(self) -> list[str]:
-        codes = ["400", "401", "403", "406", "429"]
+        # 404 everywhere: a record in the path or named in the body may be missing or hidden, and a
+        # collection may be hidden whole from those who must not learn it exists (the audit views).
+        codes = ["400", "401", "403", "404", "406", "429"]
         if self.method == "POST":
-            # 404: a record the body names by id (a case's resident, a visit's case) is missing or not visible.
-            codes += ["404", "409", "415"]
+            codes += ["409", "415"]
         if self.method in ("PUT", "PATCH"):
-            codes += ["404", "412", "415", "428"]
-        if self.method in ("GET", "DELETE") and "{" in self.path:
-            codes.append("404")
+            codes += ["412", "415", "428"]
         return sorted(set(codes))
 
     def _get_response_bodies(self, direction="response"):

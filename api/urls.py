@@ -1,12 +1,23 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
+from api.views.audit import (
+    AccessLogViewSet,
+    LegalHoldViewSet,
+    ProvisionViewSet,
+    ResidentReadersView,
+    UnusualAccessView,
+)
 from api.views.cases import CaseViewSet
 from api.views.consent import LegalBasisGrantViewSet, ResidentConsentViewSet, SupportMeetingViewSet
 from api.views.directory import DistrictViewSet, OrganizationViewSet
 from api.views.me import ApiTokenViewSet, MeView
 from api.views.notes import NoteViewSet
+from api.views.notifications import NotificationViewSet
+from api.views.referrals import ReferralViewSet
 from api.views.residents import ResidentViewSet
+from api.views.rights import DisclosureView, RightsRequestViewSet
+from api.views.tasks import TaskViewSet
 from api.views.visits import VisitViewSet
 
 router = SimpleRouter(trailing_slash=False)
@@ -20,8 +31,18 @@ router.register("notes", NoteViewSet, basename="note")
 router.register(r"residents/(?P<resident_id>\d+)/consents", ResidentConsentViewSet, basename="resident-consent")
 router.register("legal-basis-grants", LegalBasisGrantViewSet, basename="legal-basis-grant")
 router.register("support-meetings", SupportMeetingViewSet, basename="support-meeting")
+router.register("referrals", ReferralViewSet, basename="referral")
+router.register("tasks", TaskViewSet, basename="task")
+router.register("notifications", NotificationViewSet, basename="notification")
+router.register("audit/access-log", AccessLogViewSet, basename="audit-access-log")
+router.register("audit/provisions", ProvisionViewSet, basename="audit-provision")
+router.register("audit/legal-holds", LegalHoldViewSet, basename="audit-legal-hold")
+router.register("rights/requests", RightsRequestViewSet, basename="rights-request")
 
 urlpatterns = [
     path("me", MeView.as_view(), name="me"),
+    path("audit/residents/<int:resident_id>/readers", ResidentReadersView.as_view(), name="audit-resident-readers"),
+    path("audit/unusual-access", UnusualAccessView.as_view(), name="audit-unusual-access"),
+    path("rights/disclosures/<int:resident_id>", DisclosureView.as_view(), name="rights-disclosure"),
     path("", include(router.urls)),
 ]

@@ -4,7 +4,17 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from cases import services
-from cases.models import CouncilArea, District, DistrictAssignment, Membership, Organization, User, Ward
+from cases.models import (
+    CouncilArea,
+    District,
+    DistrictAssignment,
+    EscalationPolicy,
+    EscalationStep,
+    Membership,
+    Organization,
+    User,
+    Ward,
+)
 
 
 @admin.register(User)
@@ -58,3 +68,20 @@ class MembershipAdmin(admin.ModelAdmin):
         user = obj.user
         super().delete_model(request, obj)
         services.membership_changed(user=user)
+
+
+class EscalationStepInline(admin.TabularInline):
+    model = EscalationStep
+    extra = 0
+    ordering = ["position"]
+    autocomplete_fields = ["target_organization"]
+
+
+@admin.register(EscalationPolicy)
+class EscalationPolicyAdmin(admin.ModelAdmin):
+    """Who hears about an unacknowledged task, and when: edited here, read by the escalation sweep."""
+
+    list_display = ["name", "task_kind", "organization_kind", "urgency", "start_after", "active"]
+    list_filter = ["task_kind", "organization_kind", "urgency", "active"]
+    search_fields = ["name"]
+    inlines = [EscalationStepInline]

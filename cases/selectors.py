@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from cases.errors import NotFound
@@ -13,12 +13,17 @@ from cases.models import (
     CaseTeamMember,
     Consent,
     District,
+    DistrictAssignment,
     LegalBasisGrant,
     Membership,
     Note,
     Organization,
+    Referral,
+    ReferralEvent,
     Resident,
     SupportMeeting,
+    Task,
+    TaskEscalation,
     User,
     Visit,
 )
@@ -46,7 +51,10 @@ def districts_directory() -> QuerySet[District]:
 
 
 def residents_visible_to(*, user: User) -> QuerySet[Resident]:
-    return scope(Resident.objects.select_related("district"), user=user, codename="view_resident").order_by("id")
+    # registered_by is on every row of the list: joined here, or each row costs a query.
+    return scope(
+        Resident.objects.select_related("district", "registered_by"), user=user, codename="view_resident"
+    ).order_by("id")
 
 
 def resident_get_for_user(*, user: User, resident_id: int, codename: str = "view_resident") -> Resident:
@@ -190,3 +198,125 @@ def meeting_get_for_user(*, user: User, meeting_id: int) -> SupportMeeting:
     if meeting is None:
         raise NotFound()
     return meeting
+
+
+# Referrals: visible to the parties only. The sender's organisation sees what it sent (drafts too);
+# the receiving organisation sees a referral once it was sent. Commissioners act for their council
+# only about residents of their districts. What a referral lets the receiver read about the resident
+# is the policy's business (cases_visible_to and friends), not this list's.
+def _referral_side(user: User, field: str) -> Q:
+    memberships = Membership.objects.active().filter(user=user)
+    organizations = memberships.filter(role__in=[Role.WORKER, Role.SUPERVISOR]).values("organization_id")
+    councils = memberships.filter(role=Role.COMMISSIONER).values("organization_id")
+    districts = DistrictAssignment.objects.filter(
+        membership__in=memberships.filter(role=Role.COMMISSIONER)
+    ).values("district_id")
+    return Q(**{f"{field}_id__in": organizations}) | Q(
+        **{f"{field}_id__in": councils, "case__resident__district_id__in": districts}
+    )
+
+
+def _referral_base() -> QuerySet[Referral]:
+    return Referral.objects.select_related(
+        "case__resident", "sender_organization", "receiver_organization", "sender_user", "receiver_user",
+        "answered_by",
+    )
+
+
+def referrals_visible_to(*, user: User) -> QuerySet[Referral]:
+    if not user.is_authenticated:
+        return Referral.objects.none()
+    sent = _referral_side(user, "sender_organization")
+    received = _referral_side(user, "receiver_organization") & Q(requested_at__isnull=False)
+    return _referral_base().filter(sent | received).order_by("-created_at", "-id")
+
+
+def referral_get_for_user(*, user: User, referral_id: int) -> Referral:
+    referral = referrals_visible_to(user=user).filter(pk=referral_id).first()
+    if referral is None:
+        raise NotFound()
+    return referral
+
+
+def referrals_inbox_for(*, user: User) -> QuerySet[Referral]:
+    """Referrals sent to my organisation (or my districts' council), soonest response deadline first."""
+    if not user.is_authenticated:
+        return Referral.objects.none()
+    return (
+        _referral_base()
+        .filter(_referral_side(user, "receiver_organization"), requested_at__isnull=False)
+        .order_by("response_due_at", "id")
+    )
+
+
+def referrals_sent_by(*, user: User) -> QuerySet[Referral]:
+    """Referrals my organisation sent (drafts included), newest first."""
+    if not user.is_authenticated:
+        return Referral.objects.none()
+    return _referral_base().filter(_referral_side(user, "sender_organization")).order_by("-created_at", "-id")
+
+
+def referral_events_of(*, referral: Referral) -> QuerySet[ReferralEvent]:
+    return referral.events.select_related("actor", "organization").order_by("at", "id")
+
+
+def case_ids_visible_to(*, user: User, case_ids: list[int]) -> set[int]:
+    """Which of these cases the user may see right now (one query): free text about them shows only then."""
+    if not case_ids:
+        return set()
+    return set(scope(Case.objects.filter(id__in=case_ids), user=user, codename="view_case")
+               .values_list("id", flat=True))
+
+
+def resident_ids_visible_to(*, user: User, resident_ids: list[int]) -> set[int]:
+    if not resident_ids:
+        return set()
+    return set(scope(Resident.objects.filter(id__in=resident_ids), user=user, codename="view_resident")
+               .values_list("id", flat=True))
+
+
+# Tasks: the assignee user, the members (workers, supervisors) of the assignee organisation, and the
+# organisations an escalation reached. A task holds ids only; its subject is read through the policy.
+def _queue_organizations(user: User):
+    return Membership.objects.active().filter(user=user, role__in=[Role.WORKER, Role.SUPERVISOR]).values(
+        "organization_id"
+    )
+
+
+def _task_base() -> QuerySet[Task]:
+    return Task.objects.select_related("assignee_organization", "assignee_user", "acknowledged_by", "closed_by")
+
+
+def tasks_visible_to(*, user: User) -> QuerySet[Task]:
+    if not user.is_authenticated:
+        return Task.objects.none()
+    organizations = _queue_organizations(user)
+    escalated = TaskEscalation.objects.filter(task=OuterRef("pk"), target_organization_id__in=organizations)
+    return _task_base().filter(
+        Q(assignee_user=user) | Q(assignee_organization_id__in=organizations) | Exists(escalated)
+    ).order_by("due_at", "id")
+
+
+def tasks_mine(*, user: User) -> QuerySet[Task]:
+    """Tasks assigned to me by name, soonest due first."""
+    if not user.is_authenticated:
+        return Task.objects.none()
+    return _task_base().filter(assignee_user=user).order_by("due_at", "id")
+
+
+def tasks_queue(*, user: User) -> QuerySet[Task]:
+    """My organisations' queue: tasks assigned to them, and tasks escalated to them, soonest due first."""
+    if not user.is_authenticated:
+        return Task.objects.none()
+    organizations = _queue_organizations(user)
+    escalated = TaskEscalation.objects.filter(task=OuterRef("pk"), target_organization_id__in=organizations)
+    return _task_base().filter(Q(assignee_organization_id__in=organizations) | Exists(escalated)).order_by(
+        "due_at", "id"
+    )
+
+
+def task_get_for_user(*, user: User, task_id: int) -> Task:
+    task = tasks_visible_to(user=user).filter(pk=task_id).first()
+    if task is None:
+        raise NotFound()
+    return task

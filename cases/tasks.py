@@ -1,11 +1,64 @@
-"""Celery tasks: thin, id-based, safe to run twice. They call services; they decide nothing."""
+"""Celery tasks: thin, id-based, safe to run twice. They call services; they decide nothing.
+
+The sweeps find their work in the database (deadlines live there), so a lost,
+duplicated or late message changes nothing: the next beat finds the same work.
+A sweep that ran out of its time budget enqueues one more run at once; if that
+enqueue fails (broker down), the next beat picks up where it stopped.
+"""
+
+import logging
 
 from celery import shared_task
+from django.db import DatabaseError
 
+from cases.services.escalations import (
+    consents_expiring_open_tasks,
+    escalations_fire_due,
+    visits_overdue_open_tasks,
+)
 from permissions.grants import memberships_sync_all
+
+logger = logging.getLogger("cases.tasks")
+
+SWEEP = {"max_retries": 3, "autoretry_for": (DatabaseError,), "retry_backoff": 2, "retry_backoff_max": 30,
+         "acks_late": True, "reject_on_worker_lost": True}
 
 
 @shared_task(name="cases.tasks.memberships_sync")
 def memberships_sync() -> int:
     """Align Django groups with memberships whose term started or ended since the last run."""
     return memberships_sync_all()
+
+
+def _again(task, queue: str) -> None:
+    try:
+        task.apply_async(queue=queue)
+    except Exception as error:  # the broker is down: the next beat continues the sweep
+        logger.warning("could not re-enqueue %s: %s", task.name, type(error).__name__)
+
+
+@shared_task(name="cases.tasks.escalations_sweep", **SWEEP)
+def escalations_sweep() -> int:
+    """Fire every escalation step that is due (urgent queue)."""
+    result = escalations_fire_due()
+    if result.more:
+        _again(escalations_sweep, "urgent")
+    return result.done
+
+
+@shared_task(name="cases.tasks.visits_overdue_sweep", **SWEEP)
+def visits_overdue_sweep() -> int:
+    """Open follow-up tasks for visits overdue beyond cadence plus grace (bulk queue)."""
+    result = visits_overdue_open_tasks()
+    if result.more:
+        _again(visits_overdue_sweep, "bulk")
+    return result.done
+
+
+@shared_task(name="cases.tasks.consents_expiring_sweep", **SWEEP)
+def consents_expiring_sweep() -> int:
+    """Open renew_consent tasks for consents ending within 30 days (bulk queue)."""
+    result = consents_expiring_open_tasks()
+    if result.more:
+        _again(consents_expiring_sweep, "bulk")
+    return result.done

@@ -16,6 +16,7 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 
+from audit.provisions import provisions_record
 from cases.models import Case, DistrictAssignment, Membership, Note, Resident, User, Visit
 from cases.models.choices import Role
 from permissions.models import (
@@ -86,6 +87,7 @@ def _apply(table, model, label: str, expected: dict[int, set[Grant]], *, write: 
         return
     if to_add:
         table.objects.bulk_create(to_add, ignore_conflicts=True, batch_size=5000)
+        provisions_record(rows=to_add, model=model, codenames=names)  # APPI 第三者提供記録, same transaction
     for object_id, (group_id, codename, start, end, basis) in to_remove:
         table.objects.filter(content_object_id=object_id, group_id=group_id, permission_id=perms[codename],
                              valid_from=start, valid_until=end, basis=basis).delete()
@@ -159,13 +161,19 @@ def _global_view_grants() -> list[str]:
     return problems
 
 
-def active_group_ids(*, user: User, at=None) -> list[int]:
-    """The groups through which this user acts right now (org groups, or district groups for commissioners)."""
+def active_group_queries(*, user: User, at=None):
+    """The two queries naming the groups through which this user acts (usable as subqueries)."""
     memberships = Membership.objects.active(at).filter(user=user)
     org_groups = memberships.filter(role__in=ORGANIZATION_ROLES).values_list("organization__group_id", flat=True)
     district_groups = DistrictAssignment.objects.filter(
         membership__in=memberships.filter(role=Role.COMMISSIONER)
     ).values_list("district__group_id", flat=True)
+    return org_groups, district_groups
+
+
+def active_group_ids(*, user: User, at=None) -> list[int]:
+    """The groups through which this user acts right now (org groups, or district groups for commissioners)."""
+    org_groups, district_groups = active_group_queries(user=user, at=at)
     return sorted(set(org_groups) | set(district_groups))
 
 

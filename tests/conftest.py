@@ -118,7 +118,9 @@ def world(db) -> World:
         method=Method.ORAL, taken_by=users["commissioner_a"], taken_by_organization=council,
     ).recipient_organizations.set([care_centre])
     grants_sync_residents(resident_ids=[tanaka.id])
-    suzuki = ResidentFactory(name_kanji="鈴木 花子", name_kana="スズキ ハナコ", district=district_b, registered_by=council)
+    suzuki = ResidentFactory(
+        name_kanji="鈴木 花子", name_kana="スズキ ハナコ", district=district_b, registered_by=council
+    )
     suzuki_case = CaseFactory(resident=suzuki, lead_organization=council, lead_worker=users["commissioner_b"])
     return World(
         district_a, district_b, council, care_centre, care_centre_2, ward_section, npo, partner_business,

@@ -7,6 +7,8 @@ import re
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from audit.access_log import access_log_read
+
 # Lone surrogates cannot be stored; control characters have no place in a record.
 _UNSAFE_TEXT = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -38,7 +40,19 @@ class StrictSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-class StrictModelSerializer(StrictSerializer, serializers.ModelSerializer):
+class AccessLoggedModelSerializer(serializers.ModelSerializer):
+    """Every record of a resident serialised into a response is noted for the access log (audit/access_log.py).
+
+    The request's log is written in one INSERT when the response succeeds; a test walks the
+    URL configuration and fails for any route that returns a resident's data without it.
+    """
+
+    def to_representation(self, instance):
+        access_log_read(instance)
+        return super().to_representation(instance)
+
+
+class StrictModelSerializer(StrictSerializer, AccessLoggedModelSerializer):
     pass
 
 

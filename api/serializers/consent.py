@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from api.serializers.base import StrictSerializer
+from api.serializers.base import AccessLoggedModelSerializer, StrictSerializer
 from api.serializers.cases import UserRefSerializer
 from api.serializers.directory import OrganizationRefSerializer
 from cases.models import Consent, LegalBasisGrant, Organization, SupportMeeting, User
@@ -14,7 +14,7 @@ def _choices(choices, **kwargs):
     return serializers.ListField(child=serializers.ChoiceField(choices=choices), max_length=len(choices), **kwargs)
 
 
-class ConsentSerializer(serializers.ModelSerializer):
+class ConsentSerializer(AccessLoggedModelSerializer):
     recipient_organizations = OrganizationRefSerializer(many=True, read_only=True)
     taken_by = UserRefSerializer(read_only=True)
     taken_by_organization = OrganizationRefSerializer(read_only=True)
@@ -56,7 +56,7 @@ class ConsentWithdrawSerializer(StrictSerializer):
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class LegalBasisGrantSerializer(serializers.ModelSerializer):
+class LegalBasisGrantSerializer(AccessLoggedModelSerializer):
     organization = OrganizationRefSerializer(read_only=True)
     requested_by = UserRefSerializer(read_only=True)
     approved_by = UserRefSerializer(read_only=True)
@@ -93,7 +93,7 @@ class MeetingMemberSerializer(serializers.Serializer):
     confidentiality_acknowledged_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
 
-class SupportMeetingSerializer(serializers.ModelSerializer):
+class SupportMeetingSerializer(AccessLoggedModelSerializer):
     convened_by = OrganizationRefSerializer(read_only=True)
     members = MeetingMemberSerializer(many=True, read_only=True)
     cases = serializers.PrimaryKeyRelatedField(many=True, read_only=True)

@@ -1,13 +1,13 @@
 from rest_framework import serializers
 
-from api.serializers.base import StrictSerializer
+from api.serializers.base import AccessLoggedModelSerializer, StrictSerializer
 from api.serializers.cases import UserRefSerializer
 from api.serializers.directory import OrganizationRefSerializer
 from cases.models import Note, Organization
 from cases.models.consent import Category
 
 
-class NoteSerializer(serializers.ModelSerializer):
+class NoteSerializer(AccessLoggedModelSerializer):
     author = UserRefSerializer(read_only=True)
     author_organization = OrganizationRefSerializer(read_only=True)
     superseded_by = serializers.SerializerMethodField()

@@ -3,14 +3,14 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from api.serializers.base import StrictSerializer
+from api.serializers.base import AccessLoggedModelSerializer, StrictSerializer
 from api.serializers.cases import UserRefSerializer
 from api.serializers.directory import OrganizationRefSerializer
 from cases.models import Visit
 from cases.models.visits import Channel, Outcome, WarningSign
 
 
-class VisitSerializer(serializers.ModelSerializer):
+class VisitSerializer(AccessLoggedModelSerializer):
     recorded_by = UserRefSerializer(read_only=True)
     organization = OrganizationRefSerializer(read_only=True)
     case = serializers.IntegerField(source="case_id", read_only=True)

@@ -11,7 +11,6 @@ from django.contrib.auth.views import LoginView
 from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
-
 # Behind a reverse proxy many people share one address, so an address may fail
 # ten times as often as one account before it is refused.
 ADDRESS_FACTOR = 10

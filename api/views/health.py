@@ -31,5 +31,8 @@ def _broker_ok() -> bool:
 def readyz(request):
     checks = {"database": _database_ok(), "broker": _broker_ok()}
     ready = all(checks.values())
-    body = {"status": "ready" if ready else "unavailable", "checks": {k: "ok" if v else "down" for k, v in checks.items()}}
+    body = {
+        "status": "ready" if ready else "unavailable",
+        "checks": {name: "ok" if ok else "down" for name, ok in checks.items()},
+    }
     return JsonResponse(body, status=200 if ready else 503)

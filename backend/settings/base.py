@@ -30,10 +30,13 @@ INSTALLED_APPS = [
     "cases",
     "permissions",
     "api",
+    "audit",
+    "notifications",
 ]
 
 MIDDLEWARE = [
     "api.request_id.RequestIdMiddleware",
+    "audit.middleware.AccessLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -110,6 +113,8 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "mimamori@localhost")
+# Notifications carry a link to the record (ids only); this is the origin the links start with.
+NOTIFICATION_LINK_BASE = env_url("NOTIFICATION_LINK_BASE", "http://localhost:8000", schemes=("http", "https"))
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000_000
 

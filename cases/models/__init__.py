@@ -19,8 +19,11 @@ from cases.models.directory import (
     User,
     Ward,
 )
+from cases.models.escalations import EscalationPolicy, EscalationStep, EscalationTarget, TaskKind
 from cases.models.notes import Note
+from cases.models.referrals import Referral, ReferralEvent, ReferralStatus
 from cases.models.residents import Resident
+from cases.models.tasks import Task, TaskEscalation, TaskStatus
 from cases.models.visits import Channel, Outcome, Visit, WarningSign
 
 __all__ = [
@@ -46,4 +49,14 @@ __all__ = [
     "Resident",
     "User",
     "Ward",
+    "EscalationPolicy",
+    "EscalationStep",
+    "EscalationTarget",
+    "Referral",
+    "ReferralEvent",
+    "ReferralStatus",
+    "Task",
+    "TaskEscalation",
+    "TaskKind",
+    "TaskStatus",
 ]

@@ -82,3 +82,11 @@ class RiskLevel(models.TextChoices):
     MEDIUM = "medium", "中"
     HIGH = "high", "高"
     URGENT = "urgent", "緊急"
+
+
+class Urgency(models.TextChoices):
+    """How soon a referral must be answered or a task acted on."""
+
+    ROUTINE = "routine", "通常"
+    URGENT = "urgent", "至急"
+    EMERGENCY = "emergency", "緊急"

@@ -16,7 +16,9 @@ from cases.services.legal_bases import (
     meeting_share,
 )
 from cases.services.notes import note_amend, note_write
+from cases.services.referrals import referral_create, referral_transition
 from cases.services.residents import resident_register, resident_update
+from cases.services.tasks import task_acknowledge, task_cancel, task_complete, task_request
 from cases.services.visits import visit_record, visits_record_batch
 
 __all__ = [
@@ -38,4 +40,10 @@ __all__ = [
     "resident_update",
     "visit_record",
     "visits_record_batch",
+    "referral_create",
+    "referral_transition",
+    "task_acknowledge",
+    "task_cancel",
+    "task_complete",
+    "task_request",
 ]

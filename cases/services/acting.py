@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import F
 from django.utils import timezone
 
+from audit.changes import changes_record
 from cases.errors import NotPermitted, PreconditionFailed, RuleViolation
 from cases.models import District, Membership, Organization, User
 from cases.models.choices import OrganizationKind, Role
@@ -51,5 +52,6 @@ def conditional_update(model, obj, *, expected_version: int, changes: dict[str, 
     updated = model.objects.filter(pk=obj.pk, version=expected_version).update(**changes)
     if updated != 1:
         raise PreconditionFailed()
+    changes_record(model=model, obj=obj, new=changes)  # the access log's change entry, same transaction
 
 

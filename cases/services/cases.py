@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from audit.changes import changes_record
 from cases.errors import Conflict, NotPermitted, RuleViolation
 from cases.models import Case, CaseTeamMember, District, Membership, Organization, Resident, User
 from cases.models.choices import CaseStatus, OrganizationKind, RiskLevel
@@ -72,6 +73,7 @@ def case_open(
             updated_at=now,
         )
         members = {lead.id: lead, **{org.id: org for org in team or []}}
+        changes_record(model=Case, obj=case, old={"team": []}, new={"team": sorted(members)}, action="create")
         CaseTeamMember.objects.bulk_create(
             [CaseTeamMember(case=case, organization=org, added_at=now) for org in members.values()]
         )
@@ -98,6 +100,8 @@ def case_update(
         conditional_update(Case, case, expected_version=expected_version, changes=changes)
         if team is not None:
             wanted = {case.lead_organization_id} | {org.id for org in team}
+            before = sorted(m.organization_id for m in case.team_members.all())
+            changes_record(model=Case, obj=case, old={"team": before}, new={"team": sorted(wanted)})
             CaseTeamMember.objects.filter(case=case).exclude(organization_id__in=wanted).delete()
             CaseTeamMember.objects.bulk_create(
                 [CaseTeamMember(case=case, organization_id=org_id) for org_id in wanted], ignore_conflicts=True

@@ -17,9 +17,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from cases.errors import Conflict, DomainError, NotPermitted, RuleViolation
-from cases.models import Case, Membership, User, Visit
+from cases.models import Case, Membership, TaskKind, User, Visit
 from cases.models.choices import OrganizationKind, Role
 from cases.models.visits import Outcome
+from cases.services.tasks import safety_check_for_visit, tasks_close
 from permissions.grants import grants_sync_residents
 
 CLOCK_SKEW = datetime.timedelta(minutes=10)
@@ -97,9 +98,15 @@ def visit_record(
             if due is not None:
                 # Only ever move forward: an older visit uploaded late must not pull the date back.
                 behind = Q(next_visit_due__isnull=True) | Q(next_visit_due__lt=due)
-                Case.objects.filter(behind, pk=case.pk).update(
+                moved = Case.objects.filter(behind, pk=case.pk).update(
                     next_visit_due=due, updated_at=now, version=F("version") + 1
                 )
+                if moved:
+                    # The visit that was due happened: an open follow-up task for it is done.
+                    tasks_close(tasks=Q(case=case, kind=TaskKind.FOLLOW_UP_VISIT), actor=actor,
+                                outcome=f"visit {visit.id}")
+            # Story 1: no answer and warning signs → an urgent safety check, in this transaction.
+            safety_check_for_visit(visit=visit, case=case)
             grants_sync_residents(resident_ids=[case.resident_id])
     except IntegrityError:
         # A concurrent upload of the same visit won the insert: hand back what it stored.

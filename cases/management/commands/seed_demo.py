@@ -11,7 +11,8 @@ BASE_URL = "http://127.0.0.1:8000"
 
 class Command(BaseCommand):
     help = (
-        "Build the demo ward 多摩区 (areas, districts, organisations, ~300 synthetic residents and their cases) "
+        "Build the demo ward 多摩区 (areas, districts, organisations, ~300 synthetic residents with cases, "
+        "consents and recent visits) "
         "and the named demo accounts with fixed API tokens. Safe to run again: it refreshes the directory and "
         "the accounts and keeps the residents. Refuses to run under production settings."
     )
@@ -25,7 +26,7 @@ class Command(BaseCommand):
             raise CommandError(refusal)
         report = demo_seed()
         counts = ", ".join(f"{name} {count}" for name, count in report.counts.items())
-        if report.created_residents:
+        if report.created:
             self.stdout.write(f"seeded 多摩区: {counts}")
         else:
             self.stdout.write(f"多摩区 already had residents; refreshed the directory and demo accounts ({counts})")

@@ -1,0 +1,104 @@
+"""Referrals: what the parties read (ids, states, deadlines) and what they send."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from api.serializers.base import AccessLoggedModelSerializer, StrictSerializer
+from api.serializers.cases import UserRefSerializer
+from api.serializers.directory import OrganizationRefSerializer
+from cases.models import Organization, Referral, ReferralEvent, User
+from cases.models.choices import Urgency
+from cases.models.consent import Category
+from cases.models.referrals import ReferralStatus
+
+
+class _FreeText(serializers.CharField):
+    """Free text about the resident shows only while the reader may see the case (checked on every read)
+    or to the organisation that wrote it; otherwise null."""
+
+    def get_attribute(self, instance):
+        context = self.parent.context if self.parent is not None else {}
+        readable = instance.case_id in context.get("readable_case_ids", set())
+        own = instance.sender_organization_id in context.get("my_organization_ids", set())
+        return super().get_attribute(instance) if readable or own else None
+
+
+class ReferralEventSerializer(serializers.ModelSerializer):
+    actor = UserRefSerializer(read_only=True)
+    organization = OrganizationRefSerializer(read_only=True)
+
+    class Meta:
+        model = ReferralEvent
+        fields = ["id", "action", "from_status", "to_status", "reason", "actor", "organization", "at"]
+        read_only_fields = fields
+
+
+class ReferralSerializer(AccessLoggedModelSerializer):
+    case = serializers.IntegerField(source="case_id", read_only=True)
+    resident = serializers.IntegerField(source="case.resident_id", read_only=True)
+    sender_organization = OrganizationRefSerializer(read_only=True)
+    sender_user = UserRefSerializer(read_only=True)
+    receiver_organization = OrganizationRefSerializer(read_only=True)
+    receiver_user = UserRefSerializer(read_only=True, allow_null=True)
+    answered_by = UserRefSerializer(read_only=True, allow_null=True)
+    categories = serializers.ListField(child=serializers.ChoiceField(choices=Category.choices), read_only=True)
+    reason = _FreeText(read_only=True, allow_null=True,
+                       help_text="Null when you may no longer see the case (e.g. consent withdrawn).")
+    status_reason = _FreeText(read_only=True, allow_null=True)
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Referral
+        fields = [
+            "id", "case", "resident", "sender_organization", "sender_user", "receiver_organization",
+            "receiver_user", "reason", "urgency", "categories", "status", "status_reason", "response_due_at",
+            "overdue", "requested_at", "answered_at", "answered_by", "closed_at", "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_overdue(self, referral) -> bool:
+        """Still unanswered after its response deadline."""
+        return bool(referral.status == ReferralStatus.REQUESTED and referral.response_due_at
+                    and referral.response_due_at < timezone.now())
+
+
+class ReferralDetailSerializer(ReferralSerializer):
+    events = serializers.SerializerMethodField()
+
+    class Meta(ReferralSerializer.Meta):
+        fields = [*ReferralSerializer.Meta.fields, "events"]
+        read_only_fields = fields
+
+    @extend_schema_field(ReferralEventSerializer(many=True))
+    def get_events(self, referral) -> list[dict]:
+        return ReferralEventSerializer(self.context.get("events", []), many=True).data
+
+
+class ReferralCreateSerializer(StrictSerializer):
+    case = serializers.IntegerField(min_value=1, max_value=2**62, help_text="A case you can see.")
+    receiver_organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
+    receiver_user = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, allow_null=True,
+        help_text="A named worker of the receiving organisation (else its queue).",
+    )
+    reason = serializers.CharField(max_length=2000, trim_whitespace=True)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.ROUTINE)
+    categories = serializers.ListField(
+        child=serializers.ChoiceField(choices=Category.choices), min_length=1, max_length=len(Category.choices),
+        help_text="What the receiver may see; must include basic and lie within consent or a legal basis.",
+    )
+    organization = serializers.PrimaryKeyRelatedField(
+        queryset=Organization.objects.all(), required=False,
+        help_text="The sending organisation, when you belong to several.",
+    )
+    send = serializers.BooleanField(default=True, help_text="false: keep it as a draft.")
+
+
+class ReferralTransitionSerializer(StrictSerializer):
+    reason = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, default="",
+        help_text="Required to reject, cancel, hold or fail.",
+    )

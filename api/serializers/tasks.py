@@ -1,0 +1,98 @@
+"""Tasks: ids, kinds, deadlines and who has them. Free text shows only to readers who see the resident."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from api.serializers.base import AccessLoggedModelSerializer, StrictSerializer
+from api.serializers.cases import UserRefSerializer
+from api.serializers.directory import OrganizationRefSerializer
+from cases.models import Organization, Task, TaskEscalation, User
+from cases.models.choices import Urgency
+from cases.models.escalations import TaskKind
+from cases.models.tasks import TaskStatus
+
+# The kinds a caseworker may ask for by hand (the others are opened by the system).
+REQUESTABLE_KINDS = [(k.value, k.label) for k in (TaskKind.SAFETY_CHECK, TaskKind.FOLLOW_UP_VISIT)]
+
+
+class _Outcome(serializers.CharField):
+    def get_attribute(self, instance):
+        readable = instance.resident_id is None or instance.resident_id in self.parent.context.get(
+            "readable_resident_ids", set()
+        )
+        return super().get_attribute(instance) if readable else None
+
+
+class TaskEscalationSerializer(serializers.ModelSerializer):
+    target_organization = OrganizationRefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = TaskEscalation
+        fields = ["level", "target", "target_organization", "recipients", "fired_at"]
+        read_only_fields = fields
+
+
+class TaskSerializer(AccessLoggedModelSerializer):
+    assignee_organization = OrganizationRefSerializer(read_only=True)
+    assignee_user = UserRefSerializer(read_only=True, allow_null=True)
+    acknowledged_by = UserRefSerializer(read_only=True, allow_null=True)
+    closed_by = UserRefSerializer(read_only=True, allow_null=True)
+    resident = serializers.IntegerField(source="resident_id", read_only=True, allow_null=True)
+    case = serializers.IntegerField(source="case_id", read_only=True, allow_null=True)
+    visit = serializers.IntegerField(source="visit_id", read_only=True, allow_null=True)
+    referral = serializers.IntegerField(source="referral_id", read_only=True, allow_null=True)
+    consent = serializers.IntegerField(source="consent_id", read_only=True, allow_null=True)
+    legal_basis_grant = serializers.IntegerField(source="legal_basis_grant_id", read_only=True, allow_null=True)
+    outcome = _Outcome(read_only=True, allow_null=True,
+                       help_text="Null unless you may see the resident the task is about.")
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Task
+        fields = [
+            "id", "kind", "status", "urgency", "instruction_code", "assignee_organization", "assignee_user",
+            "due_at", "overdue", "resident", "case", "visit", "referral", "consent", "legal_basis_grant",
+            "escalation_level", "next_escalation_at", "created_at", "acknowledged_at", "acknowledged_by",
+            "closed_at", "closed_by", "outcome",
+        ]
+        read_only_fields = fields
+
+    def get_overdue(self, task) -> bool:
+        return task.status == TaskStatus.OPEN and task.due_at < timezone.now()
+
+
+class TaskDetailSerializer(TaskSerializer):
+    escalations = serializers.SerializerMethodField()
+
+    class Meta(TaskSerializer.Meta):
+        fields = [*TaskSerializer.Meta.fields, "escalations"]
+        read_only_fields = fields
+
+    @extend_schema_field(TaskEscalationSerializer(many=True))
+    def get_escalations(self, task) -> list[dict]:
+        rows = task.escalations.select_related("target_organization").order_by("level")
+        return TaskEscalationSerializer(rows, many=True).data
+
+
+class TaskCreateSerializer(StrictSerializer):
+    case = serializers.IntegerField(min_value=1, max_value=2**62, help_text="A case you can see.")
+    kind = serializers.ChoiceField(choices=REQUESTABLE_KINDS)
+    assignee_organization = serializers.PrimaryKeyRelatedField(
+        queryset=Organization.objects.all(), help_text="An organisation on the case team."
+    )
+    assignee_user = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    due_at = serializers.DateTimeField()
+    urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.ROUTINE)
+
+
+class TaskCompleteSerializer(StrictSerializer):
+    outcome = serializers.CharField(max_length=2000, help_text="What was done.")
+
+
+class TaskCancelSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=2000, help_text="Why it is cancelled.")

@@ -1,0 +1,276 @@
+"""Writing the access log: who read or changed which resident's data, when, why and in which request.
+
+Reads are collected during a request and written at its end in ONE bulk INSERT
+(one row per resident × kind of record), so a list costs the same number of
+queries whatever its length. The collector is opened by `AccessLogMiddleware`
+(every HTTP request: API and admin) or by `access_log_context()` (tasks,
+commands). What counts as read is what was serialised to the caller: the API's
+response serializers call `access_log_read(instance)` (api/serializers/base.py),
+exports and aggregate views call `access_log_reads(...)`.
+
+The basis of each read is looked up at the end of the request from the grant
+rows through which the reader's active groups hold the records (the same rows
+`permissions.access.scope` filtered on), one query per kind of grant.
+
+Writes (audit/changes.py) are inserted at once, inside the transaction of the
+change, so a change and its entry commit or roll back together.
+
+Entries are sealed into the hash chain shortly after (audit/chain.py), so no
+request waits on another request's log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.utils import timezone
+
+from api.request_id import current_request_id
+from audit.models import AccessLogEntry, Action
+from audit.subjects import residents_resolve, subject_for
+from audit.switch import is_suspended
+from permissions.access import grant_bases
+from permissions.policy import THIRD_PARTY_PREFIXES
+
+
+@dataclass
+class _Read:
+    model: type
+    object_id: int
+    residents: list[int] | None
+    categories: list[str]
+    grant_key: tuple | None  # (grant model, codename, object id)
+    basis: str
+
+
+@dataclass
+class _Explicit:
+    kind: str
+    action: str
+    resident_ids: list[int]
+    categories: list[str]
+    bases: list[str]
+    object_ids: list[int]
+
+
+@dataclass
+class AccessContext:
+    """What one request (or task) disclosed, written at its end."""
+
+    route: str = ""
+    user: object = None
+    request: object = None  # HTTP: the user is known only once the view authenticated it
+    reads: dict[tuple[type, int], _Read] = field(default_factory=dict)
+    explicit: list[_Explicit] = field(default_factory=list)
+
+    def actor(self):
+        if self.user is not None:
+            return self.user
+        return getattr(self.request, "user", None) if self.request is not None else None
+
+
+_context: contextvars.ContextVar[AccessContext | None] = contextvars.ContextVar("access_log_context", default=None)
+
+
+def current_context() -> AccessContext | None:
+    return _context.get()
+
+
+@contextlib.contextmanager
+def access_log_request(request) -> Iterator[AccessContext]:
+    """The middleware's collector for one HTTP request (flushed by the middleware on success)."""
+    context = AccessContext(request=request)
+    token = _context.set(context)
+    try:
+        yield context
+    finally:
+        _context.reset(token)
+
+
+@contextlib.contextmanager
+def access_log_context(*, route: str, user=None) -> Iterator[AccessContext]:
+    """Collect reads outside HTTP (a task, a command) and write them when the block ends without error."""
+    context = AccessContext(route=route, user=user)
+    token = _context.set(context)
+    try:
+        yield context
+        access_log_flush(context, user=user)
+    finally:
+        _context.reset(token)
+
+
+def access_log_read(instance) -> None:
+    """Note that `instance` is being disclosed to the current reader (no-op outside a request or for other data)."""
+    context = _context.get()
+    if context is None or is_suspended():
+        return
+    subject = subject_for(type(instance))
+    if subject is None or instance.pk is None:
+        return
+    key = (type(instance), instance.pk)
+    if key in context.reads:
+        return
+    grant_key = None
+    if subject.grant is not None:
+        model, codename, attribute = subject.grant
+        grant_key = (model, codename, getattr(instance, attribute))
+    context.reads[key] = _Read(type(instance), instance.pk, subject.residents(instance), subject.category(instance),
+                               grant_key, subject.basis)
+
+
+def access_log_reads(*, kind: str, resident_ids: Iterable[int], categories: Iterable[str], basis: str,
+                     object_ids: Iterable[int] = (), action: str = Action.READ, user=None, route: str = "") -> None:
+    """Record a read that is not one serialised record (an export, an aggregate): in the request, or at once."""
+    explicit = _Explicit(kind, action, sorted(set(resident_ids)), sorted(set(categories)), [basis],
+                         sorted(set(object_ids)))
+    context = _context.get()
+    if is_suspended():
+        return
+    if context is not None:
+        context.explicit.append(explicit)
+        return
+    _write(_entries_for_explicit([explicit], user=user, route=route))
+
+
+def _user_fields(user) -> tuple[int | None, str]:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None, ""
+    return user.pk, user.get_username()
+
+
+def _outside_caseload(bases: Iterable[str]) -> bool:
+    bases = list(bases)
+    return bool(bases) and all(basis.startswith(THIRD_PARTY_PREFIXES) for basis in bases)
+
+
+def _entries_for_explicit(explicit: list[_Explicit], *, user, route: str) -> list[AccessLogEntry]:
+    user_id, username = _user_fields(user)
+    now, request_id = timezone.now(), _request_id()
+    entries = []
+    for item in explicit:
+        for resident_id in item.resident_ids or [None]:
+            entries.append(AccessLogEntry(
+                at=now, user_id=user_id, username=username, action=item.action, kind=item.kind,
+                resident_id=resident_id, object_ids=item.object_ids, categories=item.categories, bases=item.bases,
+                outside_caseload=_outside_caseload(item.bases), request_id=request_id, route=route[:120],
+            ))
+    return entries
+
+
+def _request_id() -> str:
+    request_id = current_request_id()
+    return "" if request_id == "-" else request_id
+
+
+def _bases(reads: Iterable[_Read], user) -> dict[tuple, list[str]]:
+    """For each (grant model, codename, object id): the bases through which the user holds it (a query per kind)."""
+    wanted: dict[tuple[type, str], set[int]] = defaultdict(set)
+    for read in reads:
+        if read.grant_key is not None:
+            model, codename, object_id = read.grant_key
+            wanted[(model, codename)].add(object_id)
+    found: dict[tuple, list[str]] = {}
+    for (model, codename), ids in wanted.items():
+        for object_id, bases in grant_bases(user=user, model=model, object_ids=sorted(ids), codename=codename).items():
+            found[(model, codename, object_id)] = bases
+    return found
+
+
+def _entries_for_reads(reads: list[_Read], *, user, route: str) -> list[AccessLogEntry]:
+    bases = _bases(reads, user)
+    unresolved: dict[type, list[int]] = defaultdict(list)
+    for read in reads:
+        if read.residents is None:
+            unresolved[read.model].append(read.object_id)
+    resolved = {model: residents_resolve(model, ids) for model, ids in unresolved.items()}
+    grouped: dict[tuple[int | None, str], dict[str, set]] = {}
+    for read in reads:
+        kind = subject_for(read.model).kind
+        residents = read.residents if read.residents is not None else resolved[read.model].get(read.object_id, [])
+        read_bases = bases.get(read.grant_key, []) if read.grant_key is not None else [read.basis]
+        for resident_id in residents or [None]:
+            slot = grouped.setdefault((resident_id, kind), {"ids": set(), "categories": set(), "bases": set()})
+            slot["ids"].add(read.object_id)
+            slot["categories"].update(read.categories)
+            slot["bases"].update(read_bases)
+    user_id, username = _user_fields(user)
+    now, request_id = timezone.now(), _request_id()
+    return [
+        AccessLogEntry(
+            at=now, user_id=user_id, username=username, action=Action.READ, kind=kind, resident_id=resident_id,
+            object_ids=sorted(slot["ids"]), categories=sorted(slot["categories"]), bases=sorted(slot["bases"]),
+            outside_caseload=_outside_caseload(slot["bases"]), request_id=request_id, route=route[:120],
+        )
+        for (resident_id, kind), slot in sorted(grouped.items(), key=lambda item: (item[0][0] or 0, item[0][1]))
+    ]
+
+
+_COLUMNS = ("at", "user_id", "username", "action", "kind", "resident_id", "object_ids", "categories", "bases",
+            "outside_caseload", "request_id", "route", "changes", "prev_hash", "entry_hash")
+_JSON = {"object_ids", "categories", "bases", "changes"}
+
+
+def _write(entries: list[AccessLogEntry]) -> int:
+    """One multi-row INSERT, written by hand: the ORM's bulk_create costs more than the database does here."""
+    if not entries:
+        return 0
+    ops = connection.ops
+    json_placeholder = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+    row = "(" + ", ".join(json_placeholder if c in _JSON else "%s" for c in _COLUMNS) + ")"
+    params: list = []
+    for entry in entries:
+        for column in _COLUMNS:
+            value = getattr(entry, column)
+            if column in _JSON:
+                value = json.dumps(value, ensure_ascii=False, sort_keys=True)
+            elif column == "at":
+                value = ops.adapt_datetimefield_value(value)
+            params.append(value)
+    table = ops.quote_name(AccessLogEntry._meta.db_table)
+    columns = ", ".join(ops.quote_name(c) for c in _COLUMNS)
+    for start in range(0, len(entries), 500):
+        chunk = entries[start:start + 500]
+        width = len(_COLUMNS)
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(chunk))}",
+                           params[start * width:(start + len(chunk)) * width])
+    return len(entries)
+
+
+def access_log_flush(context: AccessContext, *, user=None, route: str | None = None) -> int:
+    """Write what the request disclosed: one INSERT (plus one basis query per kind of grant read)."""
+    if is_suspended():
+        return 0
+    user = user if user is not None else context.actor()
+    route = route if route is not None else context.route
+    entries = _entries_for_reads(list(context.reads.values()), user=user, route=route) if context.reads else []
+    entries += _entries_for_explicit(context.explicit, user=user, route=route)
+    context.reads.clear()
+    context.explicit.clear()
+    return _write(entries)
+
+
+def change_entry(*, kind: str, action: str, resident_ids: list[int], object_id, categories: list[str],
+                 changes: dict, actor_id: int | None = None) -> int:
+    """Insert the entries for one write now, in the caller's transaction (audit/changes.py builds `changes`)."""
+    if is_suspended():
+        return 0
+    context = _context.get()
+    user = context.actor() if context is not None else None
+    user_id, username = _user_fields(user)
+    if user_id is None:
+        user_id = actor_id
+    route = context.route if context is not None else ""
+    now, request_id = timezone.now(), _request_id()
+    return _write([
+        AccessLogEntry(at=now, user_id=user_id, username=username, action=action, kind=kind, resident_id=resident_id,
+                       object_ids=[object_id] if object_id is not None else [], categories=sorted(set(categories)),
+                       bases=[], request_id=request_id, route=route[:120], changes=changes)
+        for resident_id in resident_ids or [None]
+    ])

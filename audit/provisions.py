@@ -1,0 +1,89 @@
+"""The third-party provision log (第三者提供記録, APPI Art. 29): written whenever data goes to another organisation.
+
+`permissions/grants.py` writes every grant row; after each bulk insert it calls
+`provisions_record` with the new rows, in the same transaction. A row whose basis
+is a third-party provision (`permissions.policy.THIRD_PARTY_PREFIXES`: consent, a
+legal basis, a support meeting, a referral) and that opens a view permission
+now or later becomes one record: date, recipient (the organisation behind the
+group; for a commissioner district, its council), resident, data item (record
+type and category) and basis. The unique constraint keeps one record per
+recipient × resident × item × basis, so re-deriving grants (a new note under the
+same consent, a rebuild) adds nothing. Kept three years (audit/retention.py).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.utils import timezone
+
+from audit.models import ProvisionRecord
+from audit.switch import is_suspended
+from cases.models import Case, District, Note, Organization, Resident, Visit
+from cases.models.consent import Category
+from permissions.policy import THIRD_PARTY_PREFIXES
+
+logger = logging.getLogger("audit.provisions")
+
+ITEMS = {Resident: "resident", Case: "case", Note: "note", Visit: "visit"}
+
+
+def _recipients(group_ids: set[int]) -> dict[int, int]:
+    """Group → organisation: an organisation's own group, or a district's council."""
+    recipients = dict(Organization.objects.filter(group_id__in=group_ids).values_list("group_id", "id"))
+    missing = group_ids - recipients.keys()
+    if missing:
+        recipients.update(
+            District.objects.filter(group_id__in=missing, council_area__council__isnull=False)
+            .values_list("group_id", "council_area__council_id")
+        )
+    return recipients
+
+
+def _described(model, object_ids: set[int]) -> dict[int, tuple[int, str]]:
+    """Object → (resident, category)."""
+    if model is Resident:
+        return {object_id: (object_id, Category.BASIC) for object_id in object_ids}
+    if model is Case:
+        rows = Case.objects.filter(id__in=object_ids).values_list("id", "resident_id")
+        return {object_id: (resident_id, Category.BASIC) for object_id, resident_id in rows}
+    if model is Note:
+        rows = Note.objects.filter(id__in=object_ids).values_list("id", "resident_id", "category")
+        return {object_id: (resident_id, category) for object_id, resident_id, category in rows}
+    if model is Visit:
+        rows = Visit.objects.filter(id__in=object_ids).values_list("id", "case__resident_id")
+        return {object_id: (resident_id, Category.LIVING_SITUATION) for object_id, resident_id in rows}
+    return {}
+
+
+def provisions_record(*, rows: list, model, codenames: dict[int, str]) -> int:
+    """Record the third-party provisions among newly written grant rows; returns how many records were new."""
+    if is_suspended() or model not in ITEMS:
+        return 0
+    now = timezone.now()
+    shared = [
+        row for row in rows
+        if row.basis.startswith(THIRD_PARTY_PREFIXES)
+        and codenames.get(row.permission_id, "").startswith("view_")
+        and row.valid_until > now
+    ]
+    if not shared:
+        return 0
+    recipients = _recipients({row.group_id for row in shared})
+    described = _described(model, {row.content_object_id for row in shared})
+    records: dict[tuple, ProvisionRecord] = {}
+    for row in shared:
+        recipient_id = recipients.get(row.group_id)
+        if recipient_id is None or row.content_object_id not in described:
+            logger.warning("provision without a recipient organisation: group %s basis %s", row.group_id, row.basis)
+            continue
+        resident_id, category = described[row.content_object_id]
+        key = (recipient_id, resident_id, ITEMS[model], category, row.basis)
+        if key not in records:
+            records[key] = ProvisionRecord(
+                provided_at=max(now, row.valid_from), recorded_at=now, recipient_id=recipient_id,
+                resident_id=resident_id, item=ITEMS[model], category=category, basis=row.basis,
+                basis_code=row.basis.split(":", 1)[0],
+            )
+    created = ProvisionRecord.objects.bulk_create(list(records.values()), ignore_conflicts=True)
+    return len(created)

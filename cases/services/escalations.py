@@ -1,0 +1,278 @@
+"""The sweeps: escalate tasks nobody acknowledged; open tasks for overdue visits and expiring consents.
+
+Deadlines live in the database, never only in the broker. Each sweep claims
+due rows with `SELECT … FOR UPDATE SKIP LOCKED` in batches, so sweeps running
+at the same time take different rows, and it writes, in the batch's one
+transaction, the `TaskEscalation` rows (unique per task and level), the
+task's move to its next step (a conditional update on status and level) and
+the outbox messages (unique keys). Run twice, run concurrently or killed
+half-way (the transaction rolls back, the locks go), each step fires once.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import CharField, Exists, F, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat
+from django.utils import timezone
+
+from cases.models import (
+    Case,
+    Consent,
+    EscalationStep,
+    EscalationTarget,
+    Membership,
+    Organization,
+    Task,
+    TaskEscalation,
+    TaskKind,
+    TaskStatus,
+    User,
+)
+from cases.models.choices import CaseStatus, OrganizationKind, RiskLevel, Role, Urgency
+from cases.models.consent import Decision
+from cases.services.tasks import (
+    _care_centre_for,
+    escalation_policy_for,
+    members_of,
+    queue_recipients,
+    task_link,
+    task_open,
+    ward_section_for,
+)
+from notifications.outbox import Message, outbox_write
+
+BATCH = 500
+TIME_BUDGET_SECONDS = 20.0
+DEFAULT_VISIT_GRACE = datetime.timedelta(days=3)
+CONSENT_RENEWAL_HORIZON = datetime.timedelta(days=30)
+
+
+@dataclass
+class SweepResult:
+    done: int = 0
+    more: bool = False
+
+
+def _sweep(batch_fn, *, batch: int, time_budget: float) -> SweepResult:
+    """Run batches until one finds nothing due (a step that came due meanwhile is fired too) or time is up."""
+    result, started = SweepResult(), time.monotonic()
+    while True:
+        done, claimed = batch_fn(batch)
+        result.done += done
+        if claimed == 0:
+            return result
+        if time.monotonic() - started > time_budget:
+            result.more = True
+            return result
+
+
+class _Targets:
+    """Who a step reaches: an organisation and the users notified. Cached for one batch."""
+
+    def __init__(self) -> None:
+        self._orgs: dict[tuple, Organization | None] = {}
+        self._users: dict[tuple, list[User]] = {}
+
+    def _members(self, organization: Organization | None, roles: tuple[str, ...]) -> list[User]:
+        if organization is None:
+            return []
+        key = (organization.id, roles)
+        if key not in self._users:
+            self._users[key] = members_of(organization, roles=roles)
+        return self._users[key]
+
+    def _org(self, key: tuple, find) -> Organization | None:
+        if key not in self._orgs:
+            self._orgs[key] = find()
+        return self._orgs[key]
+
+    def resolve(self, task: Task, step: EscalationStep) -> tuple[Organization | None, list[User]]:
+        queue = (Role.WORKER, Role.SUPERVISOR)
+        resident = task.resident
+        ward_id = resident.district.council_area.ward_id if resident else task.assignee_organization.ward_id
+        if step.target_organization_id:
+            org = step.target_organization
+            return org, self._members(org, (Role.SUPERVISOR,) if org.kind == OrganizationKind.COMMISSIONER_COUNCIL
+                                      else queue)
+        if step.target == EscalationTarget.ASSIGNEE:
+            org = task.assignee_organization
+            if task.assignee_user_id:
+                return org, [task.assignee_user]
+            key = ("queue", org.id)
+            if key not in self._users:
+                self._users[key] = queue_recipients(org)
+            return org, self._users[key]
+        if step.target == EscalationTarget.ASSIGNEE_SUPERVISORS:
+            return task.assignee_organization, self._members(task.assignee_organization, (Role.SUPERVISOR,))
+        if step.target == EscalationTarget.WARD_SECTION:
+            org = self._org(("ward_section", ward_id), lambda: ward_section_for(resident, task.assignee_organization))
+            return org, self._members(org, queue)
+        if step.target == EscalationTarget.COUNCIL_CHAIR:
+            # The district's council; else the council the task is assigned to; else the ward's first.
+            org = resident.district.council_area.council if resident else None
+            if org is None and task.assignee_organization.kind == OrganizationKind.COMMISSIONER_COUNCIL:
+                org = task.assignee_organization
+            if org is None:
+                org = self._org(("council", ward_id), lambda: Organization.objects.filter(
+                    kind=OrganizationKind.COMMISSIONER_COUNCIL, ward_id=ward_id).order_by("id").first())
+            return org, self._members(org, (Role.SUPERVISOR,))
+        if step.target == EscalationTarget.CARE_CENTRE:
+            if task.case_id:
+                org = self._org(("care_centre_case", task.case_id), lambda: _care_centre_for(task.case))
+            else:
+                org = self._org(("care_centre", ward_id), lambda: Organization.objects.filter(
+                    kind=OrganizationKind.CARE_CENTRE, ward_id=ward_id).order_by("id").first())
+            return org, self._members(org, queue)
+        return None, []
+
+
+def _steps_of(policy_ids: set[int]) -> dict[int, list[EscalationStep]]:
+    steps: dict[int, list[EscalationStep]] = defaultdict(list)
+    for step in EscalationStep.objects.filter(policy_id__in=policy_ids).select_related("target_organization") \
+            .order_by("policy_id", "position"):
+        steps[step.policy_id].append(step)
+    return steps
+
+
+def _escalate_batch(batch: int) -> tuple[int, int]:
+    now = timezone.now()
+    with transaction.atomic():
+        tasks = list(
+            Task.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=TaskStatus.OPEN, next_escalation_at__lte=now)
+            .select_related("assignee_organization", "assignee_user", "case",
+                            "resident__district__council_area__council")
+            .order_by("next_escalation_at", "id")[:batch]
+        )
+        if not tasks:
+            return 0, 0
+        steps = _steps_of({t.escalation_policy_id for t in tasks if t.escalation_policy_id})
+        targets = _Targets()
+        fired: list[TaskEscalation] = []
+        messages: list[Message] = []
+        moves: dict[tuple[int, int, datetime.timedelta | None], list[int]] = defaultdict(list)
+        for task in tasks:
+            policy_steps = steps.get(task.escalation_policy_id, [])
+            level = task.escalation_level
+            if level >= len(policy_steps):  # the policy lost steps since: nothing left to fire
+                moves[(level, level, None)].append(task.id)
+                continue
+            step = policy_steps[level]
+            organization, users = targets.resolve(task, step)
+            fired.append(TaskEscalation(task=task, level=level + 1, target=step.target,
+                                        target_organization=organization, recipients=len(users), fired_at=now))
+            urgent = task.urgency != Urgency.ROUTINE or task.kind == TaskKind.SAFETY_CHECK
+            event = "task_reminder" if step.target == EscalationTarget.ASSIGNEE else "task_escalated"
+            messages += [
+                Message(reason=f"task:{task.id}:escalation:{level + 1}", recipient_id=user.id,
+                        recipient_email=user.email, event=event, subject_type="task", subject_id=task.id,
+                        link=task_link(task.id), urgent=urgent)
+                for user in users
+            ]
+            following = policy_steps[level + 1].after if level + 1 < len(policy_steps) else None
+            moves[(level, level + 1, following)].append(task.id)
+        TaskEscalation.objects.bulk_create(fired)
+        for (level, new_level, following), ids in moves.items():
+            moved = Task.objects.filter(id__in=ids, status=TaskStatus.OPEN, escalation_level=level).update(
+                escalation_level=new_level,
+                next_escalation_at=F("due_at") + following if following is not None else None,
+            )
+            if moved != len(ids):  # cannot happen while we hold the row locks; never fire half a batch
+                raise RuntimeError(f"escalation sweep: moved {moved} of {len(ids)} tasks")
+        outbox_write(messages)
+    return len(fired), len(tasks)
+
+
+def escalations_fire_due(*, batch: int = BATCH, time_budget: float = TIME_BUDGET_SECONDS) -> SweepResult:
+    """Fire every escalation step that is due, once; `more` says the time budget ran out first."""
+    return _sweep(_escalate_batch, batch=batch, time_budget=time_budget)
+
+
+def _visit_grace_by_kind() -> dict[str, datetime.timedelta]:
+    grace = {}
+    for kind in OrganizationKind.values:
+        policy = escalation_policy_for(kind=TaskKind.FOLLOW_UP_VISIT, organization_kind=kind, urgency="")
+        grace[kind] = policy.start_after if policy is not None else DEFAULT_VISIT_GRACE
+    return grace
+
+
+def _visit_key():
+    return Concat(Value("visit_overdue:"), Cast("id", CharField()), Value(":"), Cast("next_visit_due", CharField()),
+                  output_field=CharField())
+
+
+def _overdue_batch(batch: int) -> tuple[int, int]:
+    now = timezone.now()
+    today = timezone.localdate(now)
+    overdue = Q()
+    for kind, grace in _visit_grace_by_kind().items():
+        overdue |= Q(lead_organization__kind=kind, next_visit_due__lt=today - datetime.timedelta(days=grace.days))
+    opened = 0
+    with transaction.atomic():
+        cases = list(
+            Case.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(overdue).exclude(status=CaseStatus.CLOSED)
+            .annotate(task_key=_visit_key())
+            .filter(~Exists(Task.objects.filter(dedupe_key=OuterRef("task_key"))))
+            .select_related("lead_organization", "lead_worker", "resident__district__council_area")
+            .order_by("next_visit_due", "id")[:batch]
+        )
+        for case in cases:
+            resident = case.resident
+            organization, user, instruction = case.lead_organization, case.lead_worker, ""
+            if user is not None and not Membership.objects.active().filter(user=user, organization=organization) \
+                    .exists():
+                user = None
+            if resident.do_not_contact:
+                # Never knock on a do-not-contact door: the ward section coordinates instead.
+                organization, user, instruction = ward_section_for(resident) or organization, None, "do_not_contact"
+            _, created = task_open(
+                kind=TaskKind.FOLLOW_UP_VISIT, organization=organization, user=user, due_at=now,
+                urgency=Urgency.URGENT if case.risk_level in (RiskLevel.HIGH, RiskLevel.URGENT) else Urgency.ROUTINE,
+                dedupe_key=f"visit_overdue:{case.id}:{case.next_visit_due.isoformat()}", case=case,
+                resident=resident, instruction_code=instruction,
+            )
+            opened += created
+    return opened, len(cases)
+
+
+def visits_overdue_open_tasks(*, batch: int = BATCH, time_budget: float = TIME_BUDGET_SECONDS) -> SweepResult:
+    """A visit overdue beyond its cadence plus the policy's grace opens one follow-up task per due date."""
+    return _sweep(_overdue_batch, batch=batch, time_budget=time_budget)
+
+
+def _consent_batch(batch: int) -> tuple[int, int]:
+    now = timezone.now()
+    opened = 0
+    with transaction.atomic():
+        consents = list(
+            Consent.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(decision=Decision.GRANTED, withdrawn_at__isnull=True, valid_until__gt=now,
+                    valid_until__lte=now + CONSENT_RENEWAL_HORIZON)
+            .annotate(task_key=Concat(Value("consent:"), Cast("id", CharField()), Value(":renew"),
+                                      output_field=CharField()))
+            .filter(~Exists(Task.objects.filter(dedupe_key=OuterRef("task_key"))))
+            .select_related("taken_by", "taken_by_organization", "resident")
+            .order_by("valid_until", "id")[:batch]
+        )
+        for consent in consents:
+            organization = consent.taken_by_organization
+            user = consent.taken_by if Membership.objects.active().filter(
+                user=consent.taken_by, organization=organization).exists() else None
+            _, created = task_open(
+                kind=TaskKind.RENEW_CONSENT, organization=organization, user=user, due_at=consent.valid_until,
+                dedupe_key=f"consent:{consent.id}:renew", consent=consent, resident=consent.resident,
+            )
+            opened += created
+    return opened, len(consents)
+
+
+def consents_expiring_open_tasks(*, batch: int = BATCH, time_budget: float = TIME_BUDGET_SECONDS) -> SweepResult:
+    """A consent ending within 30 days opens one renew_consent task for whoever took it."""
+    return _sweep(_consent_batch, batch=batch, time_budget=time_budget)

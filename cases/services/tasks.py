@@ -1,0 +1,293 @@
+"""Tasks: opened once per reason, acknowledged, completed or cancelled; notified through the outbox.
+
+`task_open` is what every trigger calls (a visit upload, a referral, a sweep, a
+legal-basis grant) inside its own transaction: a second call with the same
+`dedupe_key` returns the first task, so a retried request or a re-run sweep
+never opens a second one. Changes of status are conditional updates
+(`filter(id=, status=).update()`); a zero row count means somebody else acted
+first, answered 409.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Iterable
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from audit.changes import changes_record
+from cases.errors import Conflict, NotPermitted, RuleViolation
+from cases.models import (
+    Case,
+    CaseTeamMember,
+    Consent,
+    EscalationPolicy,
+    EscalationStep,
+    LegalBasisGrant,
+    Membership,
+    Organization,
+    Referral,
+    Resident,
+    Task,
+    TaskKind,
+    TaskStatus,
+    User,
+    Visit,
+)
+from cases.models.choices import OrganizationKind, Role, Urgency
+from cases.models.visits import Outcome
+from notifications.outbox import Message, outbox_write
+
+SAFETY_CHECK_ACKNOWLEDGE_AT_ONCE = datetime.timedelta(0)
+# Kinds whose doing means knocking on the door or calling the household.
+CONTACT_KINDS = frozenset({TaskKind.SAFETY_CHECK, TaskKind.FOLLOW_UP_VISIT})
+OPEN_STATUSES = (TaskStatus.OPEN, TaskStatus.ACKNOWLEDGED)
+QUEUE_ROLES = (Role.WORKER, Role.SUPERVISOR)
+
+
+def task_link(task_id: int) -> str:
+    return f"/api/v1/tasks/{task_id}"
+
+
+def members_of(organization: Organization | None, *, roles: Iterable[str] = QUEUE_ROLES) -> list[User]:
+    """Users who work in `organization` right now with one of `roles` (who a queue notifies)."""
+    if organization is None:
+        return []
+    memberships = Membership.objects.active().filter(organization=organization, role__in=list(roles))
+    return list(User.objects.filter(is_active=True, memberships__in=memberships).distinct().order_by("id"))
+
+
+def queue_recipients(organization: Organization) -> list[User]:
+    """A commissioner council's queue is read by its supervisors (the chair); others by workers and supervisors."""
+    if organization.kind == OrganizationKind.COMMISSIONER_COUNCIL:
+        return members_of(organization, roles=[Role.SUPERVISOR])
+    return members_of(organization)
+
+
+def task_notify(task: Task, *, users: Iterable[User], event: str, reason: str) -> None:
+    """Announce a task by id and link (never personal data), through the outbox, in the caller's transaction."""
+    urgent = task.urgency != Urgency.ROUTINE or task.kind == TaskKind.SAFETY_CHECK
+    outbox_write(
+        Message(reason=reason, recipient_id=user.id, recipient_email=user.email, event=event, subject_type="task",
+                subject_id=task.id, link=task_link(task.id), urgent=urgent)
+        for user in users
+    )
+
+
+def escalation_policy_for(*, kind: str, organization_kind: str, urgency: str) -> EscalationPolicy | None:
+    """The most specific active policy for this kind of task (organisation kind, then urgency)."""
+    candidates = EscalationPolicy.objects.filter(
+        task_kind=kind, active=True, organization_kind__in=[organization_kind, ""], urgency__in=[urgency, ""]
+    )
+    return max(candidates, key=lambda p: (p.organization_kind != "", p.urgency != "", -p.id), default=None)
+
+
+def _first_step_at(policy: EscalationPolicy | None, due_at: datetime.datetime) -> datetime.datetime | None:
+    if policy is None:
+        return None
+    step = EscalationStep.objects.filter(policy=policy).order_by("position").first()
+    return due_at + step.after if step else None
+
+
+def task_open(
+    *,
+    kind: str,
+    organization: Organization,
+    due_at: datetime.datetime,
+    dedupe_key: str,
+    urgency: str = Urgency.ROUTINE,
+    user: User | None = None,
+    resident: Resident | None = None,
+    case: Case | None = None,
+    visit: Visit | None = None,
+    referral: Referral | None = None,
+    consent: Consent | None = None,
+    grant: LegalBasisGrant | None = None,
+    instruction_code: str = "",
+    created_by: User | None = None,
+    notify: bool = True,
+) -> tuple[Task, bool]:
+    """Open a task once per `dedupe_key` and notify its assignee (unless the caller announces it itself);
+    returns (task, created)."""
+    existing = Task.objects.filter(dedupe_key=dedupe_key).first()
+    if existing is not None:
+        return existing, False
+    if resident is None and case is not None:
+        resident = case.resident
+    policy = escalation_policy_for(kind=kind, organization_kind=organization.kind, urgency=urgency)
+    try:
+        with transaction.atomic():
+            task = Task.objects.create(
+                kind=kind, urgency=urgency, assignee_organization=organization, assignee_user=user, due_at=due_at,
+                resident=resident, case=case, visit=visit, referral=referral, consent=consent,
+                legal_basis_grant=grant, instruction_code=instruction_code, escalation_policy=policy,
+                next_escalation_at=_first_step_at(policy, due_at), dedupe_key=dedupe_key, created_by=created_by,
+                created_at=timezone.now(),
+            )
+    except IntegrityError:
+        # A concurrent trigger opened it first (same dedupe key): use theirs.
+        return Task.objects.get(dedupe_key=dedupe_key), False
+    if notify:
+        task_notify(task, users=[user] if user else queue_recipients(organization), event="task_assigned",
+                    reason=f"task:{task.id}:assigned")
+    return task, True
+
+
+def _care_centre_for(case: Case) -> Organization | None:
+    """A care centre on the case team, else any care centre of the resident's ward."""
+    on_team = (
+        CaseTeamMember.objects.filter(case=case, organization__kind=OrganizationKind.CARE_CENTRE)
+        .select_related("organization").order_by("organization_id").first()
+    )
+    if on_team is not None:
+        return on_team.organization
+    ward_id = case.resident.district.council_area.ward_id
+    return Organization.objects.filter(kind=OrganizationKind.CARE_CENTRE, ward_id=ward_id).order_by("id").first()
+
+
+def ward_section_for(resident: Resident | None, fallback: Organization | None = None) -> Organization | None:
+    ward_id = resident.district.council_area.ward_id if resident is not None else getattr(fallback, "ward_id", None)
+    return Organization.objects.filter(kind=OrganizationKind.WARD_SECTION, ward_id=ward_id).order_by("id").first()
+
+
+def safety_check_for_visit(*, visit: Visit, case: Case) -> Task | None:
+    """Story 1: no answer and warning signs → an urgent safety check for the care centre, at once.
+
+    Called by `visit_record` in the visit's transaction; one task per visit. A
+    do-not-contact household is never knocked on: the check goes to the ward
+    section instead, marked `do_not_contact` (coordinate, do not contact).
+    """
+    if visit.outcome != Outcome.NO_ANSWER or not visit.warning_signs:
+        return None
+    resident = case.resident
+    instruction = "do_not_contact" if resident.do_not_contact else ""
+    organization = None if resident.do_not_contact else _care_centre_for(case)
+    if organization is None:
+        organization = ward_section_for(resident)
+    if organization is None:
+        return None
+    task, _ = task_open(
+        kind=TaskKind.SAFETY_CHECK, organization=organization, urgency=Urgency.URGENT,
+        due_at=visit.uploaded_at + SAFETY_CHECK_ACKNOWLEDGE_AT_ONCE, dedupe_key=f"visit:{visit.id}:safety_check",
+        case=case, resident=resident, visit=visit, instruction_code=instruction, created_by=visit.recorded_by,
+    )
+    return task
+
+
+def review_task_for_grant(*, grant: LegalBasisGrant) -> Task:
+    """A break-glass grant is reviewed after the fact: a task for its organisation's supervisors, due at review."""
+    task, _ = task_open(
+        kind=TaskKind.REVIEW_GRANT, organization=grant.organization, due_at=grant.review_due_at,
+        dedupe_key=f"grant:{grant.id}:review", resident=grant.resident, grant=grant, urgency=Urgency.URGENT,
+    )
+    return task
+
+
+def tasks_close(
+    *, tasks: Q, status: str = TaskStatus.COMPLETED, outcome: str = "", actor: User | None = None
+) -> int:
+    """Close every still-open task matching `tasks` (e.g. a referral was answered); returns how many."""
+    return Task.objects.filter(tasks, status__in=OPEN_STATUSES).update(
+        status=status, closed_at=timezone.now(), closed_by=actor, outcome=outcome[:2000], next_escalation_at=None
+    )
+
+
+def _check_assignee(case: Case, organization: Organization, user: User | None) -> None:
+    if not CaseTeamMember.objects.filter(case=case, organization=organization).exists():
+        raise RuleViolation("task_assignee_invalid", field="assignee_organization")
+    if user is not None and not Membership.objects.active().filter(
+        user=user, organization=organization, role__in=[*QUEUE_ROLES, Role.COMMISSIONER]
+    ).exists():
+        raise RuleViolation("task_assignee_invalid", field="assignee_user")
+
+
+def task_request(
+    *,
+    actor: User,
+    case: Case,
+    kind: str,
+    organization: Organization,
+    user: User | None = None,
+    due_at: datetime.datetime,
+    urgency: str = Urgency.ROUTINE,
+) -> Task:
+    """A caseworker asks for a safety check or a follow-up visit on a case they see (looked up by the caller).
+
+    Refused with `do_not_contact` for a household that must not be contacted:
+    the ward section coordinates those instead.
+    """
+    if kind not in CONTACT_KINDS:
+        raise RuleViolation("rule_violation", field="kind")
+    if case.resident.do_not_contact:
+        raise Conflict("do_not_contact", field="kind")
+    _check_assignee(case, organization, user)
+    with transaction.atomic():
+        task, _ = task_open(
+            kind=kind, organization=organization, user=user, due_at=due_at, urgency=urgency,
+            dedupe_key=f"request:{uuid.uuid4().hex}", case=case, created_by=actor,
+        )
+    return task
+
+
+def _actor_task(actor: User, task_id: int) -> Task:
+    from cases.selectors import task_get_for_user
+
+    return task_get_for_user(user=actor, task_id=task_id)
+
+
+def task_acknowledge(*, actor: User, task_id: int) -> Task:
+    """Someone takes it on: escalation stops. Only an open task can be acknowledged (else 409)."""
+    task = _actor_task(actor, task_id)
+    now = timezone.now()
+    changes = {"status": TaskStatus.ACKNOWLEDGED, "acknowledged_at": now, "acknowledged_by": actor,
+               "next_escalation_at": None}
+    with transaction.atomic():
+        if Task.objects.filter(pk=task.pk, status=TaskStatus.OPEN).update(**changes) != 1:
+            raise Conflict("task_transition_invalid")
+        changes_record(model=Task, obj=task, new=changes)
+    task.refresh_from_db()
+    return task
+
+
+def task_complete(*, actor: User, task_id: int, outcome: str) -> Task:
+    """Done, with what was done. A referral's answer task closes by answering the referral instead."""
+    task = _actor_task(actor, task_id)
+    if task.kind == TaskKind.ANSWER_REFERRAL:
+        raise Conflict("task_answer_via_referral")
+    if not outcome.strip():
+        raise RuleViolation("task_outcome_required", field="outcome")
+    now = timezone.now()
+    changes = {"status": TaskStatus.COMPLETED, "closed_at": now, "closed_by": actor, "outcome": outcome.strip(),
+               "next_escalation_at": None, "acknowledged_at": task.acknowledged_at or now,
+               "acknowledged_by": task.acknowledged_by or actor}
+    with transaction.atomic():
+        if Task.objects.filter(pk=task.pk, status__in=OPEN_STATUSES).update(**changes) != 1:
+            raise Conflict("task_transition_invalid")
+        changes_record(model=Task, obj=task, new=changes)
+    task.refresh_from_db()
+    return task
+
+
+def task_cancel(*, actor: User, task_id: int, reason: str) -> Task:
+    """Cancelled by its assignee or a member of the assignee organisation, saying why."""
+    task = _actor_task(actor, task_id)
+    if task.kind == TaskKind.ANSWER_REFERRAL:
+        raise Conflict("task_answer_via_referral")
+    in_queue = Membership.objects.active().filter(
+        user=actor, organization_id=task.assignee_organization_id, role__in=QUEUE_ROLES
+    ).exists()
+    if not (in_queue or task.assignee_user_id == actor.id):
+        raise NotPermitted()
+    if not reason.strip():
+        raise RuleViolation("task_outcome_required", field="reason")
+    changes = {"status": TaskStatus.CANCELLED, "closed_at": timezone.now(), "closed_by": actor,
+               "outcome": reason.strip(), "next_escalation_at": None}
+    with transaction.atomic():
+        if Task.objects.filter(pk=task.pk, status__in=OPEN_STATUSES).update(**changes) != 1:
+            raise Conflict("task_transition_invalid")
+        changes_record(model=Task, obj=task, new=changes)
+    task.refresh_from_db()
+    return task

@@ -1,0 +1,48 @@
+"""What a notification says: an event, an id and a link. Never a name, an address or a note."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+# event: (Japanese, English)
+EVENTS: dict[str, tuple[str, str]] = {
+    "task_assigned": ("新しいタスクがあります", "A new task is waiting"),
+    "task_reminder": ("タスクが未対応です", "A task is still open"),
+    "task_escalated": ("未対応のタスクがエスカレーションされました", "An unacknowledged task was escalated to you"),
+    "referral_requested": ("つなぎの依頼が届きました", "A referral was sent to you"),
+    "referral_updated": ("つなぎの状況が変わりました", "A referral changed state"),
+    "rights_request_due": ("開示等の請求の期限が近づいています", "A rights request is due soon"),
+}
+SUBJECTS = {"task": ("タスク", "Task"), "referral": ("つなぎ", "Referral"),
+            "rights_request": ("開示等の請求", "Rights request")}
+GENERIC = ("お知らせがあります", "You have a notification")
+
+
+def event_text(event: str) -> tuple[str, str]:
+    return EVENTS.get(event, GENERIC)
+
+
+def subject_text(subject_type: str) -> tuple[str, str]:
+    return SUBJECTS.get(subject_type, (subject_type, subject_type))
+
+
+def absolute_link(path: str) -> str:
+    return f"{settings.NOTIFICATION_LINK_BASE.rstrip('/')}{path}"
+
+
+def email_subject(*, event: str, subject_type: str, subject_id: int) -> str:
+    ja, en = event_text(event)
+    kind_ja, kind_en = subject_text(subject_type)
+    return f"[見守り] {ja}（{kind_ja} {subject_id}） / {en} ({kind_en} {subject_id})"
+
+
+def email_body(*, event: str, subject_type: str, subject_id: int, link: str) -> str:
+    ja, en = event_text(event)
+    kind_ja, kind_en = subject_text(subject_type)
+    url = absolute_link(link)
+    return (
+        f"{ja}：{kind_ja} {subject_id}\n{url}\n\n"
+        f"{en}: {kind_en} {subject_id}\n{url}\n\n"
+        "内容はログインして確認してください。このメールに個人情報は含まれていません。\n"
+        "Sign in to read it. This e-mail carries no personal data.\n"
+    )
