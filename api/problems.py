@@ -137,6 +137,33 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
 }
 
 
+# The project's own field messages (serializers, filters) in Japanese. DRF's and Django's
+# messages already come translated from their own catalogues.
+FIELD_MESSAGES_JA: dict[str, str] = {
+    "Unknown field.": "不明な項目です。",
+    "Contains characters that are not allowed.": "使用できない文字が含まれています。",
+    "Enter a name using letters only.": "氏名は文字のみで入力してください。",
+    "Enter the reading in kana.": "読みがなはかなで入力してください。",
+    "Enter a real date of birth.": "正しい生年月日を入力してください。",
+    "Enter a postal code like 214-0014.": "郵便番号は214-0014のように入力してください。",
+    "Enter a Japanese phone number.": "国内の電話番号を入力してください。",
+    "Enter a block number like 2-15.": "番地は2-15のように入力してください。",
+    "A team has at most 20 organisations.": "チームに含められる組織は20までです。",
+    "Must be after since.": "since より後の日時を指定してください。",
+    "The period is at most 366 days.": "期間は366日以内にしてください。",
+    "Enter true or false.": "true または false を入力してください。",
+    "Invalid cursor.": "カーソルが不正です。",
+}
+
+
+def _japanese() -> bool:
+    return (translation.get_language() or "ja").startswith("ja")
+
+
+def field_message(text: str) -> str:
+    return FIELD_MESSAGES_JA.get(text, text) if _japanese() else text
+
+
 def message(code: str) -> tuple[int, str]:
     status_code, english, japanese = CATALOGUE.get(code, CATALOGUE["server_error"])
     return status_code, (japanese if (translation.get_language() or "ja").startswith("ja") else english)
@@ -174,7 +201,7 @@ def _flatten(detail, path: str = "") -> list[dict]:
             nested = isinstance(value, (dict, list))
             items += _flatten(value, f"{path}[{index}]" if nested else path)
         return items
-    return [{"field": path or None, "code": getattr(detail, "code", "invalid"), "message": str(detail)}]
+    return [{"field": path or None, "code": getattr(detail, "code", "invalid"), "message": field_message(str(detail))}]
 
 
 _DRF_CODES = {

@@ -380,10 +380,8 @@ def test_messages_follow_accept_language(accept_language, world, client_for):
                                   else "The request body is not valid JSON.")
 
 
-@pytest.mark.xfail(strict=True, reason="Known gap: the project's own field messages (gettext, no ja "
-                   "catalogue; ADR 0002 keeps only problem titles in api/problems.py) are English under ja.")
 def test_the_projects_own_field_messages_are_japanese_too(world, client_for):
     client = client_for(PERSONA, HTTP_ACCEPT_LANGUAGE="ja")
     problem = client.post(f"{API}/residents", {**resident_body(world), "name_kana": "田中"}, format="json").json()
     assert problem["errors"][0]["field"] == "name_kana"
-    assert problem["errors"][0]["message"] != "Enter the reading in kana."
+    assert problem["errors"][0]["message"] == "読みがなはかなで入力してください。"
