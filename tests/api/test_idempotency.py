@@ -159,7 +159,7 @@ def test_longest_valid_key_is_accepted(client_for, world):
     settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
     reason="concurrent writers need PostgreSQL (SQLite locks the table); CI runs this on PostgreSQL",
 )
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_concurrent_posts_with_one_key_create_one_resident(client_for, world, monkeypatch):
     """Both requests pass the "already stored?" check before either commits; the unique key decides."""
     body = resident_body(world)
