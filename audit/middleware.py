@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from audit.access_log import access_log_flush, access_log_request
+from permissions.access import groups_remembered
 
 
 def _route(request) -> str:
@@ -23,7 +24,7 @@ class AccessLogMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        with access_log_request(request) as context:
+        with groups_remembered(), access_log_request(request) as context:
             response = self.get_response(request)
             if response.status_code < 400:
                 access_log_flush(context, route=_route(request))

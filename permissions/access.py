@@ -7,6 +7,10 @@ request, with no worker running.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Iterator
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -35,11 +39,28 @@ def _granted(model, *, ref: str, groups: list[int], codename: str):
     )
 
 
+# Within one request (opened by audit.middleware), the groups `scope` decided with, by user: the access
+# log then looks up the bases of what was read through exactly those groups, without computing them again.
+_decided: contextvars.ContextVar[dict | None] = contextvars.ContextVar("access_groups_decided", default=None)
+
+
+@contextlib.contextmanager
+def groups_remembered() -> Iterator[None]:
+    token = _decided.set({})
+    try:
+        yield
+    finally:
+        _decided.reset(token)
+
+
 def scope(queryset: QuerySet, *, user: User, codename: str, group_ids: list[int] | None = None) -> QuerySet:
     """Only the rows of `queryset` on which the user holds `codename` through an active group."""
     if not user.is_authenticated or not user.is_active:
         return queryset.none()
     groups = active_group_ids(user=user) if group_ids is None else group_ids
+    decided = _decided.get()
+    if decided is not None and group_ids is None:
+        decided[user.pk] = groups
     if not groups:
         return queryset.none()
     return queryset.filter(Exists(_granted(queryset.model, ref="pk", groups=groups, codename=codename)))
@@ -56,10 +77,14 @@ def grant_bases(*, user: User, model, object_ids: list[int], codename: str) -> d
     """
     if not object_ids or user is None or not user.is_authenticated:
         return {}
-    org_groups, district_groups = active_group_queries(user=user)  # as subqueries: one query in all
+    decided = (_decided.get() or {}).get(user.pk)
+    if decided is not None:  # the groups this request's reads were scoped with
+        in_groups = Q(group_id__in=decided)
+    else:  # as subqueries: one query in all
+        org_groups, district_groups = active_group_queries(user=user)
+        in_groups = Q(group_id__in=org_groups) | Q(group_id__in=district_groups)
     rows = _TABLES[model].objects.filter(
-        Q(group_id__in=org_groups) | Q(group_id__in=district_groups),
-        content_object_id__in=object_ids, permission__codename=codename,
+        in_groups, content_object_id__in=object_ids, permission__codename=codename,
         valid_from__lte=timezone.now(), valid_until__gt=timezone.now(),
     ).values_list("content_object_id", "basis")
     bases: dict[int, set[str]] = {}
