@@ -202,7 +202,9 @@ def _staff(city: City, *, sizing: Sizing, rng: random.Random, staff_names: list[
             city.commissioner_of[district.id] = account
     staffing = {K.CARE_CENTRE: (sizing.workers_per_office, sizing.supervisors_per_office),
                 K.WARD_SECTION: (sizing.workers_per_office, sizing.supervisors_per_office),
-                K.NPO: (2, 0), K.SOCIAL_WELFARE_COUNCIL: (2, 0), K.NEIGHBOURHOOD_ASSOCIATION: (1, 0)}
+                K.NPO: (min(2, sizing.workers_per_office), 0),
+                K.SOCIAL_WELFARE_COUNCIL: (min(2, sizing.workers_per_office), 0),
+                K.NEIGHBOURHOOD_ASSOCIATION: (1, 0)}
     numbered = 0
     for w, orgs in enumerate(city.ward_orgs):
         for kind, members in orgs.items():
