@@ -11,6 +11,8 @@ import contextlib
 import contextvars
 from collections.abc import Iterator
 
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -77,16 +79,31 @@ def grant_bases(*, user: User, model, object_ids: list[int], codename: str) -> d
     """
     if not object_ids or user is None or not user.is_authenticated:
         return {}
+    now = timezone.now()
     decided = (_decided.get() or {}).get(user.pk)
-    if decided is not None:  # the groups this request's reads were scoped with
-        in_groups = Q(group_id__in=decided)
-    else:  # as subqueries: one query in all
-        org_groups, district_groups = active_group_queries(user=user)
-        in_groups = Q(group_id__in=org_groups) | Q(group_id__in=district_groups)
-    rows = _TABLES[model].objects.filter(
-        in_groups, content_object_id__in=object_ids, permission__codename=codename,
-        valid_from__lte=timezone.now(), valid_until__gt=timezone.now(),
-    ).values_list("content_object_id", "basis")
+    if decided is not None and connection.vendor == "postgresql":
+        # The groups this request's reads were scoped with, as two array parameters: the ORM's
+        # building of this query cost more than the database's answering it.
+        table = _TABLES[model]._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT g.content_object_id, g.basis FROM {connection.ops.quote_name(table)} g "
+                "WHERE g.group_id = ANY(%s) AND g.content_object_id = ANY(%s) AND g.permission_id = "
+                "(SELECT id FROM auth_permission WHERE content_type_id = %s AND codename = %s) "
+                "AND g.valid_from <= %s AND g.valid_until > %s",
+                [list(decided), list(object_ids), ContentType.objects.get_for_model(model).id, codename, now, now],
+            )
+            rows = cursor.fetchall()
+    else:
+        if decided is not None:
+            in_groups = Q(group_id__in=decided)
+        else:  # as subqueries: one query in all
+            org_groups, district_groups = active_group_queries(user=user)
+            in_groups = Q(group_id__in=org_groups) | Q(group_id__in=district_groups)
+        rows = _TABLES[model].objects.filter(
+            in_groups, content_object_id__in=object_ids, permission__codename=codename,
+            valid_from__lte=now, valid_until__gt=now,
+        ).values_list("content_object_id", "basis")
     bases: dict[int, set[str]] = {}
     for object_id, basis in rows:
         bases.setdefault(object_id, set()).add(basis)
