@@ -132,6 +132,14 @@ def consent_windows(
     return _merge(granted)
 
 
+@dataclass(frozen=True)
+class VisitFact:
+    """What the policy needs of a visit: its id and the organisation that recorded it."""
+
+    id: int
+    organization: Organization
+
+
 @dataclass
 class _Facts:
     """Everything the policy needs to know about one resident."""
@@ -140,7 +148,7 @@ class _Facts:
     cases: list[Case]
     team: dict[int, list[Organization]]
     notes: list[Note]
-    visits: list[Visit]
+    visits: list[VisitFact]
     consents: list[Consent]
     legal_grants: list[LegalBasisGrant]
     meeting_orgs: dict[int, list[Organization]]
@@ -168,11 +176,18 @@ class _Builder:
             target.add((group_id, codename, start, end, basis))
 
     def _data(self, group_id: int, category_windows) -> None:
-        """Notes and visits this group may read, given windows per category."""
+        """Notes and visits this group may read, given windows per category (each computed once)."""
+        windows: dict[str, list[Window]] = {}
         for note in self.facts.notes:
-            self._add(self.notes[note.id], group_id, "view_note", category_windows(note.category))
-        for visit in self.facts.visits:
-            self._add(self.visits[visit.id], group_id, "view_visit", category_windows(VISIT_CATEGORY))
+            if note.category not in windows:
+                windows[note.category] = list(category_windows(note.category))
+            self._add(self.notes[note.id], group_id, "view_note", windows[note.category])
+        if self.facts.visits:
+            visit_windows = windows.get(VISIT_CATEGORY)
+            if visit_windows is None:
+                visit_windows = list(category_windows(VISIT_CATEGORY))
+            for visit in self.facts.visits:
+                self._add(self.visits[visit.id], group_id, "view_visit", visit_windows)
 
     def build(self) -> None:
         facts, resident = self.facts, self.facts.resident
@@ -313,7 +328,10 @@ def _load(resident_ids: list[int]) -> list[_Facts]:
     cases = Case.objects.filter(resident_id__in=resident_ids).select_related("lead_organization")
     team_rows = CaseTeamMember.objects.filter(case__resident_id__in=resident_ids).select_related("organization")
     notes = Note.objects.filter(resident_id__in=resident_ids).select_related("author_organization")
-    visits = Visit.objects.filter(case__resident_id__in=resident_ids).select_related("organization", "case")
+    # Visits are the most numerous records (~20 per resident): only their ids, organisations and residents.
+    visits = list(Visit.objects.filter(case__resident_id__in=resident_ids)
+                  .values_list("id", "organization_id", "case__resident_id"))
+    visit_orgs = Organization.objects.in_bulk({organization_id for _, organization_id, _ in visits})
     consents = Consent.objects.filter(resident_id__in=resident_ids).prefetch_related("recipient_organizations")
     legal = (
         LegalBasisGrant.objects.filter(resident_id__in=resident_ids)
@@ -337,8 +355,8 @@ def _load(resident_ids: list[int]) -> list[_Facts]:
         team[row.case_id].append(row.organization)
     for note in notes:
         by_resident["notes"][note.resident_id].append(note)
-    for visit in visits:
-        by_resident["visits"][visit.case.resident_id].append(visit)
+    for visit_id, organization_id, resident_id in visits:
+        by_resident["visits"][resident_id].append(VisitFact(visit_id, visit_orgs[organization_id]))
     for consent in consents:
         consent.recipient_org_ids = {org.id for org in consent.recipient_organizations.all()}
         by_resident["consents"][consent.resident_id].append(consent)
