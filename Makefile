@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test schema seed-scale bench-sweep lint clean
+.PHONY: run test schema seed-scale bench-access bench-audit bench-sweep lint clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,16 @@ schema: $(STAMP)
 
 seed-scale: $(STAMP)
 	$(PY) manage.py seed_scale --residents $${RESIDENTS:-100000} --seed $${SEED:-1}
+
+# The first page of the caseload and of a case's notes for a sparse and two dense readers: ours
+# against guardian's get_objects_for_user and against fetching the same rows by primary key.
+# Run on a seed-scale database (DATABASE_URL, PostgreSQL). See docs/benchmarks.md.
+bench-access: $(STAMP)
+	$(PY) -m benchmarks.access
+
+# What the audit path costs the caseload list and a visit upload (a scratch PostgreSQL database).
+bench-audit: $(STAMP)
+	$(PY) -m benchmarks.audit_overhead
 
 # The escalation sweep with ONE real worker process on PostgreSQL (DATABASE_URL, migrated):
 # ITEMS due items, throughput and duplicates (must be 0). See docs/benchmarks.md.

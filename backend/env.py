@@ -92,6 +92,9 @@ def database_from_url(name: str, url: str) -> dict:
             "PORT": str(port or 5432),
             "CONN_MAX_AGE": 60,
             "CONN_HEALTH_CHECKS": True,
+            # Pages of 50 rows: launching a parallel worker cost 5-7 ms on queries that take 1-3 ms
+            # (docs/benchmarks.md), so this service's sessions plan serial queries.
+            "OPTIONS": {"options": "-c max_parallel_workers_per_gather=0"},
         }
     if parts.scheme == "sqlite":
         path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else ""

@@ -7,7 +7,8 @@ one run and interleaved:
 - ours:     the selector the API uses (`cases_visible_to`, `notes_visible_to`), first 50 rows;
 - guardian: the same page from guardian's `get_objects_for_user` on the same
             direct-foreign-key tables (global and superuser permissions off);
-- floor:    fetching the same 50 rows by primary key.
+- floor:    fetching the same 50 rows by primary key, with the same related rows
+            (`case_rows()`, `note_rows()`: what the API serialises), unscoped.
 
 It prints medians and the ratios ours/floor and guardian/ours. Run it on a
 `seed_scale` database: `make bench-access` (DATABASE_URL must be PostgreSQL).
@@ -26,13 +27,14 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings.dev")
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from guardian.shortcuts import get_objects_for_user  # noqa: E402
 
 from cases.models import Case, Membership, Note, Resident, User  # noqa: E402
 from cases.models.choices import OrganizationKind, Role  # noqa: E402
-from cases.selectors import cases_visible_to, notes_visible_to  # noqa: E402
+from cases.selectors import case_rows, cases_visible_to, note_rows, notes_visible_to  # noqa: E402
 from permissions.models import CaseGroupObjectPermission  # noqa: E402
 
 PAGE = 50
@@ -73,14 +75,13 @@ def _case_lists(user: User):
 
     def guardian():
         qs = get_objects_for_user(
-            user, "cases.view_case", klass=Case, use_groups=True, with_superuser=False, accept_global_perms=False
+            user, "cases.view_case", klass=case_rows(), use_groups=True, with_superuser=False,
+            accept_global_perms=False,
         )
-        return list(qs.select_related("resident__district", "lead_organization", "lead_worker")
-                    .order_by("due_order", "id")[:PAGE])
+        return list(qs.order_by("due_order", "id")[:PAGE])
 
     def floor():
-        return list(Case.objects.select_related("resident__district", "lead_organization", "lead_worker")
-                    .filter(pk__in=ids).order_by("due_order", "id"))
+        return list(case_rows().filter(pk__in=ids).order_by("due_order", "id"))
 
     return ours, guardian, floor, len(ids), cases_visible_to(user=user).count()
 
@@ -97,15 +98,13 @@ def _note_lists(user: User):
 
     def guardian():
         qs = get_objects_for_user(
-            user, "cases.view_note", klass=Note, use_groups=True, with_superuser=False, accept_global_perms=False
+            user, "cases.view_note", klass=note_rows(), use_groups=True, with_superuser=False,
+            accept_global_perms=False,
         )
-        return list(qs.filter(case_id=case_id, superseded_by__isnull=True)
-                    .select_related("author", "author_organization", "superseded_by")
-                    .order_by("-created_at", "-id")[:PAGE])
+        return list(qs.filter(case_id=case_id, superseded_by__isnull=True).order_by("-created_at", "-id")[:PAGE])
 
     def floor():
-        return list(Note.objects.select_related("author", "author_organization", "superseded_by")
-                    .filter(pk__in=ids).order_by("-created_at", "-id"))
+        return list(note_rows().filter(pk__in=ids).order_by("-created_at", "-id"))
 
     return ours, guardian, floor, len(ids), notes_visible_to(user=user).filter(case_id=case_id).count()
 
@@ -116,6 +115,7 @@ def main() -> int:
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("run the benchmark on PostgreSQL (DATABASE_URL=postgres://...)")
+    settings.DEBUG = False  # the dev settings' query log would weigh on every side
     print(f"data: {Resident.objects.count():,} residents, {Case.objects.count():,} cases, "
           f"{Note.objects.count():,} notes; page size {PAGE}; median of {args.repeat}")
     print(f"{'reader':<14}{'list':<10}{'visible':>9}{'page':>6}{'ours ms':>9}{'guardian':>10}{'floor':>8}"

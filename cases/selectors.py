@@ -72,7 +72,8 @@ def resident_can_change(*, user: User, resident: Resident) -> bool:
     return scope(Resident.objects.filter(pk=resident.pk), user=user, codename="change_resident").exists()
 
 
-def _case_base() -> QuerySet[Case]:
+def case_rows() -> QuerySet[Case]:
+    """Cases with what the API shows of them (resident, district, lead, team), not yet scoped to a reader."""
     return Case.objects.select_related("resident__district", "lead_organization", "lead_worker").prefetch_related(
         Prefetch("team_members", queryset=CaseTeamMember.objects.select_related("organization").order_by("id"))
     )
@@ -81,12 +82,12 @@ def _case_base() -> QuerySet[Case]:
 def cases_visible_to(*, user: User) -> QuerySet[Case]:
     """The caller's caseload, soonest visit first (cases with no visit due last)."""
     return (
-        scope(_case_base(), user=user, codename="view_case").order_by("due_order", "id")
+        scope(case_rows(), user=user, codename="view_case").order_by("due_order", "id")
     )
 
 
 def case_get_for_user(*, user: User, case_id: int, codename: str = "view_case") -> Case:
-    case = scope(_case_base().filter(pk=case_id), user=user, codename=codename).first()
+    case = scope(case_rows().filter(pk=case_id), user=user, codename=codename).first()
     if case is None:
         raise NotFound()
     return case
@@ -114,11 +115,16 @@ def visit_get_for_user(*, user: User, visit_id: int) -> Visit:
     return visit
 
 
+def note_rows() -> QuerySet[Note]:
+    """Notes with their authors and successor, not yet scoped to a reader."""
+    return Note.objects.select_related("author", "author_organization", "superseded_by")
+
+
 def notes_visible_to(*, user: User) -> QuerySet[Note]:
     """The current version of every note the user may read, newest first."""
     return (
         scope(
-            Note.objects.select_related("author", "author_organization", "superseded_by"),
+            note_rows(),
             user=user, codename="view_note",
         )
         .filter(superseded_by__isnull=True)
@@ -128,7 +134,7 @@ def notes_visible_to(*, user: User) -> QuerySet[Note]:
 
 def note_get_for_user(*, user: User, note_id: int) -> Note:
     note = scope(
-        Note.objects.select_related("author", "author_organization", "superseded_by").filter(pk=note_id), user=user,
+        note_rows().filter(pk=note_id), user=user,
         codename="view_note",
     ).first()
     if note is None:
@@ -147,7 +153,7 @@ def note_history_for_user(*, user: User, note: Note) -> list[Note]:
     while later:
         ids.append(later)
         later = Note.objects.filter(supersedes_id=later).values_list("id", flat=True).first()
-    versions = scope(Note.objects.select_related("author", "author_organization", "superseded_by").filter(id__in=ids),
+    versions = scope(note_rows().filter(id__in=ids),
                      user=user, codename="view_note")
     return sorted(versions, key=lambda n: (n.created_at, n.id))
 

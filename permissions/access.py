@@ -11,9 +11,10 @@ import contextlib
 import contextvars
 from collections.abc import Iterator
 
+from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from cases.models import Case, Note, Resident, User, Visit
@@ -36,9 +37,16 @@ _TABLES = {
 def _granted(model, *, ref: str, groups: list[int], codename: str):
     now = timezone.now()
     return _TABLES[model].objects.filter(
-        content_object=OuterRef(ref), group_id__in=groups, permission__codename=codename,
+        content_object=OuterRef(ref), group_id__in=groups, permission_id=_permission(model, codename),
         valid_from__lte=now, valid_until__gt=now,
     )
+
+
+def _permission(model, codename: str) -> Subquery:
+    """The permission's id as a sub-select (run once per query): joining auth_permission made the
+    planner weigh one more table in every scoped list (2.4 ms of planning for a 0.8 ms commissioner page)."""
+    return Subquery(Permission.objects.filter(
+        content_type_id=ContentType.objects.get_for_model(model).id, codename=codename).values("id"))
 
 
 # Within one request (opened by audit.middleware), the groups `scope` decided with, by user: the access
