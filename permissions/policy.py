@@ -20,7 +20,9 @@ The rules (DOMAIN.md):
 - A legal-basis grant (break-glass APPI27-1-2, APPI27-1-1, APPI27-1-4) gives its
   organisation the resident, their cases and the named categories for the
   grant's period; a support-meeting grant (SWA106-6) gives the same to every
-  member organisation that acknowledged confidentiality, until the meeting ends.
+  member organisation that acknowledged confidentiality, until the meeting ends,
+  but only for the cases on the meeting's agenda (their notes and visits, and the
+  notes about the resident that belong to no case).
 - A referral (cases/models/referrals.py) shares with its receiving organisation
   (commissioners: the resident's district), each category only within consent for
   the `referral` purpose naming that organisation or an active APPI27-1-x grant it
@@ -137,6 +139,7 @@ class VisitFact:
     """What the policy needs of a visit: its id and the organisation that recorded it."""
 
     id: int
+    case_id: int
     organization: Organization
 
 
@@ -175,10 +178,16 @@ class _Builder:
         for start, end, basis in windows:
             target.add((group_id, codename, start, end, basis))
 
-    def _data(self, group_id: int, category_windows) -> None:
-        """Notes and visits this group may read, given windows per category (each computed once)."""
+    def _data(self, group_id: int, category_windows, *, cases: set[int] | None = None) -> None:
+        """Notes and visits this group may read, given windows per category (each computed once).
+
+        With `cases`, only the visits and notes of those cases, and the notes about the resident
+        that belong to no case.
+        """
         windows: dict[str, list[Window]] = {}
         for note in self.facts.notes:
+            if cases is not None and note.case_id is not None and note.case_id not in cases:
+                continue
             if note.category not in windows:
                 windows[note.category] = list(category_windows(note.category))
             self._add(self.notes[note.id], group_id, "view_note", windows[note.category])
@@ -187,7 +196,8 @@ class _Builder:
             if visit_windows is None:
                 visit_windows = list(category_windows(VISIT_CATEGORY))
             for visit in self.facts.visits:
-                self._add(self.visits[visit.id], group_id, "view_visit", visit_windows)
+                if cases is None or visit.case_id in cases:
+                    self._add(self.visits[visit.id], group_id, "view_visit", visit_windows)
 
     def build(self) -> None:
         facts, resident = self.facts, self.facts.resident
@@ -253,7 +263,8 @@ class _Builder:
                 for case in facts.cases:
                     if meeting_cases is None or case.id in meeting_cases:
                         self._add(self.cases[case.id], org.group_id, "view_case", [window])
-                self._data(org.group_id, lambda category, g=grant, w=window: [w] if category in g.categories else [])
+                self._data(org.group_id, lambda category, g=grant, w=window: [w] if category in g.categories else [],
+                           cases=meeting_cases)
 
         self._referrals()
 
@@ -330,8 +341,8 @@ def _load(resident_ids: list[int]) -> list[_Facts]:
     notes = Note.objects.filter(resident_id__in=resident_ids).select_related("author_organization")
     # Visits are the most numerous records (~20 per resident): only their ids, organisations and residents.
     visits = list(Visit.objects.filter(case__resident_id__in=resident_ids)
-                  .values_list("id", "organization_id", "case__resident_id"))
-    visit_orgs = Organization.objects.in_bulk({organization_id for _, organization_id, _ in visits})
+                  .values_list("id", "case_id", "organization_id", "case__resident_id"))
+    visit_orgs = Organization.objects.in_bulk({organization_id for _, _, organization_id, _ in visits})
     consents = Consent.objects.filter(resident_id__in=resident_ids).prefetch_related("recipient_organizations")
     legal = (
         LegalBasisGrant.objects.filter(resident_id__in=resident_ids)
@@ -355,8 +366,8 @@ def _load(resident_ids: list[int]) -> list[_Facts]:
         team[row.case_id].append(row.organization)
     for note in notes:
         by_resident["notes"][note.resident_id].append(note)
-    for visit_id, organization_id, resident_id in visits:
-        by_resident["visits"][resident_id].append(VisitFact(visit_id, visit_orgs[organization_id]))
+    for visit_id, case_id, organization_id, resident_id in visits:
+        by_resident["visits"][resident_id].append(VisitFact(visit_id, case_id, visit_orgs[organization_id]))
     for consent in consents:
         consent.recipient_org_ids = {org.id for org in consent.recipient_organizations.all()}
         by_resident["consents"][consent.resident_id].append(consent)

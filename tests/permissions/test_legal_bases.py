@@ -7,6 +7,7 @@ checks the grant's window, so the tests move the clock and change nothing else.
 from __future__ import annotations
 
 import datetime
+import uuid
 
 import time_machine
 from django.utils import timezone
@@ -331,3 +332,44 @@ def test_a_meeting_share_needs_the_residents_case_on_the_agenda(world, client_fo
     assert client_for("ward_supervisor").post(url, {"resident": world.tanaka.id, "categories": ["health"]},
                                               format="json").status_code == 404
     assert not LegalBasisGrant.objects.exists()
+
+
+def test_a_meeting_shares_only_what_belongs_to_the_cases_on_its_agenda(world, client_for):
+    """A case conference about one case is no basis for the notes and visits of the resident's other cases."""
+    commissioner = world.users["commissioner_a"]
+    agenda_note = services.note_write(actor=commissioner, resident=world.tanaka, category=Category.HEALTH,
+                                      body="服薬の管理が難しくなっている", case=world.tanaka_case)
+    about_him = services.note_write(actor=commissioner, resident=world.tanaka, category=Category.HEALTH,
+                                    body="本人の持病について（ケースに紐づかない記録）")
+    other_case = CaseFactory(resident=world.tanaka, lead_organization=world.care_centre,
+                             lead_worker=world.users["care_worker"], concern="家族の介護負担")
+    other_note = services.note_write(actor=commissioner, resident=world.tanaka, category=Category.HEALTH,
+                                     body="長女の通院付き添いの相談", case=other_case)
+    other_visit = services.visit_record(
+        actor=commissioner, case=other_case, client_id=uuid.uuid4(), occurred_at=timezone.now() - HOUR,
+        channel="home_visit", outcome="met", note="長女と面談").visit
+    agenda_visit = services.visit_record(
+        actor=commissioner, case=world.tanaka_case, client_id=uuid.uuid4(), occurred_at=timezone.now() - HOUR,
+        channel="home_visit", outcome="met", note="本人と面談").visit
+    convener = client_for("care_supervisor")
+    caseworker = client_for("ward_caseworker")
+    start = timezone.now()
+    meeting = convener.post(f"{API}/support-meetings", {
+        "title": "田中さん個別ケース会議", "held_at": start.isoformat(), "ends_at": (start + 2 * HOUR).isoformat(),
+        "cases": [world.tanaka_case.id],
+        "members": [world.users["care_supervisor"].id, world.users["ward_caseworker"].id],
+    }, format="json").json()
+    shared = convener.post(f"{API}/support-meetings/{meeting['id']}/share", {
+        "resident": world.tanaka.id, "categories": ["health", "living_situation"]}, format="json")
+    assert shared.status_code == 201, shared.content
+    assert caseworker.post(f"{API}/support-meetings/{meeting['id']}/acknowledge").status_code == 200
+
+    listed_notes = {n["id"] for n in caseworker.get(f"{API}/notes").json()["results"]}
+    assert {agenda_note.id, about_him.id} <= listed_notes
+    assert other_note.id not in listed_notes
+    assert caseworker.get(f"{API}/notes/{other_note.id}").status_code == 404
+    listed_visits = {v["id"] for v in caseworker.get(f"{API}/visits").json()["results"]}
+    assert agenda_visit.id in listed_visits and other_visit.id not in listed_visits
+    assert caseworker.get(f"{API}/visits/{other_visit.id}").status_code == 404
+    assert caseworker.get(f"{API}/cases/{other_case.id}").status_code == 404
+    assert grants_check() == []
