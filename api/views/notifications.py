@@ -1,12 +1,11 @@
 """My in-app notifications (ids and links, never personal data) and marking one read."""
 
-import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.filters import SafeFilterSet
+from api.filters import SafeFilterSet, StrictBooleanFilter
 from api.idempotency import idempotent
 from api.pagination import StableCursorPagination
 from api.serializers.notifications import NotificationSerializer
@@ -16,7 +15,7 @@ from notifications.services import notification_mark_read
 
 
 class NotificationFilter(SafeFilterSet):
-    unread = django_filters.BooleanFilter(field_name="read_at", lookup_expr="isnull", help_text="Only unread.")
+    unread = StrictBooleanFilter(field_name="read_at", lookup_expr="isnull", help_text="Only unread.")
 
     class Meta(SafeFilterSet.Meta):
         model = Notification

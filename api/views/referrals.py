@@ -7,7 +7,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.filters import SafeFilterSet
+from api.filters import SafeFilterSet, StrictBooleanFilter
 from api.idempotency import idempotent
 from api.pagination import StableCursorPagination
 from api.serializers.referrals import (
@@ -34,7 +34,7 @@ from cases.selectors import (
 class ReferralFilter(SafeFilterSet):
     status = django_filters.ChoiceFilter(choices=ReferralStatus.choices)
     urgency = django_filters.ChoiceFilter(choices=Urgency.choices)
-    overdue = django_filters.BooleanFilter(method="filter_overdue",
+    overdue = StrictBooleanFilter(method="filter_overdue",
                                            help_text="Still requested after its response deadline.")
 
     class Meta(SafeFilterSet.Meta):

@@ -7,7 +7,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.filters import SafeFilterSet
+from api.filters import SafeFilterSet, StrictBooleanFilter
 from api.idempotency import idempotent
 from api.pagination import StableCursorPagination
 from api.serializers.tasks import (
@@ -36,7 +36,7 @@ class TaskFilter(SafeFilterSet):
     status = django_filters.ChoiceFilter(choices=TaskStatus.choices)
     kind = django_filters.ChoiceFilter(choices=TaskKind.choices)
     urgency = django_filters.ChoiceFilter(choices=Urgency.choices)
-    overdue = django_filters.BooleanFilter(method="filter_overdue", help_text="Open and past its due time.")
+    overdue = StrictBooleanFilter(method="filter_overdue", help_text="Open and past its due time.")
 
     class Meta(SafeFilterSet.Meta):
         model = Task

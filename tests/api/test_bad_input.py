@@ -188,6 +188,14 @@ CASE_FILTERS = [
     ("invalid cursor", "cursor=garbage", {"cursor"}),
 ]
 
+PAGE_SIZES = [
+    ("page size not a number", "page_size=abc", {"page_size"}),
+    ("page size zero", "page_size=0", {"page_size"}),
+    ("page size negative", "page_size=-5", {"page_size"}),
+    ("page size over the maximum", "page_size=201", {"page_size"}),
+    ("page size in full-width digits", "page_size=%EF%BC%95", {"page_size"}),
+]
+
 
 # --- Running a table ------------------------------------------------------------------------------
 
@@ -309,6 +317,22 @@ def test_resident_filters(world, client_for):
 
 def test_case_filters(world, client_for):
     run_filter_table(client_for(PERSONA), f"{API}/cases", CASE_FILTERS)
+
+
+LISTS = ["residents", "cases", "notes", "visits", "referrals/inbox", "referrals/sent", "tasks/mine", "tasks/queue",
+         "notifications", "organizations", "districts", "me/tokens"]
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_a_bad_page_size_is_refused_not_replaced_by_the_default(path, world, client_for):
+    run_filter_table(client_for(PERSONA), f"{API}/{path}", PAGE_SIZES)
+    assert client_for(PERSONA).get(f"{API}/{path}?page_size=200").status_code == 200
+
+
+def test_task_and_notification_flags_are_true_or_false(world, client_for):
+    client = client_for(PERSONA)
+    run_filter_table(client, f"{API}/tasks/mine", [("overdue not a boolean", "overdue=maybe", {"overdue"})])
+    run_filter_table(client, f"{API}/notifications", [("unread not a boolean", "unread=perhaps", {"unread"})])
 
 
 def test_huge_and_malformed_ids_are_not_found(world, client_for):

@@ -258,9 +258,13 @@ def test_inbox_filters_and_sorts_by_deadline(world, client_for):
         assert listed(section, f"{API}/referrals/inbox?status=rejected") == [urgent["id"]]
         assert listed(section, f"{API}/referrals/inbox?status=requested") == [emergency["id"], routine["id"]]
         assert listed(care, f"{API}/referrals/sent?overdue=false") == [urgent["id"], routine["id"]]
-        for bad in ("status=bogus", "urgency=1", "overdue=maybe", "cursor=zzz", "page_size=-1"):
+        for bad in ("status=bogus", "urgency=1", "overdue=maybe", "cursor=zzz", "page_size=-1", "page_size=abc",
+                    "page_size=0", "page_size=201", "page_size=１０"):
             response = section.get(f"{API}/referrals/inbox?{bad}")
-            assert response.status_code in (200, 400), (bad, response.status_code)
+            assert response.status_code == 400, (bad, response.status_code)
+            assert response["Content-Type"].startswith("application/problem+json"), bad
+            assert response.json()["errors"][0]["field"] == bad.split("=")[0], (bad, response.json())
+        assert len(section.get(f"{API}/referrals/inbox?page_size=1").json()["results"]) == 1
 
 
 def test_a_reason_is_required_to_reject_and_a_replayed_accept_changes_nothing(world, client_for, sent):
