@@ -39,19 +39,25 @@ class ConsentPagination(StableCursorPagination):
 
 
 class ResidentConsentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Consents of one resident; visible to whoever may see the resident."""
+    """The consent register of one resident: kept by those who hold the resident in their own right.
+
+    The district's commissioners, the registering organisation and the lead of an open case take,
+    withdraw and list consent. An organisation that receives data under a consent (or another legal
+    basis) does not see the register: it names family proxies and evidence, and other recipients.
+    """
 
     serializer_class = ConsentSerializer
     pagination_class = ConsentPagination
     lookup_value_regex = r"\d+"
 
-    def _resident(self) -> Resident:
-        return resident_get_for_user(user=self.request.user, resident_id=int(self.kwargs["resident_id"]))
+    def _resident(self, codename: str = "view_resident") -> Resident:
+        return resident_get_for_user(user=self.request.user, resident_id=int(self.kwargs["resident_id"]),
+                                     codename=codename)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return consents_of_resident(resident=Resident(id=0))
-        return consents_of_resident(resident=self._resident())
+        return consents_of_resident(resident=self._resident("change_resident"))
 
     @extend_schema(summary="Record a consent or a refusal", request=ConsentCreateSerializer,
                    responses={201: ConsentSerializer})

@@ -100,6 +100,8 @@ def test_story_5_withdrawal_through_the_api_counts_on_the_very_next_request(worl
     assert recorded.status_code == 201, recorded.content
     consent_id = recorded.json()["id"]
     assert seen(npo, world, tanaka) == sees(world, tanaka, {"basic", "living_situation", "family"})
+    # A recipient sees him, not his consent register (his daughter's name, the evidence, other recipients).
+    assert npo.get(f"{API}/residents/{world.tanaka.id}/consents").status_code == 404
 
     # His daughter, his legal guardian, withdraws the NPO's consent.
     withdrawn = care.post(f"{API}/residents/{world.tanaka.id}/consents/{consent_id}/withdraw",

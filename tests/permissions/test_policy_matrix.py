@@ -45,13 +45,16 @@ class View:
     case: bool = False
     notes: frozenset[str] = frozenset()
     visit: bool = False
+    register: bool = False  # his consent register: only those who hold him in their own right
 
 
 NOTHING = View()
 FORBIDDEN = "forbidden"  # no active membership at all: every route answers 403
-EVERYTHING = View(True, True, frozenset(CATEGORIES), True)
-STORY_2 = View(True, True, frozenset({"basic", "living_situation", "health"}), True)
-HEALTH_REFUSED = View(True, True, frozenset({"basic", "living_situation"}), True)
+EVERYTHING = View(True, True, frozenset(CATEGORIES), True, register=True)  # his district
+# The care centre leads his case.
+STORY_2 = View(True, True, frozenset({"basic", "living_situation", "health"}), True, register=True)
+HEALTH_REFUSED = View(True, True, frozenset({"basic", "living_situation"}), True, register=True)
+# The NPO receives under consent: it never sees the register (proxies, evidence, other recipients).
 NPO_BASIC = View(True, True, frozenset({"basic"}), False)
 NPO_ONE_HOUR = View(True, True, frozenset({"basic", "living_situation", "health"}), True)
 
@@ -220,7 +223,7 @@ class RouteChecker:
         self.expect_list("/residents?name_kana=たなか", resident_ids)
         self.expect_list(f"/residents?district={world.district_a.id}", resident_ids)
         self.expect_detail(f"/residents/{tanaka.id}", view.resident, tanaka.id)
-        consents = self.expect_detail(f"/residents/{tanaka.id}/consents", view.resident)
+        consents = self.expect_detail(f"/residents/{tanaka.id}/consents", view.register)
         if consents is not None:
             wanted = set(Consent.objects.filter(resident=tanaka).values_list("id", flat=True))
             if {c["id"] for c in consents["results"]} != wanted:
