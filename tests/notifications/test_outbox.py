@@ -125,7 +125,8 @@ def test_my_notifications_only_and_marking_read(world, client_for):
     assert first.status_code == again.status_code == 200
     assert first.json()["read_at"] == again.json()["read_at"] is not None
     assert client.get(f"{API}/notifications?unread=true").json()["results"] == []
-    assert client.get(f"{API}/notifications?unread=maybe").status_code == 200  # ignored, like every boolean filter
+    refused = client.get(f"{API}/notifications?unread=maybe")  # true or false: never silently no filter
+    assert (refused.status_code, refused.json()["errors"][0]["field"]) == (400, "unread")
 
 
 def test_celery_is_configured_to_lose_nothing():
