@@ -3,7 +3,7 @@
 from rest_framework.permissions import BasePermission
 
 from api.problems import ProblemAPIException
-from cases.models import Membership
+from permissions.access import acting_groups
 
 
 class IsActiveMember(BasePermission):
@@ -13,7 +13,7 @@ class IsActiveMember(BasePermission):
         user = request.user
         if not user or not user.is_authenticated or not user.is_active:
             return False
-        if not Membership.objects.active().filter(user=user).exists():
+        if acting_groups(user=user) is None:  # also the groups every scoped read of this request uses
             raise ProblemAPIException("no_active_membership")
         return True
 

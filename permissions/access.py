@@ -18,7 +18,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from cases.models import Case, Note, Resident, User, Visit
-from permissions.grants import active_group_ids, active_group_queries
+from permissions.grants import active_group_queries, membership_groups
 from permissions.models import (
     CaseGroupObjectPermission,
     NoteGroupObjectPermission,
@@ -46,11 +46,12 @@ def _permission(model, codename: str) -> Subquery:
     """The permission's id as a sub-select (run once per query): joining auth_permission made the
     planner weigh one more table in every scoped list (2.4 ms of planning for a 0.8 ms commissioner page)."""
     return Subquery(Permission.objects.filter(
-        content_type_id=ContentType.objects.get_for_model(model).id, codename=codename).values("id"))
+        content_type_id=ContentType.objects.get_for_model(model).id, codename=codename).order_by().values("id"))
 
 
-# Within one request (opened by audit.middleware), the groups `scope` decided with, by user: the access
-# log then looks up the bases of what was read through exactly those groups, without computing them again.
+# Within one request (opened by audit.middleware): the groups each user acts through, asked once.
+# The route's membership check asks first (api/access.py), every scoped read reuses the answer, and
+# the access log looks up the bases of what was read through exactly those groups.
 _decided: contextvars.ContextVar[dict | None] = contextvars.ContextVar("access_groups_decided", default=None)
 
 
@@ -63,14 +64,27 @@ def groups_remembered() -> Iterator[None]:
         _decided.reset(token)
 
 
+def acting_groups(*, user: User) -> list[int] | None:
+    """The groups the user acts through right now, or None when they hold no active membership at all.
+
+    One query, asked once per request (the answer is kept until the request ends; outside a
+    request, every call asks again).
+    """
+    decided = _decided.get()
+    if decided is not None and user.pk in decided:
+        return decided[user.pk]
+    member, groups = membership_groups(user=user)
+    answer = groups if member else None
+    if decided is not None:
+        decided[user.pk] = answer
+    return answer
+
+
 def scope(queryset: QuerySet, *, user: User, codename: str, group_ids: list[int] | None = None) -> QuerySet:
     """Only the rows of `queryset` on which the user holds `codename` through an active group."""
     if not user.is_authenticated or not user.is_active:
         return queryset.none()
-    groups = active_group_ids(user=user) if group_ids is None else group_ids
-    decided = _decided.get()
-    if decided is not None and group_ids is None:
-        decided[user.pk] = groups
+    groups = (acting_groups(user=user) or []) if group_ids is None else group_ids
     if not groups:
         return queryset.none()
     return queryset.filter(Exists(_granted(queryset.model, ref="pk", groups=groups, codename=codename)))

@@ -206,10 +206,27 @@ def active_group_queries(*, user: User, at=None):
     return org_groups, district_groups
 
 
+def membership_groups(*, user: User, at=None) -> tuple[bool, list[int]]:
+    """Whether the user holds any active membership, and the groups through which they act: one query.
+
+    Workers and supervisors act through their organisation's group, commissioners through their
+    districts' groups; other roles (org admin, privacy officer, integration) through none.
+    """
+    rows = Membership.objects.active(at).filter(user=user).values_list(
+        "role", "organization__group_id", "district_assignments__district__group_id")
+    member, groups = False, set()
+    for role, organization_group, district_group in rows:
+        member = True
+        if role in ORGANIZATION_ROLES:
+            groups.add(organization_group)
+        elif role == Role.COMMISSIONER and district_group is not None:
+            groups.add(district_group)
+    return member, sorted(groups)
+
+
 def active_group_ids(*, user: User, at=None) -> list[int]:
     """The groups through which this user acts right now (org groups, or district groups for commissioners)."""
-    org_groups, district_groups = active_group_queries(user=user, at=at)
-    return sorted(set(org_groups.union(district_groups)))  # one round trip: every scoped request pays it
+    return membership_groups(user=user, at=at)[1]
 
 
 def memberships_sync_user(*, user: User, write: bool = True) -> list[str]:
