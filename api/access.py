@@ -3,7 +3,7 @@
 from rest_framework.permissions import BasePermission
 
 from api.problems import ProblemAPIException
-from permissions.access import acting_groups
+from cases.selectors import is_active_member
 
 
 class IsActiveMember(BasePermission):
@@ -13,7 +13,7 @@ class IsActiveMember(BasePermission):
         user = request.user
         if not user or not user.is_authenticated or not user.is_active:
             return False
-        if acting_groups(user=user) is None:  # also the groups every scoped read of this request uses
+        if not is_active_member(user=user):  # also finds the groups every scoped read of this request uses
             raise ProblemAPIException("no_active_membership")
         return True
 

@@ -28,7 +28,7 @@ from cases.models import (
     Visit,
 )
 from cases.models.choices import Role
-from permissions.access import scope
+from permissions.access import acting_groups, scope
 
 
 def memberships_active_for(*, user: User) -> QuerySet[Membership]:
@@ -39,6 +39,14 @@ def memberships_active_for(*, user: User) -> QuerySet[Membership]:
         .prefetch_related("district_assignments__district")
         .order_by("id")
     )
+
+
+def is_active_member(*, user: User) -> bool:
+    """Whether the user holds any membership right now (the gate of every member route).
+
+    The same query finds the groups the user acts through, kept for the rest of the request.
+    """
+    return acting_groups(user=user) is not None
 
 
 def organizations_directory() -> QuerySet[Organization]:
