@@ -12,6 +12,7 @@ half-way (the transaction rolls back, the locks go), each step fires once.
 from __future__ import annotations
 
 import datetime
+import logging
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -46,6 +47,8 @@ from cases.services.tasks import (
     ward_section_for,
 )
 from notifications.outbox import Message, outbox_write
+
+logger = logging.getLogger("cases.escalations")
 
 BATCH = 500
 TIME_BUDGET_SECONDS = 20.0
@@ -92,6 +95,13 @@ class _Targets:
             self._orgs[key] = find()
         return self._orgs[key]
 
+    def ward_section(self, task: Task) -> tuple[Organization | None, list[User]]:
+        """The resident's ward section (the public body answerable for them) and its caseworkers."""
+        resident = task.resident
+        ward_id = resident.district.council_area.ward_id if resident else task.assignee_organization.ward_id
+        org = self._org(("ward_section", ward_id), lambda: ward_section_for(resident, task.assignee_organization))
+        return org, self._members(org, (Role.WORKER, Role.SUPERVISOR))
+
     def resolve(self, task: Task, step: EscalationStep) -> tuple[Organization | None, list[User]]:
         queue = (Role.WORKER, Role.SUPERVISOR)
         resident = task.resident
@@ -111,8 +121,7 @@ class _Targets:
         if step.target == EscalationTarget.ASSIGNEE_SUPERVISORS:
             return task.assignee_organization, self._members(task.assignee_organization, (Role.SUPERVISOR,))
         if step.target == EscalationTarget.WARD_SECTION:
-            org = self._org(("ward_section", ward_id), lambda: ward_section_for(resident, task.assignee_organization))
-            return org, self._members(org, queue)
+            return self.ward_section(task)
         if step.target == EscalationTarget.COUNCIL_CHAIR:
             # The district's council; else the council the task is assigned to; else the ward's first.
             org = resident.district.council_area.council if resident else None
@@ -156,32 +165,46 @@ def _escalate_batch(batch: int) -> tuple[int, int]:
         targets = _Targets()
         fired: list[TaskEscalation] = []
         messages: list[Message] = []
-        moves: dict[tuple[int, int, datetime.timedelta | None], list[int]] = defaultdict(list)
+        # (level, new level, the next step's delay, reached nobody) -> tasks: one UPDATE each.
+        moves: dict[tuple[int, int, datetime.timedelta | None, bool], list[int]] = defaultdict(list)
         for task in tasks:
             policy_steps = steps.get(task.escalation_policy_id, [])
             level = task.escalation_level
             if level >= len(policy_steps):  # the policy lost steps since: nothing left to fire
-                moves[(level, level, None)].append(task.id)
+                moves[(level, level, None, False)].append(task.id)
                 continue
             step = policy_steps[level]
+            target = step.target
             organization, users = targets.resolve(task, step)
-            fired.append(TaskEscalation(task=task, level=level + 1, target=step.target,
+            last = level + 1 >= len(policy_steps)
+            if not users and last and target != EscalationTarget.WARD_SECTION:
+                # The last step reached nobody: the ward section is told instead, never no one.
+                target = EscalationTarget.WARD_SECTION
+                organization, users = targets.ward_section(task)
+            if not users:
+                logger.error("escalation reached nobody: task %s level %s target %s organisation %s",
+                             task.id, level + 1, target, getattr(organization, "id", None))
+            fired.append(TaskEscalation(task=task, level=level + 1, target=target,
                                         target_organization=organization, recipients=len(users), fired_at=now))
             urgent = task.urgency != Urgency.ROUTINE or task.kind == TaskKind.SAFETY_CHECK
-            event = "task_reminder" if step.target == EscalationTarget.ASSIGNEE else "task_escalated"
+            event = "task_reminder" if target == EscalationTarget.ASSIGNEE else "task_escalated"
             messages += [
                 Message(reason=f"task:{task.id}:escalation:{level + 1}", recipient_id=user.id,
                         recipient_email=user.email, event=event, subject_type="task", subject_id=task.id,
                         link=task_link(task.id), urgent=urgent)
                 for user in users
             ]
-            following = policy_steps[level + 1].after if level + 1 < len(policy_steps) else None
-            moves[(level, level + 1, following)].append(task.id)
+            # A step that reached nobody does not wait for the next one's time: it fires at once.
+            following = None if last else policy_steps[level + 1].after
+            moves[(level, level + 1, following, not users)].append(task.id)
         TaskEscalation.objects.bulk_create(fired)
-        for (level, new_level, following), ids in moves.items():
+        for (level, new_level, following, at_once), ids in moves.items():
+            if following is None:
+                next_at = None
+            else:
+                next_at = now if at_once else F("due_at") + following
             moved = Task.objects.filter(id__in=ids, status=TaskStatus.OPEN, escalation_level=level).update(
-                escalation_level=new_level,
-                next_escalation_at=F("due_at") + following if following is not None else None,
+                escalation_level=new_level, next_escalation_at=next_at,
             )
             if moved != len(ids):  # cannot happen while we hold the row locks; never fire half a batch
                 raise RuntimeError(f"escalation sweep: moved {moved} of {len(ids)} tasks")

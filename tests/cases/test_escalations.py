@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import logging
 import threading
 
 import pytest
@@ -16,6 +17,7 @@ from cases.models import (
     Case,
     Consent,
     EscalationPolicy,
+    Membership,
     Resident,
     Task,
     TaskEscalation,
@@ -28,6 +30,7 @@ from cases.services.escalations import (
     visits_overdue_open_tasks,
 )
 from cases.services.tasks import task_open
+from notifications.models import OutboxMessage
 from tests.factories import MembershipFactory, UserFactory
 
 
@@ -78,6 +81,55 @@ def test_the_sweep_works_in_batches_and_reports_when_its_budget_ran_out(world):
     assert result.more is True and result.done == 3
     assert escalations_fire_due(batch=3).done == 11  # the rest of step 1, and every step 2
     assert TaskEscalation.objects.count() == 14
+
+
+def _safety_check_due(world, *, minutes_ago: int) -> Task:
+    with time_machine.travel(timezone.now() - datetime.timedelta(minutes=minutes_ago), tick=False):
+        return task_open(kind="safety_check", organization=world.care_centre, urgency="urgent",
+                         due_at=timezone.now(), dedupe_key="test:nobody", case=world.tanaka_case)[0]
+
+
+def _told(task: Task) -> set[int]:
+    return set(OutboxMessage.objects.filter(key__startswith=f"task:{task.id}:escalation:")
+               .values_list("recipient_id", flat=True))
+
+
+def test_a_step_that_reaches_nobody_escalates_on_at_once(world, caplog):
+    """The care centre's staff have all left: its reminder (+30 min) reaches nobody, so the ward section
+    (+1 h) is told at once, not half an hour later, and the log says so."""
+    Membership.objects.filter(organization=world.care_centre).delete()
+    task = _safety_check_due(world, minutes_ago=40)
+    with caplog.at_level(logging.ERROR, logger="cases.escalations"):
+        assert escalations_fire_due().done == 2
+    reminder, ward = TaskEscalation.objects.filter(task=task).order_by("level")
+    assert (reminder.target, reminder.target_organization, reminder.recipients) == ("assignee", world.care_centre, 0)
+    assert (ward.target, ward.target_organization, ward.recipients) == ("ward_section", world.ward_section, 2)
+    assert _told(task) == {world.users["ward_caseworker"].id, world.users["ward_supervisor"].id}
+    assert "escalation reached nobody" in caplog.text and f"task {task.id} level 1" in caplog.text
+    task.refresh_from_db()
+    assert (task.escalation_level, task.next_escalation_at) == (2, None)
+    assert escalations_fire_due().done == 0
+
+
+def test_a_step_that_reaches_someone_keeps_its_time(world):
+    task = _safety_check_due(world, minutes_ago=40)
+    assert escalations_fire_due().done == 1
+    task.refresh_from_db()
+    assert task.escalation_level == 1 and task.next_escalation_at == task.due_at + datetime.timedelta(hours=1)
+    assert _told(task) == {world.users["care_worker"].id, world.users["care_supervisor"].id}
+
+
+def test_a_last_step_that_reaches_nobody_tells_the_ward_section(world):
+    """A policy whose last step is the care centre's supervisors, who have all left."""
+    policy = EscalationPolicy.objects.get(task_kind="safety_check")
+    policy.steps.all().delete()
+    policy.steps.create(position=1, after=datetime.timedelta(minutes=30), target="assignee_supervisors")
+    Membership.objects.filter(organization=world.care_centre, role=Role.SUPERVISOR).delete()
+    task = _safety_check_due(world, minutes_ago=40)
+    assert escalations_fire_due().done == 1
+    (only,) = TaskEscalation.objects.filter(task=task)
+    assert (only.target, only.target_organization, only.recipients) == ("ward_section", world.ward_section, 2)
+    assert _told(task) == {world.users["ward_caseworker"].id, world.users["ward_supervisor"].id}
 
 
 def test_an_acknowledged_task_does_not_escalate(world):
