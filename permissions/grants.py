@@ -36,9 +36,16 @@ BATCH = 2000
 ORGANIZATION_ROLES = (Role.WORKER, Role.SUPERVISOR)
 
 
-def _permission_ids(model) -> dict[str, int]:
-    content_type = ContentType.objects.get_for_model(model)
-    return dict(Permission.objects.filter(content_type=content_type).values_list("codename", "id"))
+def _permission_ids(models) -> dict[type, dict[str, int]]:
+    """For each model: codename → permission id (one query for all of them)."""
+    content_types = ContentType.objects.get_for_models(*models)
+    by_type = {content_type.id: model for model, content_type in content_types.items()}
+    perms: dict[type, dict[str, int]] = {model: {} for model in models}
+    rows = Permission.objects.filter(content_type__in=content_types.values()).order_by().values_list(
+        "content_type_id", "codename", "id")
+    for content_type_id, codename, permission_id in rows:
+        perms[by_type[content_type_id]][codename] = permission_id
+    return perms
 
 
 def _current(table, resident_path: str, resident_ids: list[int], names: dict[int, str]) -> dict[int, set[Grant]]:
@@ -98,10 +105,9 @@ def _insert(table, rows: list[GrantRow]) -> None:
             copy.write_row(row)
 
 
-def _apply(table, model, label: str, expected: dict[int, set[Grant]], current: dict[int, set[Grant]], *,
-           write: bool, report: SyncReport) -> None:
+def _apply(table, model, label: str, expected: dict[int, set[Grant]], current: dict[int, set[Grant]],
+           perms: dict[str, int], *, write: bool, report: SyncReport) -> None:
     """Add the missing grants and remove the extra ones (write), or describe each disagreement (check)."""
-    perms = _permission_ids(model)
     names = {pk: codename for codename, pk in perms.items()}
     to_add: list[GrantRow] = []
     to_remove: list[tuple[int, Grant]] = []
@@ -147,10 +153,11 @@ def grants_sync_residents(*, resident_ids: list[int], write: bool = True) -> Syn
         if write:
             list(Resident.objects.select_for_update().filter(id__in=resident_ids).values_list("id", flat=True))
         expected = expected_for_residents(resident_ids)
+        permissions = _permission_ids([model for _, model, *_ in TABLES])
         for table, model, label, attribute, resident_path in TABLES:
-            names = {pk: codename for codename, pk in _permission_ids(model).items()}
-            current = _current(table, resident_path, resident_ids, names)
-            _apply(table, model, label, getattr(expected, attribute), current, write=write, report=report)
+            perms = permissions[model]
+            current = _current(table, resident_path, resident_ids, {pk: codename for codename, pk in perms.items()})
+            _apply(table, model, label, getattr(expected, attribute), current, perms, write=write, report=report)
     return report
 
 
