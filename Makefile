@@ -31,10 +31,12 @@ seed-scale: $(STAMP)
 	$(PY) manage.py seed_scale --residents $${RESIDENTS:-100000} --seed $${SEED:-1}
 
 # The first page of the caseload and of a case's notes for a sparse and two dense readers: ours
-# against guardian's get_objects_for_user and against fetching the same rows by primary key.
-# Run on a seed-scale database (DATABASE_URL, PostgreSQL). See docs/benchmarks.md.
+# against guardian's get_objects_for_user and against fetching the same rows by primary key;
+# then the audit path's cost on the same city (it adds access-log rows and visits: a scratch
+# database). Run on a seed-scale database (DATABASE_URL, PostgreSQL). See docs/benchmarks.md.
 bench-access: $(STAMP)
 	$(PY) -m benchmarks.access
+	$(PY) -m benchmarks.audit_overhead --seeded
 
 # What the audit path costs the caseload list and a visit upload (a scratch PostgreSQL database).
 bench-audit: $(STAMP)
