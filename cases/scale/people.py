@@ -56,6 +56,9 @@ NOTES = {
     Category.FAMILY: ("長男とは疎遠。", "娘が月に一度訪問している。", "配偶者を昨年亡くした。"),
     Category.FINANCES: ("年金収入のみ。", "公共料金の滞納がある。", "生活保護の相談歴あり。"),
 }
+# Case notes per year the case is open, by risk: most cases gather a note now and then, an urgent
+# one several a month (a ten-year urgent case has a few dozen). ~2.9 per case on average.
+NOTES_PER_YEAR = {RiskLevel.LOW: 0.15, RiskLevel.MEDIUM: 0.25, RiskLevel.HIGH: 0.6, RiskLevel.URGENT: 4.0}
 NOTE_WEIGHTS = {Category.BASIC: 15, Category.LIVING_SITUATION: 35, Category.HEALTH: 30, Category.FAMILY: 12,
                 Category.FINANCES: 8}
 
@@ -279,7 +282,7 @@ class People:
         )
 
     def _notes(self, cases: list[Case], areas: list[Area]) -> None:
-        """Up to four notes per case, by its lead worker or the district's commissioner, while it was open."""
+        """Notes by the case's lead worker or the district's commissioner while it was open, more for riskier cases."""
         rng = self.note_rng
         categories, weights = list(NOTE_WEIGHTS), list(NOTE_WEIGHTS.values())
         notes = []
@@ -287,7 +290,8 @@ class People:
             if case.resident.do_not_contact:
                 continue
             span = ((case.closed_at or self.now) - case.opened_at).total_seconds()
-            for _ in range(rng.choices((0, 1, 2, 3, 4), weights=(20, 30, 25, 15, 10))[0]):
+            expected = NOTES_PER_YEAR[case.risk_level] * span / YEAR
+            for _ in range(int(expected) + (rng.random() < expected - int(expected))):
                 category = rng.choices(categories, weights=weights)[0]
                 by_commissioner = case.lead_organization is area.council or rng.random() < 0.4
                 commissioner = self.city.commissioner_of[case.resident.district_id]
