@@ -6,7 +6,10 @@ queries whatever its length. The collector is opened by `AccessLogMiddleware`
 (every HTTP request: API and admin) or by `access_log_context()` (tasks,
 commands). What counts as read is what was serialised to the caller: the API's
 response serializers call `access_log_read(instance)` (api/serializers/base.py),
-exports and aggregate views call `access_log_reads(...)`.
+exports and aggregate views call `access_log_reads(...)`. A record the same request
+created is not logged again as read when it is echoed back to its author: its change
+entry already records it (an update's response is logged as a read: it shows more
+than what changed).
 
 The basis of each read is looked up at the end of the request from the grant
 rows through which the reader's active groups hold the records (the same rows
@@ -68,6 +71,9 @@ class AccessContext:
     request: object = None  # HTTP: the user is known only once the view authenticated it
     reads: dict[tuple[type, int], _Read] = field(default_factory=dict)
     explicit: list[_Explicit] = field(default_factory=list)
+    # (kind, id) of the records this request created: their change entry already says who wrote
+    # them, when, about whom and what; echoing them back to their author is not another disclosure.
+    created: set[tuple[str, int]] = field(default_factory=set)
 
     def actor(self):
         if self.user is not None:
@@ -114,7 +120,7 @@ def access_log_read(instance) -> None:
     if subject is None or instance.pk is None:
         return
     key = (type(instance), instance.pk)
-    if key in context.reads:
+    if key in context.reads or (subject.kind, instance.pk) in context.created:
         return
     grant_key = None
     if subject.grant is not None:
@@ -283,6 +289,8 @@ def change_entry(*, kind: str, action: str, resident_ids: list[int], object_id, 
     if user_id is None:
         user_id = actor_id
     route = context.route if context is not None else ""
+    if context is not None and action == Action.CREATE and object_id is not None:
+        context.created.add((kind, object_id))
     now, request_id = timezone.now(), _request_id()
     return _write([
         _entry(at=now, user_id=user_id, username=username, action=action, kind=kind, resident_id=resident_id,

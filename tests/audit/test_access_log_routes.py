@@ -218,6 +218,20 @@ def test_writes_record_what_changed(world, client_for):
     assert visit.status_code == 201, visit.content
     (created,) = entries_of(visit, action=Action.CREATE, kind="visit")
     assert created.changes["outcome"] == [None, "met"] and created.changes["note"][1].startswith("hmac:")
+    # Echoing the new visit back to its author is not another read: the create entry is the record.
+    assert not entries_of(visit, action=Action.READ, kind="visit").exists()
+    # A retry (the phone did not hear the answer) creates nothing and shows the stored visit: a read.
+    retried = client.post("/api/v1/visits", {
+        "case": world.tanaka_case.id, "client_id": "0b5e1f4c-1a52-4c8e-9a53-0d1f7c1e2b77",
+        "occurred_at": (timezone.now() - datetime.timedelta(minutes=5)).isoformat(), "channel": "home_visit",
+        "outcome": "met", "note": "お元気そう",
+    })
+    assert retried.status_code == 200, retried.content
+    assert not entries_of(retried, action=Action.CREATE).exists()
+    (read,) = entries_of(retried, action=Action.READ, kind="visit")
+    assert read.object_ids == [created.object_ids[0]] and read.resident_id == world.tanaka.id
+    # An update's answer shows the whole record, not only what changed: it is logged as a read too.
+    assert entries_of(response, action=Action.READ, kind="resident").exists()
 
 
 def test_reads_are_not_logged_twice_per_request(world, records, client_for):
