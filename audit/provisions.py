@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import logging
 
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from audit.models import ProvisionRecord
 from audit.switch import is_suspended
-from cases.models import Case, District, Note, Organization, Resident, Visit
+from cases.models import Case, Note, Resident, Visit
 from cases.models.consent import Category
 from permissions.policy import THIRD_PARTY_PREFIXES
 
@@ -29,15 +30,11 @@ ITEMS = {Resident: "resident", Case: "case", Note: "note", Visit: "visit"}
 
 
 def _recipients(group_ids: set[int]) -> dict[int, int]:
-    """Group → organisation: an organisation's own group, or a district's council."""
-    recipients = dict(Organization.objects.filter(group_id__in=group_ids).values_list("group_id", "id"))
-    missing = group_ids - recipients.keys()
-    if missing:
-        recipients.update(
-            District.objects.filter(group_id__in=missing, council_area__council__isnull=False)
-            .values_list("group_id", "council_area__council_id")
-        )
-    return recipients
+    """Group → organisation: an organisation's own group, or a district's council (one query)."""
+    rows = Group.objects.filter(id__in=group_ids).values_list(
+        "id", "organization__id", "district__council_area__council_id")
+    return {group_id: organization_id or council_id for group_id, organization_id, council_id in rows
+            if organization_id or council_id}
 
 
 def _described(model, object_ids: set[int]) -> dict[int, tuple[int, str]]:
