@@ -13,7 +13,8 @@ one run and interleaved:
 - floor:    fetching the same 50 rows by primary key, with the same related rows
             (`case_rows()`, `note_rows()`: what the API serialises), unscoped.
 
-It prints medians and the ratios ours/floor, (check + ours)/floor and guardian/ours. Run it on a
+It prints medians, the ratios ours/floor, (check + ours)/floor and guardian/ours, and
+whether guardian's page holds the same rows as ours (the floor's must, or it stops). Run it on a
 `seed_scale` database: `make bench-access` (DATABASE_URL must be PostgreSQL).
 """
 
@@ -91,7 +92,8 @@ def _case_lists(user: User):
     def floor():
         return list(case_rows().filter(pk__in=ids).order_by("due_order", "id"))
 
-    return ours, guardian, floor, len(ids), cases_visible_to(user=user).count()
+    assert [c.id for c in floor()] == ids
+    return ours, guardian, floor, len(ids), cases_visible_to(user=user).count(), [c.id for c in guardian()] == ids
 
 
 def _note_lists(user: User):
@@ -114,7 +116,9 @@ def _note_lists(user: User):
     def floor():
         return list(note_rows().filter(pk__in=ids).order_by("-created_at", "-id"))
 
-    return ours, guardian, floor, len(ids), notes_visible_to(user=user).filter(case_id=case_id).count()
+    assert [n.id for n in floor()] == ids
+    return (ours, guardian, floor, len(ids), notes_visible_to(user=user).filter(case_id=case_id).count(),
+            [n.id for n in guardian()] == ids)
 
 
 def main() -> int:
@@ -127,7 +131,7 @@ def main() -> int:
     print(f"data: {Resident.objects.count():,} residents, {Case.objects.count():,} cases, "
           f"{Note.objects.count():,} notes; page size {PAGE}; median of {args.repeat}")
     print(f"{'reader':<16}{'list':<9}{'visible':>8}{'page':>5}{'check':>7}{'ours ms':>9}{'guardian':>10}"
-          f"{'floor':>7}{'ours/floor':>12}{'+check':>8}{'guardian/ours':>15}")
+          f"{'floor':>7}{'ours/floor':>12}{'+check':>8}{'guardian/ours':>15}  same page")
     worst_floor, worst_with_check, worst_guardian = 0.0, 0.0, float("inf")
     for kind in ("commissioner", "care_worker", "ward_caseworker"):
         user = _reader(kind)
@@ -142,7 +146,7 @@ def main() -> int:
                 if built is None:
                     print(f"{kind:<16}{label:<9}(nothing visible)")
                     continue
-                ours, guardian, floor, page, visible = built
+                ours, guardian, floor, page, visible, same = built
                 times = _medians_ms({"ours": ours, "guardian": guardian, "floor": floor}, args.repeat)
             t_ours, t_guardian, t_floor = times["ours"], times["guardian"], times["floor"]
             worst_floor = max(worst_floor, t_ours / t_floor)
@@ -150,7 +154,7 @@ def main() -> int:
             worst_guardian = min(worst_guardian, t_guardian / t_ours)
             print(f"{kind:<16}{label:<9}{visible:>8,}{page:>5}{check:>7.2f}{t_ours:>9.2f}{t_guardian:>10.2f}"
                   f"{t_floor:>7.2f}{t_ours / t_floor:>12.2f}{(check + t_ours) / t_floor:>8.2f}"
-                  f"{t_guardian / t_ours:>15.1f}")
+                  f"{t_guardian / t_ours:>15.1f}  {'yes' if same else 'NO (guardian ignores the windows)'}")
     print(f"worst ours/floor: {worst_floor:.2f}x (aim ≤ 2), with the membership check: {worst_with_check:.2f}x; "
           f"least guardian/ours: {worst_guardian:.1f}x (aim ≥ 5)")
     return 0
