@@ -163,6 +163,14 @@ def authorize_consent_register(*, actor: Actor, resident: Resident) -> Standing:
     return standing
 
 
+def authorize_consent_withdraw(*, actor: Actor, resident: Resident) -> None:
+    """A withdrawal is recorded by a keeper of the register, or by the ward's privacy officer applying the
+    resident's request to stop the use of their data (cessation); to anyone else the consent does not exist."""
+    if resident.district.council_area.ward_id in actor.privacy_officer_ward_ids:
+        return
+    authorize_consent_register(actor=actor, resident=resident)
+
+
 # --- Referrals -------------------------------------------------------------------------------------
 
 def authorize_referral_send(*, actor: Actor, case: Case, categories: Iterable[str],

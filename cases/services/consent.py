@@ -13,7 +13,7 @@ from cases.models.choices import OrganizationKind
 from cases.models.consent import Category, Decision, Grantor, Purpose
 from permissions.actors import actor_for
 from permissions.grants import grants_sync_residents
-from permissions.guards import authorize_consent_register, authorize_consent_take
+from permissions.guards import authorize_consent_take, authorize_consent_withdraw
 
 
 def consent_record(
@@ -81,9 +81,10 @@ def consent_record(
 def consent_withdraw(
     *, actor: User, resident: Resident, consent_id: int, grantor: str, note: str = ""
 ) -> Consent:
-    """Withdraw a consent now, recorded by a keeper of the register; what it shared stops being visible on
-    the next request. To anyone else the consent does not exist (404)."""
-    authorize_consent_register(actor=actor_for(user=actor), resident=resident)
+    """Withdraw a consent now, recorded by a keeper of the register (or the privacy officer applying a
+    cessation request); what it shared stops being visible on the next request. To anyone else the consent
+    does not exist (404)."""
+    authorize_consent_withdraw(actor=actor_for(user=actor), resident=resident)
     with transaction.atomic():
         consent = Consent.objects.select_for_update().filter(pk=consent_id, resident=resident).first()
         if consent is None:

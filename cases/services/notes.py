@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from cases.errors import Conflict, RuleViolation
+from cases.errors import Conflict, NotPermitted, RuleViolation
 from cases.models import Case, Note, Organization, Resident, User
-from permissions.actors import actor_for
+from permissions.actors import CASEWORK_ROLES, actor_for
 from permissions.grants import grants_sync_residents
 
 
@@ -29,7 +29,9 @@ def note_write(
 
 def note_amend(*, actor: User, note: Note, body: str) -> Note:
     """Write a new version of the latest version of a note, by its author's organisation."""
-    actor_for(user=actor).casework(organization_id=note.author_organization_id)
+    standings = actor_for(user=actor).with_roles(CASEWORK_ROLES, organization_id=note.author_organization_id)
+    if not any(standing.casework for standing in standings):
+        raise NotPermitted()
     try:
         with transaction.atomic():
             amended = Note.objects.create(
