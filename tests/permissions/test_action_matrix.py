@@ -36,7 +36,7 @@ from api.tokens import token_issue
 from audit.legal_holds import legal_hold_place
 from audit.rights import rights_request_receive
 from cases import services
-from cases.models import Consent, LegalBasisGrant, MeetingMember, Note, SupportMeeting, Task
+from cases.models import Consent, LegalBasisGrant, Note, SupportMeeting, Task
 from cases.models.consent import Decision, Grantor, GrantStatus, Method
 from notifications.models import Notification
 from permissions.grants import grants_check, grants_sync_residents
@@ -92,7 +92,8 @@ def subjects(world) -> Subjects:
     now = timezone.now()
     grant_active = LegalBasisGrant.objects.create(
         resident=world.tanaka, organization=world.ward_section, basis="APPI27-1-2", categories=["basic"],
-        justification="異臭の通報があり安否確認が必要", status=GrantStatus.ACTIVE, requested_by=users["ward_supervisor"],
+        justification="異臭の通報があり安否確認が必要", status=GrantStatus.ACTIVE,
+        requested_by=users["ward_supervisor"],
         approved_by=users["ward_supervisor"], starts_at=now - HOUR, ends_at=now + 24 * HOUR,
         review_due_at=now + 23 * HOUR)
     grant_pending = LegalBasisGrant.objects.create(
@@ -113,7 +114,8 @@ def subjects(world) -> Subjects:
     notification = Notification.objects.create(key="matrix", user=users["care_worker"], event="task_assigned",
                                                subject_type="task", subject_id=task.id, link=f"{API}/tasks/{task.id}")
     token, _ = token_issue(user=users["care_worker"], name="spare")
-    hold = legal_hold_place(actor=users["privacy_officer"], case=world.tanaka_case, reason="開示請求への対応中のため保存")
+    hold = legal_hold_place(actor=users["privacy_officer"], case=world.tanaka_case,
+                            reason="開示請求への対応中のため保存")
     rights = rights_request_receive(actor=users["privacy_officer"], resident=world.tanaka, kind="cessation",
                                     identity_check="photo_id_in_person")
     return Subjects(world, note, consent, grant_pending, grant_active, meeting, referral.id, task, notification,
@@ -284,7 +286,6 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     # cA: district A's commissioner (own right), cB: district B's, cw/cs: care centre 1 (lead: own right),
     # co: care centre 2 (a requested referral), wc/ws: ward section (break-glass), npo (consent, team),
     # prt: partner business, po: privacy officer, exp: a commissioner whose term ended.
-    #                                            cA        cB        cw        cs        co        wc        ws        npo       prt       po        exp  # noqa: E501
     "mint a token": (W, W, W, W, W, W, W, W, W, W, EXP),
     "revoke care_worker's spare token": (NF, NF, GONE, NF, NF, NF, NF, NF, NF, NF, NF),
     "register in district A": (W, DISTRICT, W, W, W, W, W, W, CASEWORK, CASEWORK, EXP),
@@ -421,7 +422,8 @@ def _state_legal_basis(world) -> None:
     now = timezone.now()
     LegalBasisGrant.objects.create(
         resident=world.tanaka, organization=world.care_centre_2, basis="APPI27-1-2", categories=["basic", "health"],
-        justification="安否確認のため緊急に必要", status=GrantStatus.ACTIVE, requested_by=world.users["care_supervisor"],
+        justification="安否確認のため緊急に必要", status=GrantStatus.ACTIVE,
+        requested_by=world.users["care_supervisor"],
         approved_by=world.users["care_supervisor"], starts_at=now - HOUR, ends_at=now + HOUR, review_due_at=now + HOUR)
 
 
