@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test schema seed-scale bench-access bench-audit bench-sweep lint clean
+.PHONY: run test schema seed-scale bench-access bench-audit bench-sweep lint migrations-check clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ bench-sweep: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+
+# Fails when a model change has no migration (CI runs it).
+migrations-check: $(STAMP)
+	DJANGO_SETTINGS_MODULE=backend.settings.test $(PY) manage.py makemigrations --check --dry-run
 
 clean:
 	rm -rf $(VENV) var

@@ -306,6 +306,7 @@ def test_an_existing_team_member_stays_on_the_team_after_the_referral_closes(wor
     assert CaseTeamMember.objects.filter(case=world.tanaka_case, organization=world.care_centre_2).exists()
 
 
+@pytest.mark.services  # concurrent writers need PostgreSQL: SQLite locks the table
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_workers_accepting_at_once_exactly_one_wins(world, client_for):
     """Both read `requested`; the conditional UPDATE lets one through, the other gets 409."""
