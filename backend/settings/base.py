@@ -32,10 +32,11 @@ INSTALLED_APPS = [
     "api",
     "audit",
     "notifications",
+    "demo",
 ]
 
 MIDDLEWARE = [
-    "api.request_id.RequestIdMiddleware",
+    "backend.request_id.RequestIdMiddleware",
     "audit.middleware.AccessLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -14,7 +14,6 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from api.models import ApiToken
-from cases.demo import DEMO_ACCOUNTS, TANAKA
 from cases.models import (
     Case,
     CaseTeamMember,
@@ -29,6 +28,7 @@ from cases.models import (
     Visit,
     Ward,
 )
+from demo.seed import DEMO_ACCOUNTS, TANAKA
 from permissions.grants import grants_check
 from permissions.models import CaseGroupObjectPermission, ResidentGroupObjectPermission, VisitGroupObjectPermission
 

@@ -18,7 +18,12 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 from faker import Faker
 
-from cases.demo.ward import (
+from cases.kana import kana_normalize
+from cases.models import Case, CaseTeamMember, Consent, Note, Organization, Resident, User, Visit
+from cases.models.choices import CaseStatus, HouseholdType, Language, RiskLevel, SpecialCare
+from cases.models.consent import Category, Decision, Grantor, Method, Purpose
+from cases.models.visits import Channel, Outcome, WarningSign
+from demo.ward import (
     CARE_NOBORITO,
     CHILD_SECTION,
     ELDERLY_SECTION,
@@ -32,11 +37,6 @@ from cases.demo.ward import (
     K,
     World,
 )
-from cases.kana import kana_normalize
-from cases.models import Case, CaseTeamMember, Consent, Note, Organization, Resident, User, Visit
-from cases.models.choices import CaseStatus, HouseholdType, Language, RiskLevel, SpecialCare
-from cases.models.consent import Category, Decision, Grantor, Method, Purpose
-from cases.models.visits import Channel, Outcome, WarningSign
 
 RESIDENTS = 300
 TANAKA = {"name_kanji": "田中 一郎", "name_kana": "タナカ イチロウ", "age": 82, "district": "tama-nb01"}

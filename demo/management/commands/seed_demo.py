@@ -4,7 +4,8 @@ import unicodedata
 
 from django.core.management.base import BaseCommand, CommandError
 
-from cases.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_seed, seeding_refusal
+from cases.seeding import seeding_refusal
+from demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_seed
 
 BASE_URL = "http://127.0.0.1:8000"
 
