@@ -48,15 +48,26 @@ def services_missing() -> str | None:
     return " and ".join(missing) or None
 
 
+def chromium_missing() -> bool:
+    """True on a developer machine without Chromium; in CI (CI=true) the browser test runs and fails instead."""
+    present = os.access("/usr/bin/chromium", os.X_OK) and os.access("/usr/bin/chromedriver", os.X_OK)
+    return not present and os.environ.get("CI", "").lower() != "true"
+
+
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `services` are skipped on the embedded default; .ci/run sets both and fails on any skip."""
+    """`services` tests are skipped on the embedded default, `browser` tests where Chromium is absent.
+
+    .ci/run sets PostgreSQL and Redis up, installs Chromium and fails on any skip.
+    """
     missing = services_missing()
-    if missing is None:
-        return
-    skip = pytest.mark.skip(reason=f"needs {missing}; CI runs it")
+    skip_services = pytest.mark.skip(reason=f"needs {missing}; CI runs it")
+    skip_browser = pytest.mark.skip(reason="needs Debian's chromium and chromium-driver; CI runs it")
+    no_chromium = chromium_missing()
     for item in items:
-        if item.get_closest_marker("services"):
-            item.add_marker(skip)
+        if missing and item.get_closest_marker("services"):
+            item.add_marker(skip_services)
+        if no_chromium and item.get_closest_marker("browser"):
+            item.add_marker(skip_browser)
 
 
 @dataclass

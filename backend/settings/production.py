@@ -33,6 +33,10 @@ if not CELERY_BROKER_URL.startswith(("redis://", "rediss://")):  # noqa: F405
     raise ImproperlyConfigured("Environment variable CELERY_BROKER_URL must be a redis:// URL in production.")
 
 DEBUG = False
+# The image runs collectstatic: hashed, compressed files with far-future caching, nothing found at run time.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}  # noqa: F405
+WHITENOISE_USE_FINDERS = False
+WHITENOISE_AUTOREFRESH = False
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)

@@ -264,3 +264,35 @@ def test_a_malformed_variable_stops_start_up_naming_it(tmp_path, variable, value
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert variable in result.stderr.strip().splitlines()[-1]
+
+
+# --- production: the image's collected static files, served by whitenoise -------------------------
+
+_SERVE = """
+from django.test import Client
+client = Client()
+for path in ("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js",
+             "/static/admin/css/base.css", "/static/rest_framework/js/csrf.js"):
+    from django.templatetags.static import static
+    hashed = static(path.removeprefix("/static/"))
+    response = client.get(hashed, secure=True, HTTP_HOST="mimamori.example")
+    print(path, hashed != path, response.status_code, response["Content-Type"].split(";")[0],
+          response.get("Cache-Control", ""))
+"""
+
+
+def test_production_serves_the_collected_static_files(tmp_path):
+    env = _production_env(tmp_path, STATIC_ROOT=str(tmp_path / "static"))
+    collected = _manage(env, "collectstatic", "--noinput", "-v", "0")
+    assert collected.returncode == 0, collected.stderr
+
+    served = _manage(env, "shell", "--no-imports", "-c", _SERVE)
+
+    assert served.returncode == 0, served.stderr
+    lines = [line.split() for line in served.stdout.strip().splitlines()]
+    assert [line[:4] for line in lines] == [
+        ["/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js", "True", "200", "text/javascript"],
+        ["/static/admin/css/base.css", "True", "200", "text/css"],
+        ["/static/rest_framework/js/csrf.js", "True", "200", "text/javascript"],
+    ]
+    assert all("max-age=315360000" in " ".join(line[4:]) for line in lines)  # hashed names: cached for good
