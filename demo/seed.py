@@ -9,17 +9,34 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases.models import Case, Consent, District, Organization, Resident, User, Visit, Ward
+from cases.models.referrals import ReferralStatus
+from cases.selectors import referrals_inbox_for, tasks_visible_to
+from cases.services.tasks import OPEN_STATUSES
+from demo.activity import Activity, activity_deliver, activity_seed
 from demo.population import TANAKA, Population, population_build
 from demo.ward import DEMO_ACCOUNTS, DEMO_PASSWORD, WARD_CODE, DemoAccount, world_build
+from notifications.selectors import notifications_of
 from permissions.grants import grants_sync_residents, memberships_sync_user
 
 __all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "TANAKA", "DemoAccount", "DemoReport", "demo_seed"]
 
 
 @dataclass
+class Inbox:
+    """What a demo account finds on logging in: open tasks (theirs and their queue's), referrals
+    waiting in their inbox, unread notifications."""
+
+    open_tasks: int
+    referrals_waiting: int
+    unread: int
+
+
+@dataclass
 class DemoReport:
     created: Population | None = None
+    activity: Activity | None = None
     counts: dict[str, int] = field(default_factory=dict)
+    inboxes: dict[str, Inbox] = field(default_factory=dict)
 
 
 def demo_seed(*, today: datetime.date | None = None) -> DemoReport:
@@ -36,6 +53,13 @@ def demo_seed(*, today: datetime.date | None = None) -> DemoReport:
         for user in users:
             memberships_sync_user(user=user)
         grants_sync_residents(resident_ids=list(residents.values_list("id", flat=True)))
+        if report.created is not None:
+            tanaka_case = Case.objects.get(resident__name_kanji=TANAKA["name_kanji"],
+                                           resident__district__code=TANAKA["district"])
+            report.activity = activity_seed(world=world, tanaka_case=tanaka_case)
+    if report.activity is not None:
+        activity_deliver()
+    report.inboxes = {account.username: _inbox(world.accounts[account.username]) for account in DEMO_ACCOUNTS}
     report.counts = {
         "districts": District.objects.filter(council_area__ward=ward).count(),
         "organizations": Organization.objects.filter(ward=ward).count(),
@@ -46,3 +70,11 @@ def demo_seed(*, today: datetime.date | None = None) -> DemoReport:
         "visits": Visit.objects.filter(case__resident__district__council_area__ward=ward).count(),
     }
     return report
+
+
+def _inbox(user: User) -> Inbox:
+    return Inbox(
+        open_tasks=tasks_visible_to(user=user).filter(status__in=OPEN_STATUSES).count(),
+        referrals_waiting=referrals_inbox_for(user=user).filter(status=ReferralStatus.REQUESTED).count(),
+        unread=notifications_of(user=user).filter(read_at__isnull=True).count(),
+    )
