@@ -4,7 +4,7 @@ This module only *computes* the grants a resident's records should carry;
 `grants.py` writes them and `access.py` reads them. The rebuild, the check and
 the live path all use this one derivation.
 
-The rules (DOMAIN.md):
+The rules:
 - Commissioners act through their *district* group: they see the residents of
   the districts they are assigned to and those residents' cases, while their
   term lasts (the term is checked at read time, see access.py). They see the

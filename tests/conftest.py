@@ -144,7 +144,7 @@ def world(db) -> World:
     tanaka_case = CaseFactory(
         resident=tanaka, lead_organization=care_centre, lead_worker=users["care_worker"], team=[care_centre]
     )
-    # Story 2: Mr Tanaka agreed orally (recorded by Sato, 1 April) that the care centre may see his
+    # Mr Tanaka agreed orally (recorded by Sato, 1 April) that the care centre may see his
     # basic, living-situation and health notes for watch-over — not his finances.
     Consent.objects.create(
         resident=tanaka, decision=Decision.GRANTED, grantor=Grantor.SELF, categories=["basic", "health",

@@ -154,7 +154,7 @@ def ward_section_for(resident: Resident | None, fallback: Organization | None = 
 
 
 def safety_check_for_visit(*, visit: Visit, case: Case) -> Task | None:
-    """Story 1: no answer and warning signs → an urgent safety check for the care centre, at once.
+    """A missed visit: no answer and warning signs → an urgent safety check for the care centre, at once.
 
     Called by `visit_record` in the visit's transaction; one task per visit. A
     do-not-contact household is never knocked on: the check goes to the ward

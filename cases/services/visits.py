@@ -105,7 +105,7 @@ def visit_record(
                     # The visit that was due happened: an open follow-up task for it is done.
                     tasks_close(tasks=Q(case=case, kind=TaskKind.FOLLOW_UP_VISIT), actor=actor,
                                 outcome=f"visit {visit.id}")
-            # Story 1: no answer and warning signs → an urgent safety check, in this transaction.
+            # A missed visit: no answer and warning signs → an urgent safety check, in this transaction.
             safety_check_for_visit(visit=visit, case=case)
             grants_sync_residents(resident_ids=[case.resident_id])
     except IntegrityError:

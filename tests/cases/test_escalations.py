@@ -220,7 +220,7 @@ def test_a_consent_ending_within_30_days_opens_one_renewal_task(world):
         "renew_consent", consent.id, world.users["care_worker"], consent.valid_until)
 
 
-def test_story_4_a_break_glass_grant_opens_a_review_task_due_the_next_day(world):
+def test_a_break_glass_grant_opens_a_review_task_due_the_next_day(world):
     grant = services.legal_basis_grant_request(
         actor=world.users["ward_supervisor"], resident=world.tanaka, basis="APPI27-1-2", categories=["basic"],
         justification="異臭の通報。同意を得ることが困難。", duration=datetime.timedelta(hours=72),

@@ -1,5 +1,6 @@
-"""The seeding commands: the demo ward (idempotent, its accounts work, the story holds) and the city-scale data set
-(reproducible, consistent with the policy); neither ever runs under production settings."""
+"""The seeding commands: the demo ward (idempotent, its accounts work, Sato finds Mr Tanaka, work is waiting)
+and the city-scale data set (reproducible, consistent with the policy); neither ever runs under production
+settings."""
 
 from __future__ import annotations
 
