@@ -110,7 +110,9 @@ def chromium(tmp_path):
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
+# The live server's thread needs committed rows; serialized_rollback restores what the migrations wrote
+# (content types, default escalation policies) for the transactional tests that follow.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_swagger_ui_renders_every_operation_offline(live_server, chromium, reader, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ready
