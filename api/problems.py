@@ -61,8 +61,22 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     "batch_size": (400, "Send between 1 and 200 items.", "1件から200件の間で送信してください。"),
     "consent_recipients_required": (400, "Name at least one recipient organisation or kind.",
                                     "提供先の組織または組織種別を1つ以上指定してください。"),
-    "consent_taker_required": (403, "Only the district's commissioners, the registering organisation or a case's lead organisation record consent.",
-                               "同意を記録できるのは、担当地区の民生委員、登録した組織、またはケースの主担当組織のみです。"),
+    "own_right_required": (403, "Only an organisation that holds the resident in its own right (the district's "
+                           "commissioners, the registering organisation, the lead of an open case) may do this: "
+                           "what you see through a share does not let you widen it.",
+                           "この操作は、対象者を自ら担当する組織（担当地区の民生委員、登録した組織、進行中のケースの"
+                           "主担当組織）のみが行えます。共有により閲覧できる情報を、さらに広げることはできません。"),
+    "move_beyond_own_access": (403, "Moving the resident to another district would hand over records you cannot "
+                               "read yourself; ask the district's commissioners.",
+                               "別の地区への変更は、あなた自身が閲覧できない記録を引き渡すことになります。"
+                               "担当地区の民生委員に依頼してください。"),
+    "share_beyond_own_access": (403, "You may share only records you can read yourself; some of the categories "
+                                "you chose hold records you cannot read.",
+                                "共有できるのはあなた自身が閲覧できる記録のみです。選択した区分に閲覧できない記録が"
+                                "含まれています。"),
+    "categories_invalid": (400, "Choose one or more known data categories.", "情報区分を1つ以上正しく選んでください。"),
+    "task_kind_invalid": (400, "Ask only for a safety check or a follow-up visit.",
+                          "依頼できるのは安否確認または再訪問のみです。"),
     "consent_proxy_required": (400, "Name the proxy who decided for the resident.",
                                "本人に代わって判断した代理人の氏名を入力してください。"),
     "consent_period_invalid": (400, "The consent must end after it starts.", "同意の終了日時は開始日時より後にしてください。"),
@@ -70,15 +84,28 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
                                  "撤回できるのは同意のみです。新たな意思表示を記録してください。"),
     "supervisor_required": (403, "Only a supervisor of a ward section or care centre may do this.",
                             "区役所または地域包括支援センターの管理者のみが行えます。"),
-    "four_eyes_required": (403, "Another supervisor must do this.", "別の管理者が行う必要があります。"),
+    "four_eyes_required": (403, "Someone other than the requester must do this (another supervisor or the "
+                           "ward's privacy officer).",
+                           "申請者以外（別の管理者または区の個人情報保護責任者）が行う必要があります。"),
     "legal_basis_invalid": (400, "Choose a legal basis this route accepts.", "この操作で使用できる法的根拠を選んでください。"),
-    "legal_basis_duration": (400, "The period is longer than the legal basis allows (break-glass: 72 hours).",
-                             "期間が法的根拠で認められる上限を超えています（緊急時は72時間まで）。"),
+    "legal_basis_duration": (400, "The period is longer than the legal basis allows (break-glass: 72 hours; "
+                             "APPI27-1-1 and APPI27-1-4: 30 days).",
+                             "期間が法的根拠で認められる上限を超えています（緊急時は72時間、法令に基づく場合・"
+                             "国の機関等への協力は30日まで）。"),
     "justification_required": (400, "Write why this access is needed (at least 10 characters).",
                                "アクセスが必要な理由を10文字以上で記入してください。"),
     "grant_not_pending": (409, "The grant is not awaiting approval.", "この許可は承認待ちではありません。"),
     "grant_already_reviewed": (409, "The grant was already reviewed.", "この許可は既に事後確認済みです。"),
-    "meeting_member_inactive": (400, "Every member must have an active membership.", "全ての参加者に有効な所属が必要です。"),
+    "meeting_member_inactive": (400, "Every member must be an active caseworker.", "全ての参加者が有効な職員である必要があります。"),
+    "meeting_needs_several_organizations": (400, "A support meeting is held by several organisations: name "
+                                            "members of at least one other organisation.",
+                                            "支援会議は複数の組織で行います。他の組織の参加者を1名以上指定してください。"),
+    "meeting_period_invalid": (400, "The meeting must end after it starts, within 30 days.",
+                               "会議の終了日時は開始日時より後、30日以内にしてください。"),
+    "meeting_ended": (400, "The meeting has ended: sharing under SWA106-6 happens only inside it.",
+                      "会議は終了しています。支援会議での共有は会議中に限られます。"),
+    "confidentiality_not_acknowledged": (403, "Acknowledge the meeting's confidentiality duty first.",
+                                         "先に会議の守秘義務を確認してください。"),
     "meeting_case_required": (400, "The resident must have a case on the meeting's agenda.",
                               "対象者のケースが会議の議題に含まれている必要があります。"),
     "note_case_mismatch": (400, "The case is not about this resident.", "このケースは当該対象者のものではありません。"),

@@ -12,8 +12,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from api.models import ApiToken
-from cases.errors import NotFound
+from cases.errors import NotFound, NotPermitted
 from cases.models import User
+from cases.selectors import is_active_member
 
 PREFIX = "mmr_"
 _FORMAT = re.compile(r"^mmr_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$")
@@ -37,6 +38,14 @@ def token_issue(*, user: User, name: str, ttl_days: int | None = None) -> tuple[
         expires_at=timezone.now() + datetime.timedelta(days=days),
     )
     return token, f"{PREFIX}{key_id}_{secret}"
+
+
+def token_mint(*, user: User, name: str, ttl_days: int | None = None) -> tuple[ApiToken, str]:
+    """A user mints a token only while they hold an active membership: a token must not outlive the right
+    to act that it carries."""
+    if not is_active_member(user=user):
+        raise NotPermitted("no_active_membership")
+    return token_issue(user=user, name=name, ttl_days=ttl_days)
 
 
 def token_install(*, user: User, name: str, plaintext: str, ttl_days: int = 365) -> ApiToken:

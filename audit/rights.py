@@ -35,10 +35,11 @@ from audit.models import (
 )
 from audit.selectors import privacy_officer_wards
 from cases.errors import Conflict, NotFound, RuleViolation
-from cases.models import Consent, LegalBasisGrant, Membership, Resident, User
-from cases.models.choices import Role
+from cases.models import Consent, LegalBasisGrant, Resident, User
 from cases.models.consent import Decision, Grantor, GrantStatus
 from cases.services import consent_withdraw
+from notifications.outbox import Message, outbox_write
+from permissions.actors import privacy_officers_of
 
 logger = logging.getLogger("audit.rights")
 
@@ -130,20 +131,13 @@ def rights_reminders_send(*, now: datetime.datetime | None = None) -> int:
         with transaction.atomic():
             if RightsRequest.objects.filter(pk=request_id, reminded_at__isnull=True).update(reminded_at=now) != 1:
                 continue  # another sweep got it
-            officers = list(User.objects.filter(
-                is_active=True, memberships__in=Membership.objects.active(now).filter(
-                    role=Role.PRIVACY_OFFICER, organization__ward_id=ward_id)).distinct().order_by("id"))
+            officers = privacy_officers_of(ward_id=ward_id)
             _notify(request_id, officers)
             sent += 1
     return sent
 
 
 def _notify(request_id: int, officers: list[User]) -> None:
-    try:
-        from notifications.outbox import Message, outbox_write
-    except ImportError:  # no outbox in this deployment: the log line is the reminder
-        logger.warning("rights request %s: deadline in 7 days (no outbox)", request_id)
-        return
     outbox_write(
         Message(reason=f"rights:{request_id}:deadline", recipient_id=user.id, recipient_email=user.email,
                 event="rights_request_due", subject_type="rights_request", subject_id=request_id,

@@ -16,8 +16,8 @@ from django.db.models import Count, Max, Min, QuerySet
 from audit.access_log import access_log_reads
 from audit.models import AccessLogEntry, Action, LegalHold, ProvisionRecord, RightsRequest
 from cases.errors import NotFound
-from cases.models import Case, Membership, Resident, User
-from cases.models.choices import Role
+from cases.models import Case, Resident, User
+from permissions.actors import actor_for
 
 # The report's rule (docs/architecture.md, "Audit"): a reader who, in the period, read at least
 # `threshold` distinct residents only through third-party bases (consent, legal bases, meetings,
@@ -30,10 +30,7 @@ READ_ACTIONS = (Action.READ, Action.EXPORT)
 def privacy_officer_wards(*, user: User) -> list[int]:
     if user is None or not user.is_authenticated:
         return []
-    return sorted(set(
-        Membership.objects.active().filter(user=user, role=Role.PRIVACY_OFFICER)
-        .values_list("organization__ward_id", flat=True)
-    ))
+    return sorted(actor_for(user=user).privacy_officer_ward_ids)
 
 
 def _wards(user: User) -> list[int]:

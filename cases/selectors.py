@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from cases.errors import NotFound
@@ -13,7 +13,6 @@ from cases.models import (
     CaseTeamMember,
     Consent,
     District,
-    DistrictAssignment,
     LegalBasisGrant,
     Membership,
     Note,
@@ -27,8 +26,10 @@ from cases.models import (
     User,
     Visit,
 )
-from cases.models.choices import Role
-from permissions.access import acting_groups, scope
+from cases.models.escalations import TaskKind
+from permissions.access import scope
+from permissions.actors import actor_for
+from permissions.guards import legal_basis_grants_overseen
 
 
 def memberships_active_for(*, user: User) -> QuerySet[Membership]:
@@ -44,9 +45,9 @@ def memberships_active_for(*, user: User) -> QuerySet[Membership]:
 def is_active_member(*, user: User) -> bool:
     """Whether the user holds any membership right now (the gate of every member route).
 
-    The same query finds the groups the user acts through, kept for the rest of the request.
+    The same query resolves the actor (memberships, groups), kept for the rest of the request.
     """
-    return acting_groups(user=user) is not None
+    return actor_for(user=user).member
 
 
 def organizations_directory() -> QuerySet[Organization]:
@@ -177,12 +178,12 @@ def consents_of_resident(*, resident: Resident) -> QuerySet[Consent]:
 
 
 def legal_basis_grants_for(*, user: User) -> QuerySet[LegalBasisGrant]:
-    """Grants held by organisations the user supervises (they approve, revoke and review them)."""
+    """Grants the user oversees: held by an organisation they supervise, or about a resident of the ward they
+    are privacy officer of (they approve, revoke and review them)."""
     if not user.is_authenticated:
         return LegalBasisGrant.objects.none()
-    supervised = Membership.objects.active().filter(user=user, role=Role.SUPERVISOR).values("organization_id")
     return (
-        LegalBasisGrant.objects.filter(organization_id__in=supervised)
+        LegalBasisGrant.objects.filter(legal_basis_grants_overseen(actor=actor_for(user=user)))
         .select_related("organization", "requested_by", "approved_by", "reviewed_by")
         .order_by("-created_at", "-id")
     )
@@ -219,15 +220,16 @@ def meeting_get_for_user(*, user: User, meeting_id: int) -> SupportMeeting:
 # only about residents of their districts. What a referral lets the receiver read about the resident
 # is the policy's business (cases_visible_to and friends), not this list's.
 def _referral_side(user: User, field: str) -> Q:
-    memberships = Membership.objects.active().filter(user=user)
-    organizations = memberships.filter(role__in=[Role.WORKER, Role.SUPERVISOR]).values("organization_id")
-    councils = memberships.filter(role=Role.COMMISSIONER).values("organization_id")
-    districts = DistrictAssignment.objects.filter(
-        membership__in=memberships.filter(role=Role.COMMISSIONER)
-    ).values("district_id")
-    return Q(**{f"{field}_id__in": organizations}) | Q(
-        **{f"{field}_id__in": councils, "case__resident__district_id__in": districts}
+    actor = actor_for(user=user)
+    return Q(**{f"{field}_id__in": sorted(actor.queue_organization_ids)}) | Q(
+        **{f"{field}_id__in": sorted(actor.commissioner_council_ids),
+           "case__resident__district_id__in": sorted(actor.commissioner_district_ids)}
     )
+
+
+def organizations_acted_for(*, user: User) -> set[int]:
+    """The organisations the user works for right now (their referrals' free text is theirs to read)."""
+    return {standing.organization_id for standing in actor_for(user=user).standings}
 
 
 def _referral_base() -> QuerySet[Referral]:
@@ -289,26 +291,27 @@ def resident_ids_visible_to(*, user: User, resident_ids: list[int]) -> set[int]:
                .values_list("id", flat=True))
 
 
-# Tasks: the assignee user, the members (workers, supervisors) of the assignee organisation, and the
-# organisations an escalation reached. A task holds ids only; its subject is read through the policy.
-def _queue_organizations(user: User):
-    return Membership.objects.active().filter(user=user, role__in=[Role.WORKER, Role.SUPERVISOR]).values(
-        "organization_id"
-    )
-
-
+# Tasks: the assignee user, the caseworkers of the assignee organisation, the organisations an escalation
+# reached, and whoever raised it (to see its status and outcome). Review tasks are also the privacy
+# officers' of the resident's ward. A task holds ids only; its subject is read through the policy.
 def _task_base() -> QuerySet[Task]:
-    return Task.objects.select_related("assignee_organization", "assignee_user", "acknowledged_by", "closed_by")
+    return Task.objects.select_related("assignee_organization", "assignee_user", "acknowledged_by", "closed_by") \
+        .annotate(resident_ward_id=F("resident__district__council_area__ward_id"))
+
+
+def _queue(actor) -> Q:
+    organizations = sorted(actor.queue_organization_ids)
+    escalated = TaskEscalation.objects.filter(task=OuterRef("pk"), target_organization_id__in=organizations)
+    reviews = Q(kind=TaskKind.REVIEW_GRANT, resident__district__council_area__ward_id__in=sorted(
+        actor.privacy_officer_ward_ids))
+    return Q(assignee_organization_id__in=organizations) | Exists(escalated) | reviews
 
 
 def tasks_visible_to(*, user: User) -> QuerySet[Task]:
     if not user.is_authenticated:
         return Task.objects.none()
-    organizations = _queue_organizations(user)
-    escalated = TaskEscalation.objects.filter(task=OuterRef("pk"), target_organization_id__in=organizations)
-    return _task_base().filter(
-        Q(assignee_user=user) | Q(assignee_organization_id__in=organizations) | Exists(escalated)
-    ).order_by("due_at", "id")
+    actor = actor_for(user=user)
+    return _task_base().filter(Q(assignee_user=user) | Q(created_by=user) | _queue(actor)).order_by("due_at", "id")
 
 
 def tasks_mine(*, user: User) -> QuerySet[Task]:
@@ -319,14 +322,17 @@ def tasks_mine(*, user: User) -> QuerySet[Task]:
 
 
 def tasks_queue(*, user: User) -> QuerySet[Task]:
-    """My organisations' queue: tasks assigned to them, and tasks escalated to them, soonest due first."""
+    """My organisations' queue: tasks assigned to them, and tasks escalated to them, soonest due first (and,
+    for a privacy officer, the reviews of their ward)."""
     if not user.is_authenticated:
         return Task.objects.none()
-    organizations = _queue_organizations(user)
-    escalated = TaskEscalation.objects.filter(task=OuterRef("pk"), target_organization_id__in=organizations)
-    return _task_base().filter(Q(assignee_organization_id__in=organizations) | Exists(escalated)).order_by(
-        "due_at", "id"
-    )
+    return _task_base().filter(_queue(actor_for(user=user))).order_by("due_at", "id")
+
+
+def task_reached_organizations(*, task: Task) -> set[int]:
+    """The organisations an escalation of this task reached."""
+    return set(TaskEscalation.objects.filter(task=task, target_organization__isnull=False)
+               .values_list("target_organization_id", flat=True))
 
 
 def task_get_for_user(*, user: User, task_id: int) -> Task:

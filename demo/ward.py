@@ -127,7 +127,7 @@ ORGANIZATIONS: tuple[tuple[str, str, str, list[str]], ...] = (
     ("partner-meter", "多摩水道メーター点検", K.PARTNER_BUSINESS, []),
 )
 # kind → (workers, supervisors) besides the named accounts
-STAFFED = {K.CARE_CENTRE: (3, 1), K.WARD_SECTION: (3, 1), K.NPO: (1, 0), K.SOCIAL_WELFARE_COUNCIL: (1, 0),
+STAFFED = {K.CARE_CENTRE: (3, 1), K.WARD_SECTION: (3, 2), K.NPO: (1, 0), K.SOCIAL_WELFARE_COUNCIL: (1, 0),
            K.NEIGHBOURHOOD_ASSOCIATION: (1, 0)}
 
 

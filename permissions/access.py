@@ -7,10 +7,6 @@ request, with no worker running.
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-from collections.abc import Iterator
-
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
@@ -18,13 +14,15 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from cases.models import Case, Note, Resident, User, Visit
-from permissions.grants import active_group_queries, membership_groups
+from permissions.actors import actor_for, actor_remembered, actors_remembered
+from permissions.grants import active_group_queries
 from permissions.models import (
     CaseGroupObjectPermission,
     NoteGroupObjectPermission,
     ResidentGroupObjectPermission,
     VisitGroupObjectPermission,
 )
+from permissions.policy import OWN_RIGHT_BASES
 
 _TABLES = {
     Resident: ResidentGroupObjectPermission,
@@ -49,35 +47,19 @@ def _permission(model, codename: str) -> Subquery:
         content_type_id=ContentType.objects.get_for_model(model).id, codename=codename).order_by().values("id"))
 
 
-# Within one request (opened by audit.middleware): the groups each user acts through, asked once.
-# The route's membership check asks first (api/access.py), every scoped read reuses the answer, and
-# the access log looks up the bases of what was read through exactly those groups.
-_decided: contextvars.ContextVar[dict | None] = contextvars.ContextVar("access_groups_decided", default=None)
+def groups_remembered():
+    """Within one request (opened by audit.middleware): each user's actor and groups, resolved once.
 
-
-@contextlib.contextmanager
-def groups_remembered() -> Iterator[None]:
-    token = _decided.set({})
-    try:
-        yield
-    finally:
-        _decided.reset(token)
+    The route's membership check asks first (api/access.py), every scoped read and guard reuses the
+    answer, and the access log looks up the bases of what was read through exactly those groups.
+    """
+    return actors_remembered()
 
 
 def acting_groups(*, user: User) -> list[int] | None:
-    """The groups the user acts through right now, or None when they hold no active membership at all.
-
-    One query, asked once per request (the answer is kept until the request ends; outside a
-    request, every call asks again).
-    """
-    decided = _decided.get()
-    if decided is not None and user.pk in decided:
-        return decided[user.pk]
-    member, groups = membership_groups(user=user)
-    answer = groups if member else None
-    if decided is not None:
-        decided[user.pk] = answer
-    return answer
+    """The groups the user acts through right now, or None when they hold no active membership at all."""
+    actor = actor_for(user=user)
+    return actor.group_ids if actor.member else None
 
 
 def scope(queryset: QuerySet, *, user: User, codename: str, group_ids: list[int] | None = None) -> QuerySet:
@@ -90,10 +72,6 @@ def scope(queryset: QuerySet, *, user: User, codename: str, group_ids: list[int]
     return queryset.filter(Exists(_granted(queryset.model, ref="pk", groups=groups, codename=codename)))
 
 
-def user_can(*, user: User, obj, codename: str) -> bool:
-    return scope(type(obj).objects.filter(pk=obj.pk), user=user, codename=codename).exists()
-
-
 def grant_bases(*, user: User, model, object_ids: list[int], codename: str) -> dict[int, list[str]]:
     """For each object: the bases of the grants through which the user holds `codename` on it right now.
 
@@ -102,7 +80,8 @@ def grant_bases(*, user: User, model, object_ids: list[int], codename: str) -> d
     if not object_ids or user is None or not user.is_authenticated:
         return {}
     now = timezone.now()
-    decided = (_decided.get() or {}).get(user.pk)
+    decided = actor_remembered(user=user)
+    decided = decided.group_ids if decided is not None else None
     if decided is not None and connection.vendor == "postgresql":
         # The groups this request's reads were scoped with, as two array parameters: the ORM's
         # building of this query cost more than the database's answering it.
@@ -130,3 +109,28 @@ def grant_bases(*, user: User, model, object_ids: list[int], codename: str) -> d
     for object_id, basis in rows:
         bases.setdefault(object_id, set()).add(basis)
     return {object_id: sorted(found) for object_id, found in bases.items()}
+
+
+def unseen(queryset: QuerySet, *, user: User, codename: str) -> QuerySet:
+    """The rows of `queryset` the user does NOT hold `codename` on right now (what a share would go beyond)."""
+    groups = acting_groups(user=user) or []
+    if not groups:
+        return queryset
+    return queryset.exclude(Exists(_granted(queryset.model, ref="pk", groups=groups, codename=codename)))
+
+
+def granted_to_groups(queryset: QuerySet, *, group_ids: list[int], codename: str) -> QuerySet:
+    """The rows of `queryset` that these groups hold `codename` on right now."""
+    return queryset.filter(Exists(_granted(queryset.model, ref="pk", groups=group_ids, codename=codename)))
+
+
+def own_right_groups(*, user: User, resident_id: int) -> set[int]:
+    """The user's groups that hold the resident in their own right now (policy.OWN_RIGHT_BASES)."""
+    groups = acting_groups(user=user) or []
+    if not groups:
+        return set()
+    now = timezone.now()
+    return set(ResidentGroupObjectPermission.objects.filter(
+        content_object_id=resident_id, group_id__in=groups, permission_id=_permission(Resident, "change_resident"),
+        basis__in=OWN_RIGHT_BASES, valid_from__lte=now, valid_until__gt=now,
+    ).values_list("group_id", flat=True))

@@ -18,10 +18,12 @@ from typing import NamedTuple
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
+from django.utils import timezone
 
 from audit.provisions import provisions_record
 from cases.models import Case, DistrictAssignment, Membership, Note, Resident, User, Visit
 from cases.models.choices import Role
+from permissions.actors import ORGANIZATION_ROLES, actor_for
 from permissions.models import (
     CaseGroupObjectPermission,
     NoteGroupObjectPermission,
@@ -31,9 +33,6 @@ from permissions.models import (
 from permissions.policy import ALWAYS_FROM, FOREVER, Grant, expected_for_residents
 
 BATCH = 2000
-# Roles that act through their organisation's group. Commissioners act through their
-# districts; org admins, privacy officers and integrations never read case records.
-ORGANIZATION_ROLES = (Role.WORKER, Role.SUPERVISOR)
 
 
 def _permission_ids(models) -> dict[type, dict[str, int]]:
@@ -206,39 +205,16 @@ def _global_view_grants() -> list[str]:
 def active_group_queries(*, user: User, at=None):
     """The two queries naming the groups through which this user acts (usable as subqueries)."""
     memberships = Membership.objects.active(at).filter(user=user)
-    org_groups = memberships.filter(role__in=ORGANIZATION_ROLES).values_list("organization__group_id", flat=True)
+    org_groups = memberships.filter(role__in=list(ORGANIZATION_ROLES)).values_list("organization__group_id", flat=True)
     district_groups = DistrictAssignment.objects.filter(
         membership__in=memberships.filter(role=Role.COMMISSIONER)
     ).values_list("district__group_id", flat=True)
     return org_groups, district_groups
 
 
-def membership_groups(*, user: User, at=None) -> tuple[bool, list[int]]:
-    """Whether the user holds any active membership, and the groups through which they act: one query.
-
-    Workers and supervisors act through their organisation's group, commissioners through their
-    districts' groups; other roles (org admin, privacy officer, integration) through none.
-    """
-    rows = Membership.objects.active(at).filter(user=user).values_list(
-        "role", "organization__group_id", "district_assignments__district__group_id")
-    member, groups = False, set()
-    for role, organization_group, district_group in rows:
-        member = True
-        if role in ORGANIZATION_ROLES:
-            groups.add(organization_group)
-        elif role == Role.COMMISSIONER and district_group is not None:
-            groups.add(district_group)
-    return member, sorted(groups)
-
-
-def active_group_ids(*, user: User, at=None) -> list[int]:
-    """The groups through which this user acts right now (org groups, or district groups for commissioners)."""
-    return membership_groups(user=user, at=at)[1]
-
-
 def memberships_sync_user(*, user: User, write: bool = True) -> list[str]:
     """Keep Django's user.groups equal to the user's active groups (used by guardian's own shortcuts)."""
-    wanted = set(active_group_ids(user=user))
+    wanted = set(actor_for(user=user, at=timezone.now()).group_ids)
     managed = set(user.groups.filter(name__regex=r"^(org|district):").values_list("id", flat=True))
     problems = [f"user {user.pk}: missing group {g}" for g in sorted(wanted - managed)]
     problems += [f"user {user.pk}: extra group {g}" for g in sorted(managed - wanted)]

@@ -31,6 +31,12 @@ The rules:
   hold, also the notes and visits of exactly the referral's categories. In any
   other state it shares nothing. Accepting puts the receiver on the case team,
   which by itself adds only what watch-over consent already covers.
+- An urgent safety check (a task raised by a visit) lets every organisation it
+  reaches — its assignee, then each organisation an escalation reached — open
+  what the check needs while the task is open, under the basis
+  `safety_check:<task id>`: the resident's record (basic and contact details),
+  the case and the visit that raised it. Nothing more; it ends when the task
+  closes, and a review follows.
 - Visits count as `living_situation` data.
 
 Every grant carries a window (valid_from, valid_until); withdrawal ends a
@@ -60,6 +66,9 @@ from cases.models import (
     Referral,
     ReferralStatus,
     Resident,
+    Task,
+    TaskEscalation,
+    TaskKind,
     Visit,
 )
 from cases.models.choices import CaseStatus, OrganizationKind
@@ -76,7 +85,11 @@ REFERRAL_WORKING = frozenset({ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRES
 # to a third party and is logged as such.
 Window = tuple[datetime.datetime, datetime.datetime, str]
 Grant = tuple[int, str, datetime.datetime, datetime.datetime, str]  # group, codename, from, until, basis
-THIRD_PARTY_PREFIXES = ("consent:", "APPI27-1-1:", "APPI27-1-2:", "APPI27-1-4:", "SWA106-6:", "referral:")
+THIRD_PARTY_PREFIXES = ("consent:", "APPI27-1-1:", "APPI27-1-2:", "APPI27-1-4:", "SWA106-6:", "referral:",
+                        "safety_check:")
+# Bases through which an organisation holds a resident in its own right (the only ones granting
+# change_resident): the district's commissioners, the registering organisation, the lead of an open case.
+OWN_RIGHT_BASES = ("district", "registration", "case_lead")
 
 
 def always(basis: str) -> list[Window]:
@@ -143,6 +156,18 @@ class VisitFact:
     organization: Organization
 
 
+@dataclass(frozen=True)
+class SafetyCheckFact:
+    """A safety-check task: who it reached, about which case and visit, and while it was open."""
+
+    id: int
+    case_id: int | None
+    visit_id: int | None
+    opened_at: datetime.datetime
+    closed_at: datetime.datetime | None
+    organizations: tuple[Organization, ...]
+
+
 @dataclass
 class _Facts:
     """Everything the policy needs to know about one resident."""
@@ -156,6 +181,7 @@ class _Facts:
     legal_grants: list[LegalBasisGrant]
     meeting_orgs: dict[int, list[Organization]]
     referrals: list[Referral] = field(default_factory=list)
+    safety_checks: list[SafetyCheckFact] = field(default_factory=list)
 
 
 def _author_group(organization: Organization, resident: Resident) -> int:
@@ -267,6 +293,21 @@ class _Builder:
                            cases=meeting_cases)
 
         self._referrals()
+        self._safety_checks()
+
+    def _safety_checks(self) -> None:
+        """Whoever a safety check reached opens the resident, the case and the visit while it is open."""
+        for check in self.facts.safety_checks:
+            window = [(check.opened_at, check.closed_at or FOREVER, f"safety_check:{check.id}")]
+            if window[0][1] <= window[0][0]:
+                continue
+            for org in check.organizations:
+                group_id = _author_group(org, self.facts.resident)
+                self._add(self.resident, group_id, "view_resident", window)
+                if check.case_id in self.cases:
+                    self._add(self.cases[check.case_id], group_id, "view_case", window)
+                if check.visit_id in self.visits:
+                    self._add(self.visits[check.visit_id], group_id, "view_visit", window)
 
     def _referrals(self) -> None:
         """Referrals: the receiver's windows are consent's (purpose referral) or a legal basis's, renamed."""
@@ -378,6 +419,7 @@ def _load(resident_ids: list[int]) -> list[_Facts]:
         case__resident_id__in=resident_ids, status__in=REFERRAL_DECIDING | REFERRAL_WORKING
     ).select_related("receiver_organization").annotate(case_resident_id=F("case__resident_id")):
         referrals[referral.case_resident_id].append(referral)
+    checks = _safety_checks(resident_ids)
     return [
         _Facts(
             resident=r,
@@ -389,9 +431,26 @@ def _load(resident_ids: list[int]) -> list[_Facts]:
             legal_grants=by_resident["legal"][r.id],
             meeting_orgs=meeting_orgs,
             referrals=referrals[r.id],
+            safety_checks=checks[r.id],
         )
         for r in residents
     ]
+
+
+def _safety_checks(resident_ids: list[int]) -> dict[int, list[SafetyCheckFact]]:
+    tasks = list(Task.objects.filter(resident_id__in=resident_ids, kind=TaskKind.SAFETY_CHECK).values_list(
+        "id", "resident_id", "case_id", "visit_id", "created_at", "closed_at", "assignee_organization_id"))
+    reached: dict[int, set[int]] = defaultdict(set)
+    for task_id, organization_id in TaskEscalation.objects.filter(
+        task_id__in=[t[0] for t in tasks], target_organization__isnull=False
+    ).values_list("task_id", "target_organization_id"):
+        reached[task_id].add(organization_id)
+    orgs = Organization.objects.in_bulk({t[6] for t in tasks} | {o for ids in reached.values() for o in ids})
+    checks: dict[int, list[SafetyCheckFact]] = defaultdict(list)
+    for task_id, resident_id, case_id, visit_id, opened_at, closed_at, assignee_id in tasks:
+        organizations = tuple(orgs[o] for o in sorted({assignee_id} | reached[task_id]))
+        checks[resident_id].append(SafetyCheckFact(task_id, case_id, visit_id, opened_at, closed_at, organizations))
+    return checks
 
 
 def expected_for_residents(resident_ids: list[int]) -> ExpectedGrants:

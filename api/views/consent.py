@@ -71,7 +71,8 @@ class ResidentConsentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
         return idempotent(request, handler)
 
-    @extend_schema(summary="Withdraw a consent now", request=ConsentWithdrawSerializer,
+    @extend_schema(summary="Withdraw a consent now (a keeper of the register records it)",
+                   request=ConsentWithdrawSerializer,
                    responses={200: ConsentSerializer})
     @action(detail=True, methods=["post"])
     def withdraw(self, request, resident_id=None, pk=None):
@@ -100,24 +101,24 @@ class LegalBasisGrantViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         grant = legal_basis_grant_get_for_user(user=request.user, grant_id=int(pk))
         return Response(LegalBasisGrantSerializer(grant).data)
 
-    @extend_schema(summary="Open access on a legal basis (break-glass: APPI27-1-2, at most 72 hours)",
+    @extend_schema(summary="Ask for access on a legal basis about a resident of my ward (break-glass APPI27-1-2 "
+                           "opens at once for at most 72 hours; APPI27-1-1 and APPI27-1-4 wait for an approver)",
                    request=LegalBasisGrantCreateSerializer, responses={201: LegalBasisGrantSerializer})
     def create(self, request):
         def handler():
             serializer = LegalBasisGrantCreateSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             data = dict(serializer.validated_data)
-            resident = Resident.objects.filter(pk=data.pop("resident")).first()
-            if resident is None:
-                raise NotFound(field="resident")
             grant = services.legal_basis_grant_request(
-                actor=request.user, resident=resident, duration=datetime.timedelta(hours=data.pop("hours")), **data
+                actor=request.user, resident_id=data.pop("resident"),
+                duration=datetime.timedelta(hours=data.pop("hours")), **data
             )
             return Response(LegalBasisGrantSerializer(grant).data, status=status.HTTP_201_CREATED)
 
         return idempotent(request, handler)
 
-    @extend_schema(summary="Approve a pending grant (a second supervisor)", request=None,
+    @extend_schema(summary="Approve a pending grant (a supervisor or privacy officer other than the requester)",
+                   request=None,
                    responses={200: LegalBasisGrantSerializer})
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
@@ -130,7 +131,7 @@ class LegalBasisGrantViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(LegalBasisGrantSerializer(
             services.legal_basis_grant_revoke(actor=request.user, grant_id=int(pk))).data)
 
-    @extend_schema(summary="Review a grant after the fact (another supervisor)",
+    @extend_schema(summary="Review a grant after the fact (a supervisor or privacy officer other than the requester)",
                    request=LegalBasisGrantReviewSerializer, responses={200: LegalBasisGrantSerializer})
     @action(detail=True, methods=["post"])
     def review(self, request, pk=None):
@@ -154,7 +155,8 @@ class SupportMeetingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def retrieve(self, request, pk=None):
         return Response(SupportMeetingSerializer(meeting_get_for_user(user=request.user, meeting_id=int(pk))).data)
 
-    @extend_schema(summary="Convene a support meeting about cases I can see", request=SupportMeetingCreateSerializer,
+    @extend_schema(summary="Convene a support meeting of several organisations about cases I can see",
+                   request=SupportMeetingCreateSerializer,
                    responses={201: SupportMeetingSerializer})
     def create(self, request):
         def handler():

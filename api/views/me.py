@@ -9,7 +9,7 @@ from api.access import IsAuthenticatedAccount
 from api.idempotency import idempotent
 from api.models import ApiToken
 from api.serializers.me import ApiTokenCreatedSerializer, ApiTokenCreateSerializer, ApiTokenSerializer, MeSerializer
-from api.tokens import token_issue, token_revoke, tokens_of
+from api.tokens import token_mint, token_revoke, tokens_of
 from cases.selectors import memberships_active_for
 
 
@@ -46,7 +46,7 @@ class ApiTokenViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         def handler():
             serializer = ApiTokenCreateSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
-            token, plaintext = token_issue(user=request.user, **serializer.validated_data)
+            token, plaintext = token_mint(user=request.user, **serializer.validated_data)
             token.token = plaintext
             return Response(ApiTokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
 

@@ -18,12 +18,13 @@ from api.serializers.referrals import (
 )
 from cases import services
 from cases.errors import NotFound
-from cases.models import Membership, Referral
+from cases.models import Referral
 from cases.models.choices import Urgency
 from cases.models.referrals import ReferralStatus
 from cases.selectors import (
     case_get_for_user,
     case_ids_visible_to,
+    organizations_acted_for,
     referral_events_of,
     referral_get_for_user,
     referrals_inbox_for,
@@ -91,8 +92,7 @@ class ReferralViewSet(viewsets.GenericViewSet):
         return {
             "request": self.request,
             "readable_case_ids": case_ids_visible_to(user=user, case_ids=[r.case_id for r in referrals]),
-            "my_organization_ids": set(Membership.objects.active().filter(user=user)
-                                       .values_list("organization_id", flat=True)),
+            "my_organization_ids": organizations_acted_for(user=user),
         }
 
     def _detail(self, referral_id: int) -> dict:

@@ -9,22 +9,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.changes import changes_record
-from cases.errors import Conflict, NotPermitted, RuleViolation
-from cases.models import Case, CaseTeamMember, District, Membership, Organization, Resident, User
-from cases.models.choices import CaseStatus, OrganizationKind, RiskLevel
-from cases.selectors import case_can_change
-from cases.services.acting import CASEWORK_ROLES, acting_membership, conditional_update
-from permissions.grants import grants_sync_residents
-
-
-def _check_lead_worker(lead_worker: User | None, organization: Organization, district: District) -> None:
-    if lead_worker is None:
-        return
-    memberships = Membership.objects.active().filter(user=lead_worker, organization=organization)
-    if organization.kind == OrganizationKind.COMMISSIONER_COUNCIL:
-        memberships = memberships.filter(district_assignments__district=district)
-    if not memberships.filter(role__in=CASEWORK_ROLES).exists():
-        raise RuleViolation("lead_worker_not_member", field="lead_worker")
+from cases.errors import Conflict
+from cases.models import Case, CaseTeamMember, Organization, Resident, User
+from cases.models.choices import CaseStatus, RiskLevel
+from cases.services.conditional import conditional_update
+from permissions.actors import actor_for
+from permissions.grants import grants_sync_residents, memberships_sync_user
+from permissions.guards import authorize_case_change, authorize_case_open, authorize_lead_worker
 
 
 def contact_schedule_check(*, resident: Resident, visit_cadence_days: int | None) -> None:
@@ -50,13 +41,15 @@ def case_open(
     next_visit_due: datetime.date | None = None,
     team: list[Organization] | None = None,
 ) -> Case:
-    """Open a case led by the actor's organisation; the team sees it from this commit on."""
-    membership = acting_membership(actor=actor, organization=organization)
+    """Open a case led by the actor's organisation, which must hold the resident in its own right; the team
+    sees it from this commit on."""
+    standing = authorize_case_open(actor=actor_for(user=actor), resident=resident,
+                                   organization_id=organization.id if organization else None)
     contact_schedule_check(resident=resident, visit_cadence_days=visit_cadence_days)
-    lead = membership.organization
-    if lead_worker is None and membership.role in CASEWORK_ROLES:
+    lead = Organization.objects.get(pk=standing.organization_id)
+    if lead_worker is None:
         lead_worker = actor
-    _check_lead_worker(lead_worker, lead, resident.district)
+    authorize_lead_worker(worker=lead_worker, organization=lead, district=resident.district)
     if next_visit_due is None and visit_cadence_days:
         next_visit_due = timezone.localdate() + datetime.timedelta(days=visit_cadence_days)
     now = timezone.now()
@@ -85,12 +78,13 @@ def case_update(
     *, actor: User, case: Case, expected_version: int, team: list[Organization] | None = None, **changes: Any
 ) -> Case:
     """Change a case. Only its lead organisation (or district, for commissioner-led cases) may."""
-    if not case_can_change(user=actor, case=case):
-        raise NotPermitted()
+    authorize_case_change(actor=actor_for(user=actor), case=case)
     if changes.get("visit_cadence_days"):
         contact_schedule_check(resident=case.resident, visit_cadence_days=changes["visit_cadence_days"])
     if "lead_worker" in changes:
-        _check_lead_worker(changes["lead_worker"], case.lead_organization, case.resident.district)
+        if changes["lead_worker"] is not None:
+            authorize_lead_worker(worker=changes["lead_worker"], organization=case.lead_organization,
+                                  district=case.resident.district)
     if "status" in changes:
         if changes["status"] == CaseStatus.CLOSED and case.status != CaseStatus.CLOSED:
             changes["closed_at"] = timezone.now()
@@ -113,6 +107,4 @@ def case_update(
 
 def membership_changed(*, user: User) -> None:
     """Called after any membership or district assignment change (admin, seeding)."""
-    from permissions.grants import memberships_sync_user
-
     memberships_sync_user(user=user)

@@ -7,13 +7,13 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from cases.errors import Conflict, NotFound, NotPermitted, RuleViolation
+from cases.errors import Conflict, NotFound, RuleViolation
 from cases.models import Consent, Organization, Resident, User
 from cases.models.choices import OrganizationKind
 from cases.models.consent import Category, Decision, Grantor, Purpose
-from cases.selectors import resident_can_change
-from cases.services.acting import acting_membership
+from permissions.actors import actor_for
 from permissions.grants import grants_sync_residents
+from permissions.guards import authorize_consent_take, authorize_consent_withdraw
 
 
 def consent_record(
@@ -38,11 +38,10 @@ def consent_record(
     Oral consent is valid; a proxy must be named. Who may see what changes in
     the same transaction.
     """
-    if not resident_can_change(user=actor, resident=resident):
-        # Only an organisation holding the resident in its own right (district, registration, case
-        # lead) takes consent: a recipient must never be able to widen what it receives itself.
-        raise NotPermitted("consent_taker_required")
-    membership = acting_membership(actor=actor, organization=organization)
+    # Only an organisation holding the resident in its own right takes consent: a recipient must never
+    # be able to widen what it receives itself.
+    standing = authorize_consent_take(actor=actor_for(user=actor), resident=resident,
+                                      organization_id=organization.id if organization else None)
     recipient_organizations = recipient_organizations or []
     recipient_kinds = sorted(set(recipient_kinds or []))
     if not recipient_organizations and not recipient_kinds:
@@ -71,7 +70,7 @@ def consent_record(
             method=method,
             evidence=evidence,
             taken_by=actor,
-            taken_by_organization=membership.organization,
+            taken_by_organization_id=standing.organization_id,
             taken_at=now,
         )
         consent.recipient_organizations.set(recipient_organizations)
@@ -82,7 +81,10 @@ def consent_record(
 def consent_withdraw(
     *, actor: User, resident: Resident, consent_id: int, grantor: str, note: str = ""
 ) -> Consent:
-    """Withdraw a consent now; what it shared stops being visible on the next request."""
+    """Withdraw a consent now, recorded by a keeper of the register (or the privacy officer applying a
+    cessation request); what it shared stops being visible on the next request. To anyone else the consent
+    does not exist (404)."""
+    authorize_consent_withdraw(actor=actor_for(user=actor), resident=resident)
     with transaction.atomic():
         consent = Consent.objects.select_for_update().filter(pk=consent_id, resident=resident).first()
         if consent is None:

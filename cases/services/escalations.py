@@ -27,7 +27,6 @@ from cases.models import (
     Consent,
     EscalationStep,
     EscalationTarget,
-    Membership,
     Organization,
     Task,
     TaskEscalation,
@@ -40,13 +39,14 @@ from cases.models.consent import Decision
 from cases.services.tasks import (
     _care_centre_for,
     escalation_policy_for,
-    members_of,
     queue_recipients,
     task_link,
     task_open,
     ward_section_for,
 )
 from notifications.outbox import Message, outbox_write
+from permissions.actors import CASEWORK_ROLES, actor_for, members_of
+from permissions.grants import grants_sync_residents
 
 logger = logging.getLogger("cases.escalations")
 
@@ -198,6 +198,10 @@ def _escalate_batch(batch: int) -> tuple[int, int]:
             following = None if last else policy_steps[level + 1].after
             moves[(level, level + 1, following, not users)].append(task.id)
         TaskEscalation.objects.bulk_create(fired)
+        # Whoever a safety check reached may now open what the check needs (permissions/policy.py).
+        grants_sync_residents(resident_ids=sorted({
+            e.task.resident_id for e in fired
+            if e.task.kind == TaskKind.SAFETY_CHECK and e.task.resident_id and e.target_organization is not None}))
         for (level, new_level, following, at_once), ids in moves.items():
             if following is None:
                 next_at = None
@@ -249,8 +253,8 @@ def _overdue_batch(batch: int) -> tuple[int, int]:
         for case in cases:
             resident = case.resident
             organization, user, instruction = case.lead_organization, case.lead_worker, ""
-            if user is not None and not Membership.objects.active().filter(user=user, organization=organization) \
-                    .exists():
+            if user is not None and not actor_for(user=user).with_roles(
+                    CASEWORK_ROLES, organization_id=organization.id):
                 user = None
             if resident.do_not_contact:
                 # Never knock on a do-not-contact door: the ward section coordinates instead.
@@ -286,8 +290,8 @@ def _consent_batch(batch: int) -> tuple[int, int]:
         )
         for consent in consents:
             organization = consent.taken_by_organization
-            user = consent.taken_by if Membership.objects.active().filter(
-                user=consent.taken_by, organization=organization).exists() else None
+            user = consent.taken_by if actor_for(user=consent.taken_by).with_roles(
+                CASEWORK_ROLES, organization_id=organization.id) else None
             _, created = task_open(
                 kind=TaskKind.RENEW_CONSENT, organization=organization, user=user, due_at=consent.valid_until,
                 dedupe_key=f"consent:{consent.id}:renew", consent=consent, resident=consent.resident,

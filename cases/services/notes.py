@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from cases.errors import Conflict, NotPermitted, RuleViolation
 from cases.models import Case, Note, Organization, Resident, User
-from cases.services.acting import acting_membership
+from permissions.actors import CASEWORK_ROLES, actor_for
 from permissions.grants import grants_sync_residents
 
 
@@ -17,11 +17,11 @@ def note_write(
 ) -> Note:
     if case is not None and case.resident_id != resident.id:
         raise RuleViolation("note_case_mismatch", field="case")
-    membership = acting_membership(actor=actor, organization=organization)
+    standing = actor_for(user=actor).casework(organization_id=organization.id if organization else None)
     with transaction.atomic():
         note = Note.objects.create(
             resident=resident, case=case, category=category, body=body, author=actor,
-            author_organization=membership.organization, created_at=timezone.now(),
+            author_organization_id=standing.organization_id, created_at=timezone.now(),
         )
         grants_sync_residents(resident_ids=[resident.id])
     return note
@@ -29,8 +29,8 @@ def note_write(
 
 def note_amend(*, actor: User, note: Note, body: str) -> Note:
     """Write a new version of the latest version of a note, by its author's organisation."""
-    membership = acting_membership(actor=actor, organization=note.author_organization)
-    if membership.organization_id != note.author_organization_id:
+    standings = actor_for(user=actor).with_roles(CASEWORK_ROLES, organization_id=note.author_organization_id)
+    if not any(standing.casework for standing in standings):
         raise NotPermitted()
     try:
         with transaction.atomic():

@@ -28,7 +28,6 @@ from cases.errors import Conflict, NotPermitted, RuleViolation
 from cases.models import (
     Case,
     CaseTeamMember,
-    Membership,
     Organization,
     Referral,
     ReferralEvent,
@@ -36,13 +35,14 @@ from cases.models import (
     TaskStatus,
     User,
 )
-from cases.models.choices import OrganizationKind, Role, Urgency
+from cases.models.choices import Urgency
 from cases.models.consent import Category
 from cases.models.referrals import ReferralStatus as S
-from cases.services.acting import acting_membership
 from cases.services.tasks import queue_recipients, task_open, tasks_close
 from notifications.outbox import Message, outbox_write
+from permissions.actors import RECORD_KEEPING_KINDS, actor_for
 from permissions.grants import grants_sync_residents
+from permissions.guards import authorize_referral_send, referral_receiver_check, referral_sides
 from permissions.policy import referral_categories_covered
 
 SENDER, RECEIVER = "sender", "receiver"
@@ -91,46 +91,18 @@ assert all(ACTION_PARTY[action] == party for (_, action), (_, party) in TRANSITI
 REASON_REQUIRED = frozenset({S.REJECTED, S.CANCELLED, S.ON_HOLD, S.FAILED})
 # The receiver works on the case in these states (it is on the case team).
 WORKING = frozenset({S.ACCEPTED, S.IN_PROGRESS, S.ON_HOLD})
-# Organisations that receive referrals: partner businesses and neighbourhood associations never hold records.
-RECEIVING_KINDS = frozenset({
-    OrganizationKind.COMMISSIONER_COUNCIL, OrganizationKind.CARE_CENTRE, OrganizationKind.WARD_SECTION,
-    OrganizationKind.SOCIAL_WELFARE_COUNCIL, OrganizationKind.NPO,
-})
-CASEWORK = (Role.WORKER, Role.SUPERVISOR)
-
-
-def _acts_for(actor: User, organization: Organization, referral: Referral) -> bool:
-    """Active caseworker of `organization` (a commissioner: of the resident's district)."""
-    memberships = Membership.objects.active().filter(user=actor, organization=organization)
-    if memberships.filter(role__in=CASEWORK).exists():
-        return True
-    return memberships.filter(
-        role=Role.COMMISSIONER, district_assignments__district_id=referral.case.resident.district_id
-    ).exists()
 
 
 def referral_parties(*, actor: User, referral: Referral) -> set[str]:
-    """Which side(s) of the referral the actor may act for. A named receiver worker narrows the receiver
-    side to that worker and the receiving organisation's supervisors."""
-    parties = set()
-    if _acts_for(actor, referral.sender_organization, referral):
-        parties.add(SENDER)
-    if _acts_for(actor, referral.receiver_organization, referral):
-        named = referral.receiver_user_id
-        if named is None or named == actor.id or Membership.objects.active().filter(
-            user=actor, organization=referral.receiver_organization, role=Role.SUPERVISOR
-        ).exists():
-            parties.add(RECEIVER)
-    return parties
+    """Which side(s) of the referral the actor may act for (permissions.guards.referral_sides)."""
+    sender, receiver = referral_sides(actor=actor_for(user=actor), referral=referral)
+    return {party for party, acts in ((SENDER, sender), (RECEIVER, receiver)) if acts}
 
 
-def _check_receiver(sender: Organization, receiver: Organization, receiver_user: User | None) -> None:
-    if receiver.id == sender.id or receiver.kind not in RECEIVING_KINDS:
+def _check_receiver(sender_id: int, receiver: Organization, receiver_user: User | None) -> None:
+    if receiver.id == sender_id or receiver.kind not in RECORD_KEEPING_KINDS:
         raise RuleViolation("referral_receiver_invalid", field="receiver_organization")
-    if receiver_user is not None and not Membership.objects.active().filter(
-        user=receiver_user, organization=receiver, role__in=[*CASEWORK, Role.COMMISSIONER]
-    ).exists():
-        raise RuleViolation("referral_receiver_invalid", field="receiver_user")
+    referral_receiver_check(receiver=receiver, receiver_user=receiver_user)
 
 
 def _check_categories(categories: list[str]) -> list[str]:
@@ -177,22 +149,23 @@ def referral_create(
     organization: Organization | None = None,
     send: bool = True,
 ) -> Referral:
-    """Draft a referral about a case the actor sees (looked up by the caller), for their organisation; send it
-    at once unless `send` is false."""
-    membership = acting_membership(actor=actor, organization=organization)
-    _check_receiver(membership.organization, receiver_organization, receiver_user)
+    """Draft a referral about a case the actor sees (looked up by the caller), for their organisation, which
+    holds the resident in its own right and sees what it shares; send it at once unless `send` is false."""
     chosen = _check_categories(categories)
+    standing = authorize_referral_send(actor=actor_for(user=actor), case=case, categories=chosen,
+                                       organization_id=organization.id if organization else None)
+    _check_receiver(standing.organization_id, receiver_organization, receiver_user)
     if not reason.strip():
         raise RuleViolation("referral_reason_required", field="reason")
     now = timezone.now()
     with transaction.atomic():
         referral = Referral.objects.create(
-            case=case, sender_organization=membership.organization, sender_user=actor,
+            case=case, sender_organization_id=standing.organization_id, sender_user=actor,
             receiver_organization=receiver_organization, receiver_user=receiver_user, reason=reason.strip(),
             urgency=urgency, categories=chosen, created_at=now, updated_at=now,
         )
         ReferralEvent.objects.create(referral=referral, action="create", from_status="", to_status=S.DRAFT,
-                                     actor=actor, organization=membership.organization, at=now)
+                                     actor=actor, organization_id=standing.organization_id, at=now)
         if send:
             referral = referral_transition(actor=actor, referral_id=referral.id, action="send")
     return referral

@@ -7,25 +7,25 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from cases.errors import NotPermitted
 from cases.kana import kana_normalize
-from cases.models import Membership, Organization, Resident, User
-from cases.models.choices import Role
-from cases.selectors import resident_can_change
-from cases.services.acting import acting_membership, check_district, conditional_update
+from cases.models import Organization, Resident, User
+from cases.services.conditional import conditional_update
+from permissions.actors import actor_for
 from permissions.grants import grants_sync_residents
+from permissions.guards import authorize_resident_correct, authorize_resident_register
 
 
 def resident_register(*, actor: User, organization: Organization | None = None, **fields: Any) -> Resident:
-    """Register a resident. Commissioners register only in their own districts."""
-    membership = acting_membership(actor=actor, organization=organization)
-    check_district(membership, fields["district"])
+    """Register a resident; the registering organisation holds them in its own right from this commit on."""
+    standing = authorize_resident_register(
+        actor=actor_for(user=actor), district=fields["district"],
+        organization_id=organization.id if organization else None)
     now = timezone.now()
     with transaction.atomic():
         resident = Resident.objects.create(
             **fields,
             name_kana_key=kana_normalize(fields["name_kana"]),
-            registered_by=membership.organization,
+            registered_by_id=standing.organization_id,
             created_at=now,
             updated_at=now,
         )
@@ -34,12 +34,8 @@ def resident_register(*, actor: User, organization: Organization | None = None, 
 
 
 def resident_update(*, actor: User, resident: Resident, expected_version: int, **changes: Any) -> Resident:
-    if not resident_can_change(user=actor, resident=resident):
-        raise NotPermitted()
-    if "district" in changes:
-        membership = acting_membership(actor=actor, organization=None) if _is_commissioner(actor) else None
-        if membership is not None:
-            check_district(membership, changes["district"])
+    """Correct a resident's record (in one's own right); a move to another district re-derives who sees them."""
+    authorize_resident_correct(actor=actor_for(user=actor), resident=resident, district=changes.get("district"))
     if "name_kana" in changes:
         changes["name_kana_key"] = kana_normalize(changes["name_kana"])
     with transaction.atomic():
@@ -48,9 +44,3 @@ def resident_update(*, actor: User, resident: Resident, expected_version: int, *
             grants_sync_residents(resident_ids=[resident.id])
     resident.refresh_from_db()
     return resident
-
-
-def _is_commissioner(user: User) -> bool:
-    return Membership.objects.active().filter(user=user, role=Role.COMMISSIONER).exists()
-
-

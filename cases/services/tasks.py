@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from audit.changes import changes_record
-from cases.errors import Conflict, NotPermitted, RuleViolation
+from cases.errors import Conflict, RuleViolation
 from cases.models import (
     Case,
     CaseTeamMember,
@@ -27,7 +27,6 @@ from cases.models import (
     EscalationPolicy,
     EscalationStep,
     LegalBasisGrant,
-    Membership,
     Organization,
     Referral,
     Resident,
@@ -39,25 +38,21 @@ from cases.models import (
 )
 from cases.models.choices import OrganizationKind, Role, Urgency
 from cases.models.visits import Outcome
+from cases.selectors import task_get_for_user, task_reached_organizations
 from notifications.outbox import Message, outbox_write
+from permissions.actors import actor_for, members_of, privacy_officers_of
+from permissions.grants import grants_sync_residents
+from permissions.guards import authorize_task_cancel, authorize_task_request, authorize_task_work
 
 SAFETY_CHECK_ACKNOWLEDGE_AT_ONCE = datetime.timedelta(0)
 # Kinds whose doing means knocking on the door or calling the household.
 CONTACT_KINDS = frozenset({TaskKind.SAFETY_CHECK, TaskKind.FOLLOW_UP_VISIT})
 OPEN_STATUSES = (TaskStatus.OPEN, TaskStatus.ACKNOWLEDGED)
-QUEUE_ROLES = (Role.WORKER, Role.SUPERVISOR)
+SAFETY_CHECK_REVIEW_WITHIN = datetime.timedelta(days=7)
 
 
 def task_link(task_id: int) -> str:
     return f"/api/v1/tasks/{task_id}"
-
-
-def members_of(organization: Organization | None, *, roles: Iterable[str] = QUEUE_ROLES) -> list[User]:
-    """Users who work in `organization` right now with one of `roles` (who a queue notifies)."""
-    if organization is None:
-        return []
-    memberships = Membership.objects.active().filter(organization=organization, role__in=list(roles))
-    return list(User.objects.filter(is_active=True, memberships__in=memberships).distinct().order_by("id"))
 
 
 def queue_recipients(organization: Organization) -> list[User]:
@@ -154,7 +149,7 @@ def ward_section_for(resident: Resident | None, fallback: Organization | None = 
 
 
 def safety_check_for_visit(*, visit: Visit, case: Case) -> Task | None:
-    """A missed visit: no answer and warning signs → an urgent safety check for the care centre, at once.
+    """No answer and warning signs → an urgent safety check for the care centre, at once.
 
     Called by `visit_record` in the visit's transaction; one task per visit. A
     do-not-contact household is never knocked on: the check goes to the ward
@@ -177,12 +172,43 @@ def safety_check_for_visit(*, visit: Visit, case: Case) -> Task | None:
     return task
 
 
+def _reviewers(organization: Organization, resident: Resident, *, besides: int | None) -> list[User]:
+    """Who reviews access given without consent: the organisation's supervisors and the ward's privacy officers,
+    never the one whose access is reviewed."""
+    users = {u.id: u for u in members_of(organization, roles=[Role.SUPERVISOR])}
+    users.update({u.id: u for u in privacy_officers_of(ward_id=resident.district.council_area.ward_id)})
+    return [user for user_id, user in sorted(users.items()) if user_id != besides]
+
+
 def review_task_for_grant(*, grant: LegalBasisGrant) -> Task:
-    """A break-glass grant is reviewed after the fact: a task for its organisation's supervisors, due at review."""
-    task, _ = task_open(
+    """Every legal-basis grant is reviewed after the fact: a task for its organisation's supervisors and the
+    ward's privacy officers (never only its requester), due at the review time of its basis."""
+    task, created = task_open(
         kind=TaskKind.REVIEW_GRANT, organization=grant.organization, due_at=grant.review_due_at,
         dedupe_key=f"grant:{grant.id}:review", resident=grant.resident, grant=grant, urgency=Urgency.URGENT,
+        notify=False,
     )
+    if created:
+        task_notify(task, users=_reviewers(grant.organization, grant.resident, besides=grant.requested_by_id),
+                    event="task_assigned", reason=f"task:{task.id}:assigned")
+    return task
+
+
+def review_task_for_safety_check(*, check: Task) -> Task | None:
+    """What a safety check opened to those it reached is reviewed once it closes: by the resident's ward
+    section and the ward's privacy officers."""
+    resident = check.resident
+    section = ward_section_for(resident) if resident is not None else None
+    if section is None:
+        return None
+    task, created = task_open(
+        kind=TaskKind.REVIEW_GRANT, organization=section, due_at=timezone.now() + SAFETY_CHECK_REVIEW_WITHIN,
+        dedupe_key=f"task:{check.id}:review", resident=resident, case=check.case, visit=check.visit,
+        notify=False,
+    )
+    if created:
+        task_notify(task, users=_reviewers(section, resident, besides=None), event="task_assigned",
+                    reason=f"task:{task.id}:assigned")
     return task
 
 
@@ -193,15 +219,6 @@ def tasks_close(
     return Task.objects.filter(tasks, status__in=OPEN_STATUSES).update(
         status=status, closed_at=timezone.now(), closed_by=actor, outcome=outcome[:2000], next_escalation_at=None
     )
-
-
-def _check_assignee(case: Case, organization: Organization, user: User | None) -> None:
-    if not CaseTeamMember.objects.filter(case=case, organization=organization).exists():
-        raise RuleViolation("task_assignee_invalid", field="assignee_organization")
-    if user is not None and not Membership.objects.active().filter(
-        user=user, organization=organization, role__in=[*QUEUE_ROLES, Role.COMMISSIONER]
-    ).exists():
-        raise RuleViolation("task_assignee_invalid", field="assignee_user")
 
 
 def task_request(
@@ -219,11 +236,11 @@ def task_request(
     Refused with `do_not_contact` for a household that must not be contacted:
     the ward section coordinates those instead.
     """
+    authorize_task_request(actor=actor_for(user=actor), case=case, organization=organization, user=user)
     if kind not in CONTACT_KINDS:
-        raise RuleViolation("rule_violation", field="kind")
+        raise RuleViolation("task_kind_invalid", field="kind")
     if case.resident.do_not_contact:
         raise Conflict("do_not_contact", field="kind")
-    _check_assignee(case, organization, user)
     with transaction.atomic():
         task, _ = task_open(
             kind=kind, organization=organization, user=user, due_at=due_at, urgency=urgency,
@@ -232,29 +249,41 @@ def task_request(
     return task
 
 
-def _actor_task(actor: User, task_id: int) -> Task:
-    from cases.selectors import task_get_for_user
+def _worked_task(actor: User, task_id: int) -> Task:
+    """The task, looked up through the read side (404), and worked by the actor (403 for its reporter)."""
+    task = task_get_for_user(user=actor, task_id=task_id)
+    authorize_task_work(actor=actor_for(user=actor), task=task, reached=task_reached_organizations(task=task))
+    return task
 
-    return task_get_for_user(user=actor, task_id=task_id)
+
+def _closed(task: Task, *, actor: User, changes: dict, statuses, event: str) -> Task:
+    """Apply a status change conditionally (409 when someone acted first), tell the reporter, and end what a
+    safety check opened when it closes."""
+    with transaction.atomic():
+        if Task.objects.filter(pk=task.pk, status__in=statuses).update(**changes) != 1:
+            raise Conflict("task_transition_invalid")
+        changes_record(model=Task, obj=task, new=changes)
+        task.refresh_from_db()
+        if task.created_by_id and task.created_by_id != actor.id:
+            # The loop closes back to whoever raised it (ids only, as every notification).
+            task_notify(task, users=[task.created_by], event=event, reason=f"task:{task.id}:{task.status}:reporter")
+        if task.kind == TaskKind.SAFETY_CHECK and task.status not in OPEN_STATUSES:
+            review_task_for_safety_check(check=task)
+            grants_sync_residents(resident_ids=[task.resident_id])
+    return task
 
 
 def task_acknowledge(*, actor: User, task_id: int) -> Task:
     """Someone takes it on: escalation stops. Only an open task can be acknowledged (else 409)."""
-    task = _actor_task(actor, task_id)
-    now = timezone.now()
-    changes = {"status": TaskStatus.ACKNOWLEDGED, "acknowledged_at": now, "acknowledged_by": actor,
+    task = _worked_task(actor, task_id)
+    changes = {"status": TaskStatus.ACKNOWLEDGED, "acknowledged_at": timezone.now(), "acknowledged_by": actor,
                "next_escalation_at": None}
-    with transaction.atomic():
-        if Task.objects.filter(pk=task.pk, status=TaskStatus.OPEN).update(**changes) != 1:
-            raise Conflict("task_transition_invalid")
-        changes_record(model=Task, obj=task, new=changes)
-    task.refresh_from_db()
-    return task
+    return _closed(task, actor=actor, changes=changes, statuses=[TaskStatus.OPEN], event="task_acknowledged")
 
 
 def task_complete(*, actor: User, task_id: int, outcome: str) -> Task:
     """Done, with what was done. A referral's answer task closes by answering the referral instead."""
-    task = _actor_task(actor, task_id)
+    task = _worked_task(actor, task_id)
     if task.kind == TaskKind.ANSWER_REFERRAL:
         raise Conflict("task_answer_via_referral")
     if not outcome.strip():
@@ -263,31 +292,17 @@ def task_complete(*, actor: User, task_id: int, outcome: str) -> Task:
     changes = {"status": TaskStatus.COMPLETED, "closed_at": now, "closed_by": actor, "outcome": outcome.strip(),
                "next_escalation_at": None, "acknowledged_at": task.acknowledged_at or now,
                "acknowledged_by": task.acknowledged_by or actor}
-    with transaction.atomic():
-        if Task.objects.filter(pk=task.pk, status__in=OPEN_STATUSES).update(**changes) != 1:
-            raise Conflict("task_transition_invalid")
-        changes_record(model=Task, obj=task, new=changes)
-    task.refresh_from_db()
-    return task
+    return _closed(task, actor=actor, changes=changes, statuses=OPEN_STATUSES, event="task_completed")
 
 
 def task_cancel(*, actor: User, task_id: int, reason: str) -> Task:
     """Cancelled by its assignee or a member of the assignee organisation, saying why."""
-    task = _actor_task(actor, task_id)
+    task = task_get_for_user(user=actor, task_id=task_id)
     if task.kind == TaskKind.ANSWER_REFERRAL:
         raise Conflict("task_answer_via_referral")
-    in_queue = Membership.objects.active().filter(
-        user=actor, organization_id=task.assignee_organization_id, role__in=QUEUE_ROLES
-    ).exists()
-    if not (in_queue or task.assignee_user_id == actor.id):
-        raise NotPermitted()
+    authorize_task_cancel(actor=actor_for(user=actor), task=task)
     if not reason.strip():
         raise RuleViolation("task_outcome_required", field="reason")
     changes = {"status": TaskStatus.CANCELLED, "closed_at": timezone.now(), "closed_by": actor,
                "outcome": reason.strip(), "next_escalation_at": None}
-    with transaction.atomic():
-        if Task.objects.filter(pk=task.pk, status__in=OPEN_STATUSES).update(**changes) != 1:
-            raise Conflict("task_transition_invalid")
-        changes_record(model=Task, obj=task, new=changes)
-    task.refresh_from_db()
-    return task
+    return _closed(task, actor=actor, changes=changes, statuses=OPEN_STATUSES, event="task_cancelled")

@@ -16,35 +16,19 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from cases.errors import Conflict, DomainError, NotPermitted, RuleViolation
-from cases.models import Case, Membership, TaskKind, User, Visit
-from cases.models.choices import OrganizationKind, Role
+from cases.errors import Conflict, DomainError, RuleViolation
+from cases.models import Case, TaskKind, User, Visit
 from cases.models.visits import Outcome
 from cases.services.tasks import safety_check_for_visit, tasks_close
+from permissions.actors import actor_for
 from permissions.grants import grants_sync_residents
+from permissions.guards import recording_organization
 
 CLOCK_SKEW = datetime.timedelta(minutes=10)
 OLDEST_UPLOAD = datetime.timedelta(days=365)
 BATCH_LIMIT = 200
 # After these outcomes nobody is there to visit on the old cadence.
 NO_NEXT_VISIT = {Outcome.MOVED, Outcome.DECEASED}
-
-
-def _recording_organization(*, actor: User, case: Case) -> int:
-    """The organisation the actor records for: their district's council, or their org on the case team."""
-    memberships = Membership.objects.active().filter(user=actor)
-    commissioner = memberships.filter(
-        role=Role.COMMISSIONER,
-        organization__kind=OrganizationKind.COMMISSIONER_COUNCIL,
-        district_assignments__district_id=case.resident.district_id,
-    ).values_list("organization_id", flat=True)
-    team = {member.organization_id for member in case.team_members.all()}
-    worker = memberships.filter(role__in=[Role.WORKER, Role.SUPERVISOR], organization_id__in=team).values_list(
-        "organization_id", flat=True
-    )
-    for organization_id in [*commissioner, *worker]:
-        return organization_id
-    raise NotPermitted("not_permitted")
 
 
 def _next_due(case: Case, occurred_at: datetime.datetime, outcome: str) -> datetime.date | None:
@@ -79,7 +63,7 @@ def visit_record(
         raise RuleViolation("visit_in_future", field="occurred_at")
     if occurred_at < now - OLDEST_UPLOAD:
         raise RuleViolation("visit_too_old", field="occurred_at")
-    organization_id = _recording_organization(actor=actor, case=case)
+    organization_id = recording_organization(actor=actor_for(user=actor), case=case)
     try:
         with transaction.atomic():
             visit = Visit.objects.create(
@@ -105,7 +89,7 @@ def visit_record(
                     # The visit that was due happened: an open follow-up task for it is done.
                     tasks_close(tasks=Q(case=case, kind=TaskKind.FOLLOW_UP_VISIT), actor=actor,
                                 outcome=f"visit {visit.id}")
-            # A missed visit: no answer and warning signs → an urgent safety check, in this transaction.
+            # No answer and warning signs → an urgent safety check, in this transaction.
             safety_check_for_visit(visit=visit, case=case)
             grants_sync_residents(resident_ids=[case.resident_id])
     except IntegrityError:

@@ -204,5 +204,5 @@ def test_a_recipient_cannot_record_consent_for_itself(world, client_for):
         "purposes": ["watch_over"], "method": "oral",
     }, format="json")
     assert response.status_code == 403
-    assert response.json()["code"] == "consent_taker_required"
+    assert response.json()["code"] == "own_right_required"
     assert Consent.objects.count() == before

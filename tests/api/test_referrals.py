@@ -133,7 +133,7 @@ def test_consent_for_watch_over_or_for_another_organisation_does_not_cover_a_ref
 
 def test_an_active_legal_basis_covers_a_referral_without_consent(world, client_for):
     services.legal_basis_grant_request(
-        actor=world.users["ward_supervisor"], resident=world.tanaka, basis="APPI27-1-2",
+        actor=world.users["ward_supervisor"], resident_id=world.tanaka.id, basis="APPI27-1-2",
         categories=["basic", "health"], justification="異臭の通報があり安否確認が必要",
         duration=datetime.timedelta(hours=72),
     )

@@ -222,7 +222,7 @@ def test_a_consent_ending_within_30_days_opens_one_renewal_task(world):
 
 def test_a_break_glass_grant_opens_a_review_task_due_the_next_day(world):
     grant = services.legal_basis_grant_request(
-        actor=world.users["ward_supervisor"], resident=world.tanaka, basis="APPI27-1-2", categories=["basic"],
+        actor=world.users["ward_supervisor"], resident_id=world.tanaka.id, basis="APPI27-1-2", categories=["basic"],
         justification="異臭の通報。同意を得ることが困難。", duration=datetime.timedelta(hours=72),
     )
     task = Task.objects.get(kind="review_grant")
@@ -235,9 +235,14 @@ def test_a_break_glass_grant_opens_a_review_task_due_the_next_day(world):
     assert task.status == "completed"
 
 
-def test_other_legal_bases_open_no_review_task(world):
-    services.legal_basis_grant_request(
-        actor=world.users["ward_supervisor"], resident=world.tanaka, basis="APPI27-1-1", categories=["basic"],
+def test_other_legal_bases_wait_for_an_approver_and_are_reviewed_too(world):
+    grant = services.legal_basis_grant_request(
+        actor=world.users["ward_supervisor"], resident_id=world.tanaka.id, basis="APPI27-1-1", categories=["basic"],
         justification="法令に基づく照会への回答のため", duration=datetime.timedelta(days=3),
     )
-    assert not Task.objects.exists()
+    assert grant.status == "pending" and not Task.objects.exists()
+    services.legal_basis_grant_approve(actor=world.users["privacy_officer"], grant_id=grant.id)
+    grant.refresh_from_db()
+    task = Task.objects.get(kind="review_grant")
+    assert (grant.status, grant.approved_by, task.legal_basis_grant_id, task.due_at) == (
+        "active", world.users["privacy_officer"], grant.id, grant.ends_at)

@@ -116,7 +116,8 @@ def test_break_glass_longer_than_72_hours_is_refused(world, client_for):
     assert not LegalBasisGrant.objects.exists()
 
 
-def test_only_a_supervisor_of_a_professional_body_opens_access(world, client_for):
+def test_only_a_supervisor_of_a_professional_body_asks_and_others_learn_nothing(world, client_for):
+    """Anyone who may not ask for a legal basis gets the answer a missing resident gets."""
     npo_supervisor = UserFactory(username="npo_supervisor")
     MembershipFactory(user=npo_supervisor, organization=world.npo, role=Role.SUPERVISOR)
     clients = {persona: client_for(persona) for persona in ("ward_caseworker", "care_worker", "npo_worker",
@@ -124,7 +125,12 @@ def test_only_a_supervisor_of_a_professional_body_opens_access(world, client_for
     clients["npo_supervisor"] = client_of(npo_supervisor)
     for persona, client in clients.items():
         response = break_glass(client, world)
-        assert (response.status_code, response.json()["code"]) == (403, "supervisor_required"), persona
+        missing = client.post(f"{API}/legal-basis-grants", {
+            "resident": 987_654_321, "basis": "APPI27-1-2", "categories": ["basic"], "hours": 72,
+            "justification": "隣人から異臭の通報。本人の同意を得ることが困難。"}, format="json")
+        assert (response.status_code, response.json()["code"]) == (404, "not_found"), persona
+        assert response.json()["errors"] == missing.json()["errors"] == [
+            {"field": "resident", "code": "not_found", "message": response.json()["title"]}], persona
     assert not LegalBasisGrant.objects.exists()
 
 
@@ -272,6 +278,11 @@ def test_support_meeting_shares_only_with_members_who_acknowledged_until_it_ends
         meeting = meeting.json()
         assert {m["user"]["id"] for m in meeting["members"]} == {
             world.users["care_supervisor"].id, world.users["ward_caseworker"].id}
+        # The convener is bound to confidentiality too before sharing anything.
+        unacknowledged = convener.post(f"{API}/support-meetings/{meeting['id']}/share",
+                                       {"resident": world.tanaka.id, "categories": ["health"]}, format="json")
+        assert unacknowledged.json()["code"] == "confidentiality_not_acknowledged"
+        assert convener.post(f"{API}/support-meetings/{meeting['id']}/acknowledge").status_code == 200
         shared = convener.post(f"{API}/support-meetings/{meeting['id']}/share",
                                {"resident": world.tanaka.id, "categories": ["health"]}, format="json")
         assert shared.status_code == 201, shared.content
@@ -306,6 +317,7 @@ def test_sharing_after_the_meeting_ended_is_refused_not_a_server_error(world, cl
             "title": "終了した会議", "held_at": start.isoformat(), "ends_at": (start + HOUR).isoformat(),
             "cases": [world.tanaka_case.id], "members": [world.users["ward_caseworker"].id],
         }, format="json").json()
+        assert convener.post(f"{API}/support-meetings/{meeting['id']}/acknowledge").status_code == 200
         clock.move_to(start + 2 * HOUR)
         response = convener.post(f"{API}/support-meetings/{meeting['id']}/share",
                                  {"resident": world.tanaka.id, "categories": ["health"]}, format="json")
@@ -323,6 +335,7 @@ def test_a_meeting_share_needs_the_residents_case_on_the_agenda(world, client_fo
         "title": "会議", "held_at": now.isoformat(), "ends_at": (now + HOUR).isoformat(),
         "cases": [world.tanaka_case.id], "members": [world.users["ward_caseworker"].id],
     }, format="json").json()
+    assert convener.post(f"{API}/support-meetings/{meeting['id']}/acknowledge").status_code == 200
     url = f"{API}/support-meetings/{meeting['id']}/share"
     response = convener.post(url, {"resident": neighbour.id, "categories": ["health"]}, format="json")
     assert (response.status_code, response.json()["code"]) == (400, "meeting_case_required")
@@ -359,6 +372,7 @@ def test_a_meeting_shares_only_what_belongs_to_the_cases_on_its_agenda(world, cl
         "cases": [world.tanaka_case.id],
         "members": [world.users["care_supervisor"].id, world.users["ward_caseworker"].id],
     }, format="json").json()
+    assert convener.post(f"{API}/support-meetings/{meeting['id']}/acknowledge").status_code == 200
     shared = convener.post(f"{API}/support-meetings/{meeting['id']}/share", {
         "resident": world.tanaka.id, "categories": ["health", "living_situation"]}, format="json")
     assert shared.status_code == 201, shared.content

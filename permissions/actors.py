@@ -1,0 +1,202 @@
+"""Who is acting: a user's active memberships, resolved once per request, and the role and kind sets.
+
+Every decision about *acting* (permissions/guards.py) and every scoped read
+(permissions/access.py) starts from an `Actor`: one query finds the user's
+active memberships with their organisations and districts, and within a request
+the answer is kept (`groups_remembered`), so a term that ended a second ago
+already counts and nobody asks twice.
+
+The sets below are the only names for these groups of roles and kinds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from cases.errors import NotPermitted, RuleViolation
+from cases.models import Membership, User
+from cases.models.choices import OrganizationKind, Role
+
+# Roles that act through their organisation's group (workers and supervisors). Commissioners act
+# through their districts' groups; org admins, privacy officers and integrations read no case records.
+ORGANIZATION_ROLES = frozenset({Role.WORKER, Role.SUPERVISOR})
+# Roles that do casework: record visits and notes, open cases, take consent, receive referrals.
+CASEWORK_ROLES = ORGANIZATION_ROLES | {Role.COMMISSIONER}
+# Organisations that hold residents' records (and so register, refer and receive referrals). Partner
+# businesses and neighbourhood associations never hold records.
+RECORD_KEEPING_KINDS = frozenset({
+    OrganizationKind.COMMISSIONER_COUNCIL,
+    OrganizationKind.CARE_CENTRE,
+    OrganizationKind.WARD_SECTION,
+    OrganizationKind.SOCIAL_WELFARE_COUNCIL,
+    OrganizationKind.NPO,
+})
+# Professional bodies that may open access without consent (a legal basis) and convene support meetings.
+PROFESSIONAL_KINDS = frozenset({OrganizationKind.WARD_SECTION, OrganizationKind.CARE_CENTRE})
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One active membership: the organisation a user acts for, in which role, and where."""
+
+    membership_id: int
+    organization_id: int
+    organization_kind: str
+    organization_group_id: int
+    ward_id: int
+    role: str
+    district_ids: frozenset[int]
+    district_group_ids: frozenset[int]
+
+    @property
+    def casework(self) -> bool:
+        return self.role in CASEWORK_ROLES and self.organization_kind in RECORD_KEEPING_KINDS
+
+    @property
+    def group_ids(self) -> frozenset[int]:
+        """The groups this standing reads through (its organisation's, or a commissioner's districts')."""
+        if self.role in ORGANIZATION_ROLES:
+            return frozenset({self.organization_group_id})
+        if self.role == Role.COMMISSIONER:
+            return self.district_group_ids
+        return frozenset()
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A user with the memberships active right now (empty when they hold none)."""
+
+    user: User
+    standings: tuple[Standing, ...]
+
+    @property
+    def member(self) -> bool:
+        return bool(self.standings)
+
+    @property
+    def group_ids(self) -> list[int]:
+        return sorted({group for standing in self.standings for group in standing.group_ids})
+
+    def with_roles(self, roles: Iterable[str], *, kinds: Iterable[str] | None = None,
+                   organization_id: int | None = None) -> list[Standing]:
+        roles, kinds = set(roles), set(kinds) if kinds is not None else None
+        return [s for s in self.standings if s.role in roles and (kinds is None or s.organization_kind in kinds)
+                and (organization_id is None or s.organization_id == organization_id)]
+
+    def casework(self, *, organization_id: int | None = None) -> Standing:
+        """The casework standing the actor works through; which organisation must be said when they have several."""
+        standings = [s for s in self.standings if s.casework
+                     and (organization_id is None or s.organization_id == organization_id)]
+        if not standings:
+            raise NotPermitted("no_casework_role")
+        if len({s.organization_id for s in standings}) > 1:
+            raise RuleViolation("organization_required", field="organization")
+        return standings[0]
+
+    def acts_for(self, *, organization_id: int, district_id: int | None = None) -> bool:
+        """A worker or supervisor of the organisation, or its commissioner for `district_id`."""
+        return any(
+            s.organization_id == organization_id
+            and (s.role in ORGANIZATION_ROLES or (s.role == Role.COMMISSIONER and district_id in s.district_ids))
+            for s in self.standings
+        )
+
+    def supervises(self, *, organization_id: int) -> bool:
+        return bool(self.with_roles([Role.SUPERVISOR], organization_id=organization_id))
+
+    @property
+    def queue_organization_ids(self) -> set[int]:
+        """Organisations whose task queue the actor works (workers and supervisors)."""
+        return {s.organization_id for s in self.standings if s.role in ORGANIZATION_ROLES}
+
+    @property
+    def commissioner_district_ids(self) -> set[int]:
+        return {d for s in self.standings if s.role == Role.COMMISSIONER for d in s.district_ids}
+
+    @property
+    def commissioner_council_ids(self) -> set[int]:
+        return {s.organization_id for s in self.standings if s.role == Role.COMMISSIONER}
+
+    @property
+    def privacy_officer_ward_ids(self) -> set[int]:
+        return {s.ward_id for s in self.standings if s.role == Role.PRIVACY_OFFICER}
+
+
+def _load(user: User, at=None) -> Actor:
+    rows = Membership.objects.active(at).filter(user=user).order_by("id").values_list(
+        "id", "role", "organization_id", "organization__kind", "organization__group_id", "organization__ward_id",
+        "district_assignments__district_id", "district_assignments__district__group_id",
+    )
+    found: dict[int, dict] = {}
+    for membership_id, role, org_id, kind, group_id, ward_id, district_id, district_group_id in rows:
+        entry = found.setdefault(membership_id, {
+            "membership_id": membership_id, "role": role, "organization_id": org_id, "organization_kind": kind,
+            "organization_group_id": group_id, "ward_id": ward_id, "district_ids": set(), "district_group_ids": set(),
+        })
+        if district_id is not None:
+            entry["district_ids"].add(district_id)
+            entry["district_group_ids"].add(district_group_id)
+    standings = tuple(
+        Standing(**{**entry, "district_ids": frozenset(entry["district_ids"]),
+                    "district_group_ids": frozenset(entry["district_group_ids"])})
+        for entry in found.values()
+    )
+    return Actor(user=user, standings=standings)
+
+
+# Within one request (opened by audit.middleware): each user's actor, resolved once. The route's
+# membership check resolves it first (api/access.py), and every guard and scoped read reuses it.
+_resolved: contextvars.ContextVar[dict | None] = contextvars.ContextVar("actors_resolved", default=None)
+
+
+@contextlib.contextmanager
+def actors_remembered() -> Iterator[None]:
+    token = _resolved.set({})
+    try:
+        yield
+    finally:
+        _resolved.reset(token)
+
+
+def actor_for(*, user: User, at=None) -> Actor:
+    """The user's active memberships right now (or at `at`): one query, kept for the rest of the request."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Actor(user=user, standings=())
+    if at is not None:
+        return _load(user, at)
+    resolved = _resolved.get()
+    if resolved is not None and user.pk in resolved:
+        return resolved[user.pk]
+    actor = _load(user)
+    if resolved is not None:
+        resolved[user.pk] = actor
+    return actor
+
+
+def actor_forget(*, user: User) -> None:
+    """Drop the kept answer (after this request changed the user's memberships)."""
+    resolved = _resolved.get()
+    if resolved is not None:
+        resolved.pop(user.pk, None)
+
+
+def actor_remembered(*, user: User) -> Actor | None:
+    """The actor this request already resolved for the user, if any (None outside a request)."""
+    return (_resolved.get() or {}).get(getattr(user, "pk", None))
+
+
+def members_of(organization, *, roles: Iterable[str] = ORGANIZATION_ROLES) -> list[User]:
+    """Users who work in `organization` right now with one of `roles` (whom its queue notifies)."""
+    if organization is None:
+        return []
+    memberships = Membership.objects.active().filter(organization=organization, role__in=list(roles))
+    return list(User.objects.filter(is_active=True, memberships__in=memberships).distinct().order_by("id"))
+
+
+def privacy_officers_of(*, ward_id: int) -> list[User]:
+    """The privacy officers of a ward right now (they oversee legal-basis grants and escalation access)."""
+    memberships = Membership.objects.active().filter(role=Role.PRIVACY_OFFICER, organization__ward_id=ward_id)
+    return list(User.objects.filter(is_active=True, memberships__in=memberships).distinct().order_by("id"))
