@@ -138,6 +138,7 @@ def test_an_acknowledged_task_does_not_escalate(world):
     assert escalations_fire_due().done == 0
 
 
+@pytest.mark.services  # SKIP LOCKED needs PostgreSQL: on SQLite the threads only find the table locked
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_sweeps_take_different_rows_and_fire_each_step_once(world):
     tasks = _due_tasks(world, 120)
