@@ -1,23 +1,35 @@
-# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+# Two commands do all set-up on a fresh machine: `make run` and `make test`. Python 3.11 is required.
 PYTHON ?= python3.11
+# Where `make run` serves (host:port); seed_demo's printed examples follow it.
+RUN_ADDRESS ?= 127.0.0.1:8000
+export RUN_ADDRESS
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test schema seed-scale bench-access bench-audit bench-sweep lint clean
+.PHONY: run demo-reset test schema seed-scale bench-access bench-audit bench-sweep lint migrations-check clean
 
 $(STAMP): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required: make PYTHON=/path/to/python3.11")'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
 # The service with demo data on the embedded default: SQLite and a filesystem
-# Celery broker under var/ (no servers). API on http://127.0.0.1:8000/.
+# Celery broker under var/ (no servers). API on http://$(RUN_ADDRESS)/.
 run: $(STAMP)
 	DJANGO_SETTINGS_MODULE=backend.settings.dev $(PY) manage.py migrate --noinput
 	DJANGO_SETTINGS_MODULE=backend.settings.dev $(PY) manage.py seed_demo
 	DJANGO_SETTINGS_MODULE=backend.settings.dev $(PY) -m backend.devserver
+
+# The demo from scratch: removes the embedded database and broker under var/, then migrates and
+# seeds again (`make run` afterwards). Refuses when DATABASE_URL points elsewhere.
+demo-reset: $(STAMP)
+	@if [ -n "$${DATABASE_URL:-}" ]; then echo "demo-reset only removes the embedded SQLite database; DATABASE_URL is set" >&2; exit 1; fi
+	rm -rf var/db.sqlite3 var/celery-broker var/celery-processed var/celery-control var/celerybeat-schedule*
+	DJANGO_SETTINGS_MODULE=backend.settings.dev $(PY) manage.py migrate --noinput
+	DJANGO_SETTINGS_MODULE=backend.settings.dev $(PY) manage.py seed_demo
 
 # The whole suite. With DATABASE_URL and REDIS_URL set (as .ci/run does) it
 # runs on PostgreSQL and Redis.
@@ -49,6 +61,10 @@ bench-sweep: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+
+# Fails when a model change has no migration (CI runs it).
+migrations-check: $(STAMP)
+	DJANGO_SETTINGS_MODULE=backend.settings.test $(PY) manage.py makemigrations --check --dry-run
 
 clean:
 	rm -rf $(VENV) var

@@ -15,7 +15,7 @@ from django.utils import translation
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from api.request_id import current_request_id
+from backend.request_id import current_request_id
 from cases.errors import DomainError
 
 logger = logging.getLogger("api.problems")

@@ -34,10 +34,10 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.utils import timezone
 
-from api.request_id import current_request_id
 from audit.models import AccessLogEntry, Action
 from audit.subjects import residents_resolve, subject_for
 from audit.switch import is_suspended
+from backend.request_id import current_request_id
 from permissions.access import grant_bases
 from permissions.policy import THIRD_PARTY_PREFIXES
 

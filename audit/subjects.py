@@ -108,35 +108,32 @@ SUBJECTS: dict[type[models.Model], Subject] = {
     ),
 }
 
-# Records another engineer's issue adds (referrals, tasks): registered when present.
-if hasattr(case_models, "Referral"):
-    SUBJECTS[case_models.Referral] = Subject(
-        "referral", _resident_of_case, lambda o: list(o.categories or []),
-        grant=(case_models.Case, "view_case", "case_id"),
-        clear=frozenset({"case", "sender_organization", "sender_user", "receiver_organization", "receiver_user",
-                         "urgency", "categories", "status", "response_due_at", "requested_at", "answered_at",
-                         "answered_by", "closed_at", "team_member_added", "created_at"}),
-        actor="sender_user",
-    )
-if hasattr(case_models, "ReferralEvent"):
-    SUBJECTS[case_models.ReferralEvent] = Subject(
-        "referral_event", lambda o: None, _basic, basis="referral_party",
-        clear=frozenset({"referral", "action", "from_status", "to_status", "actor", "organization", "at"}),
-        actor="actor",
-    )
-if hasattr(case_models, "Task"):
-    SUBJECTS[case_models.Task] = Subject(
-        "task", lambda o: [o.resident_id] if o.resident_id else [], _basic, basis="task_queue",
-        clear=frozenset({"kind", "status", "urgency", "assignee_organization", "assignee_user", "instruction_code",
-                         "due_at", "resident", "case", "visit", "referral", "consent", "legal_basis_grant",
-                         "escalation_level", "next_escalation_at", "created_by", "created_at", "acknowledged_at",
-                         "acknowledged_by", "closed_at", "closed_by"}),
-        actor="created_by",
-    )
+# Referrals, their events and tasks: each names its case's resident (a task its own).
+SUBJECTS[case_models.Referral] = Subject(
+    "referral", _resident_of_case, lambda o: list(o.categories or []),
+    grant=(case_models.Case, "view_case", "case_id"),
+    clear=frozenset({"case", "sender_organization", "sender_user", "receiver_organization", "receiver_user",
+                     "urgency", "categories", "status", "response_due_at", "requested_at", "answered_at",
+                     "answered_by", "closed_at", "team_member_added", "created_at"}),
+    actor="sender_user",
+)
+SUBJECTS[case_models.ReferralEvent] = Subject(
+    "referral_event", lambda o: None, _basic, basis="referral_party",
+    clear=frozenset({"referral", "action", "from_status", "to_status", "actor", "organization", "at"}),
+    actor="actor",
+)
+SUBJECTS[case_models.Task] = Subject(
+    "task", lambda o: [o.resident_id] if o.resident_id else [], _basic, basis="task_queue",
+    clear=frozenset({"kind", "status", "urgency", "assignee_organization", "assignee_user", "instruction_code",
+                     "due_at", "resident", "case", "visit", "referral", "consent", "legal_basis_grant",
+                     "escalation_level", "next_escalation_at", "created_by", "created_at", "acknowledged_at",
+                     "acknowledged_by", "closed_at", "closed_by"}),
+    actor="created_by",
+)
 
 # Records that only say who works where, or that are derived: never a resident's data on their own.
 NOT_SUBJECTS = frozenset({"CaseTeamMember", "MeetingMember", "TaskEscalation", "Anonymisation", "RetentionRun",
-                          "AccessLogCheckpoint", "AccessLogHead", "OutboxMessage", "Notification"})
+                      "AccessLogCheckpoint", "AccessLogHead", "OutboxMessage", "Notification"})
 
 
 def subject_for(model) -> Subject | None:
@@ -147,10 +144,9 @@ def residents_resolve(model, object_ids: list[int]) -> dict[int, list[int]]:
     """Resident ids of records whose subject could not name them without a query (one query per model)."""
     if not object_ids:
         return {}
-    if model is case_models.Visit or model is audit_models.LegalHold or model is getattr(case_models, "Referral",
-                                                                                         None):
+    if model in (case_models.Visit, audit_models.LegalHold, case_models.Referral):
         rows = model.objects.filter(id__in=object_ids).values_list("id", "case__resident_id")
-    elif model is getattr(case_models, "ReferralEvent", None):
+    elif model is case_models.ReferralEvent:
         rows = model.objects.filter(id__in=object_ids).values_list("id", "referral__case__resident_id")
     else:
         return {}

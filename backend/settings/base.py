@@ -26,18 +26,23 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "csp",
     "guardian",
     "cases",
     "permissions",
     "api",
     "audit",
     "notifications",
+    "demo",
 ]
 
 MIDDLEWARE = [
-    "api.request_id.RequestIdMiddleware",
+    "backend.request_id.RequestIdMiddleware",
     "audit.middleware.AccessLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -107,8 +112,17 @@ TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True
 USE_TZ = True
 
+# Static files (the admin's, the browsable API's, Swagger UI's) are served by the service itself
+# (whitenoise), so the docs page works with no internet and no web server in front.
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Without collectstatic (make run, make test) whitenoise finds the files in the apps at each request.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
 
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
@@ -141,6 +155,7 @@ REST_FRAMEWORK = {
 }
 
 from backend.settings.celery import *  # noqa: E402,F403
+from backend.settings.csp import *  # noqa: E402,F403
 from backend.settings.guardian import *  # noqa: E402,F403
 from backend.settings.logging import *  # noqa: E402,F403
 from backend.settings.spectacular import *  # noqa: E402,F403

@@ -8,8 +8,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
-        "request_id": {"()": "api.request_id.RequestIdLogFilter"},
-        "redact": {"()": "api.request_id.RedactQueryStringFilter"},
+        "request_id": {"()": "backend.request_id.RequestIdLogFilter"},
+        "redact": {"()": "backend.request_id.RedactQueryStringFilter"},
     },
     "formatters": {
         "line": {"format": "%(asctime)s %(levelname)s %(name)s request_id=%(request_id)s %(message)s"},

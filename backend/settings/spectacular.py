@@ -29,4 +29,9 @@ SPECTACULAR_SETTINGS = {
         "TaskRequestKindEnum": "api.serializers.tasks.REQUESTABLE_KINDS",
     },
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Swagger UI from drf-spectacular-sidecar (static files of this service): no CDN, works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No validator badge: it would ask an outside service about our schema.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }

@@ -5,7 +5,7 @@
 - A visit overdue beyond its cadence plus 3 days' grace: a follow-up task with a
   reminder, then the district council chair (a commissioner council supervisor)
   for commissioner-led cases, the care centre for the others.
-- No answer with warning signs (story 1): an urgent safety check for the care
+- No answer with warning signs (a missed visit): an urgent safety check for the care
   centre at once, a reminder after 30 minutes, the ward section after 1 hour.
 
 Step times are measured from the task's due time. A follow-up task is due when

@@ -1,6 +1,6 @@
 """The city's directory: seven wards, their council areas, districts, organisations and staff.
 
-Sizing follows DOMAIN.md for a Kawasaki-like city (1.5 million people, ~100,000
+Sizing follows a Kawasaki-like city (1.5 million people, ~100,000
 watched residents), scaled linearly with the number of residents: one
 commissioner and one district per ~77 residents, one care centre and one
 council area per ~2,040, four ward sections and a council of social welfare per

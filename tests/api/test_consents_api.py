@@ -113,12 +113,12 @@ def test_consents_are_404_to_whoever_does_not_see_the_resident(world, client_for
 
 def test_the_list_shows_a_residents_consents_newest_first_to_those_who_see_him(world, client_for):
     care = client_for("care_worker")
-    story_2 = Consent.objects.get(resident=world.tanaka)
+    tanaka_consent = Consent.objects.get(resident=world.tanaka)
     newer = post(care, world).json()
     listed = care.get(url(world))
     assert listed.status_code == 200
     assert "count" not in listed.json()
-    assert [c["id"] for c in listed.json()["results"]] == [newer["id"], story_2.id]
+    assert [c["id"] for c in listed.json()["results"]] == [newer["id"], tanaka_consent.id]
     assert [c["id"] for c in client_for("commissioner_a").get(url(world)).json()["results"]] == [
         c["id"] for c in listed.json()["results"]]
     # Mrs Suzuki's consents are not Mr Tanaka's.

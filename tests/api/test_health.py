@@ -40,11 +40,13 @@ def test_readyz_is_200_when_database_and_broker_answer():
     assert response.json() == {"status": "ready", "checks": {"database": "ok", "broker": "ok"}}
 
 
+@pytest.mark.services
 def test_ci_checks_the_redis_broker(settings):
     """With REDIS_URL set (CI), readiness checks the real Redis broker, not the filesystem fallback."""
     assert celery_app.conf.broker_url == settings.CELERY_BROKER_URL
-    if os.environ.get("REDIS_URL") and not os.environ.get("CELERY_BROKER_URL"):
-        assert settings.CELERY_BROKER_URL == os.environ["REDIS_URL"]
+    expected = os.environ.get("CELERY_BROKER_URL") or os.environ["REDIS_URL"]
+    assert settings.CELERY_BROKER_URL == expected
+    assert settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
 
 
 @pytest.mark.django_db

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.conf import settings
 from django.db import connections
 from rest_framework.test import APIClient
 
@@ -154,11 +153,7 @@ def test_longest_valid_key_is_accepted(client_for, world):
     assert response.status_code == 201, response.content
 
 
-@pytest.mark.services
-@pytest.mark.skipif(
-    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
-    reason="concurrent writers need PostgreSQL (SQLite locks the table); CI runs this on PostgreSQL",
-)
+@pytest.mark.services  # concurrent writers need PostgreSQL: SQLite locks the table
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_concurrent_posts_with_one_key_create_one_resident(client_for, world, monkeypatch):
     """Both requests pass the "already stored?" check before either commits; the unique key decides."""

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from api.request_id import RedactQueryStringFilter, RequestIdLogFilter
+from backend.request_id import RedactQueryStringFilter, RequestIdLogFilter
 
 NAMES = ("タナカ", "たなか", "ﾀﾅｶ", "田中", "%E3%82%BF")  # the last: タ percent-encoded
 

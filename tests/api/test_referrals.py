@@ -1,4 +1,4 @@
-"""Story 3 — a referral closes the loop: sent within consent, accepted by one of two, worked, completed.
+"""A referral closes the loop: sent within consent, accepted by one of two, worked, completed.
 
 The care centre (care_worker) refers Mr Tanaka to the ward's elderly and
 disability section (ward_caseworker, ward_supervisor) sharing basic and health.
@@ -46,7 +46,7 @@ def refer(client, world, **overrides):
 
 
 def notes(world):
-    """A note per category the story cares about, written by the care centre."""
+    """A note per category these tests care about, written by the care centre."""
     care = world.users["care_worker"]
     return {
         category: services.note_write(actor=care, resident=world.tanaka, case=world.tanaka_case, category=category,
@@ -61,7 +61,7 @@ def listed(client, path) -> list[int]:
     return [item["id"] for item in response.json()["results"]]
 
 
-def test_story_3_what_the_referral_shares_follows_its_state_and_ends_with_it(world, client_for):
+def test_what_the_referral_shares_follows_its_state_and_ends_with_it(world, client_for):
     referral_consent(world)
     note_ids = notes(world)
     section = client_for("ward_caseworker")
@@ -306,6 +306,7 @@ def test_an_existing_team_member_stays_on_the_team_after_the_referral_closes(wor
     assert CaseTeamMember.objects.filter(case=world.tanaka_case, organization=world.care_centre_2).exists()
 
 
+@pytest.mark.services  # concurrent writers need PostgreSQL: SQLite locks the table
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_workers_accepting_at_once_exactly_one_wins(world, client_for):
     """Both read `requested`; the conditional UPDATE lets one through, the other gets 409."""

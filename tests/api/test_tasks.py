@@ -1,4 +1,4 @@
-"""Story 1 — a missed visit: an urgent safety check at once, escalated when nobody acknowledges it.
+"""A missed visit: an urgent safety check at once, escalated when nobody acknowledges it.
 
 Commissioner Sato (commissioner_a) finds no answer and newspapers piling up at
 Mr Tanaka's. Her phone records the visit at 10:05 and uploads it at 10:40. The
@@ -30,12 +30,12 @@ API = "/api/v1"
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 
-# The story happens tomorrow (after every fixture's membership started), Tokyo time.
-STORY_DAY = datetime.date.today() + datetime.timedelta(days=1)
+# The missed visit happens tomorrow (after every fixture's membership started), Tokyo time.
+VISIT_DAY = datetime.date.today() + datetime.timedelta(days=1)
 
 
 def at(hour: int, minute: int) -> datetime.datetime:
-    return datetime.datetime.combine(STORY_DAY, datetime.time(hour, minute), tzinfo=TOKYO)
+    return datetime.datetime.combine(VISIT_DAY, datetime.time(hour, minute), tzinfo=TOKYO)
 
 
 def visit_body(world, occurred: datetime.datetime, **overrides) -> dict:
@@ -50,7 +50,7 @@ def listed(client, path) -> list[int]:
     return [item["id"] for item in response.json()["results"]]
 
 
-def test_story_1_a_missed_visit_reaches_the_care_centre_at_once_and_escalates_after_an_hour(world, client_for):
+def test_a_missed_visit_reaches_the_care_centre_at_once_and_escalates_after_an_hour(world, client_for):
     for name in ("care_worker", "care_supervisor", "ward_caseworker", "ward_supervisor"):
         world.users[name].email = f"{name}@example.jp"
         world.users[name].save(update_fields=["email"])

@@ -94,7 +94,7 @@ def test_disclosure_bad_format_is_400_and_errors_stay_problem_json(world, client
 
 
 def test_cessation_withdraws_every_consent_at_once(world, records, client_for):
-    """Story 5 by the resident's own request: after cessation the care centre no longer sees his health note."""
+    """Cessation at the resident's own request: after cessation the care centre no longer sees his health note."""
     npo_on_team(world)
     services.consent_record(actor=world.users["care_worker"], resident=world.tanaka, decision="granted",
                             grantor=Grantor.SELF, recipient_organizations=[world.npo], categories=["basic"],

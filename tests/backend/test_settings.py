@@ -133,17 +133,27 @@ def test_required_string_names_the_variable(monkeypatch):
 
 
 def _production_env(tmp_path, **overrides: str) -> dict[str, str]:
-    replaced = {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DATABASE_URL", "DEBUG"}
+    """A complete production environment (nothing connects to its servers during `check`)."""
+    replaced = {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "CACHE_URL",
+                "DEBUG"}
     env = {key: value for key, value in os.environ.items() if key not in replaced and not key.startswith("SECURE_")}
     env.update(
         DJANGO_SETTINGS_MODULE="backend.settings.production",
         SECRET_KEY=secrets.token_urlsafe(45),  # 60 random characters
-        DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}",
+        DATABASE_URL="postgres://mimamori@db.invalid:5432/mimamori",
+        REDIS_URL="redis://redis.invalid:6379/0",
         ALLOWED_HOSTS="mimamori.example",
         PYTHONDONTWRITEBYTECODE="1",
     )
     env.update(overrides)
     return env
+
+
+_PRINT_SERVERS = (
+    "from django.conf import settings as s; "
+    "print(s.DATABASES['default']['ENGINE'], s.CACHES['default']['BACKEND'], s.CACHES['default']['LOCATION'], "
+    "s.CELERY_BROKER_URL)"
+)
 
 
 def _manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -189,6 +199,56 @@ def test_production_refuses_a_missing_secret_key(tmp_path):
     assert "SECRET_KEY" in result.stderr
 
 
+@pytest.mark.parametrize("variable", ["DATABASE_URL", "REDIS_URL"])
+def test_production_refuses_to_start_without_its_servers(tmp_path, variable):
+    env = _production_env(tmp_path)
+    del env[variable]
+
+    result = _manage(env, "check")
+
+    assert result.returncode != 0
+    last = result.stderr.strip().splitlines()[-1]
+    assert "ImproperlyConfigured" in last and variable in last and "required" in last, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DATABASE_URL", "sqlite:////tmp/x.sqlite3"),
+        ("CELERY_BROKER_URL", "filesystem://"),
+        ("CELERY_BROKER_URL", "memory://"),
+        ("CACHE_URL", "locmem://"),
+    ],
+)
+def test_production_refuses_the_embedded_defaults(tmp_path, variable, value):
+    result = _manage(_production_env(tmp_path, **{variable: value}), "check")
+
+    assert result.returncode != 0
+    last = result.stderr.strip().splitlines()[-1]
+    assert "ImproperlyConfigured" in last and variable in last, result.stderr
+
+
+def test_production_runs_on_postgresql_and_redis_for_broker_and_cache(tmp_path):
+    result = _manage(_production_env(tmp_path), "shell", "--no-imports", "-c", _PRINT_SERVERS)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.postgresql",
+        "django.core.cache.backends.redis.RedisCache",
+        "redis://redis.invalid:6379/0",
+        "redis://redis.invalid:6379/0",
+    ]
+
+
+def test_production_takes_a_separate_cache_when_given(tmp_path):
+    env = _production_env(tmp_path, CACHE_URL="redis://cache.invalid:6379/3")
+
+    result = _manage(env, "shell", "--no-imports", "-c", _PRINT_SERVERS)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[1:3] == ["django.core.cache.backends.redis.RedisCache", "redis://cache.invalid:6379/3"]
+
+
 @pytest.mark.parametrize(
     ("variable", "value"),
     [
@@ -204,3 +264,35 @@ def test_a_malformed_variable_stops_start_up_naming_it(tmp_path, variable, value
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert variable in result.stderr.strip().splitlines()[-1]
+
+
+# --- production: the image's collected static files, served by whitenoise -------------------------
+
+_SERVE = """
+from django.test import Client
+client = Client()
+for path in ("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js",
+             "/static/admin/css/base.css", "/static/rest_framework/js/csrf.js"):
+    from django.templatetags.static import static
+    hashed = static(path.removeprefix("/static/"))
+    response = client.get(hashed, secure=True, HTTP_HOST="mimamori.example")
+    print(path, hashed != path, response.status_code, response["Content-Type"].split(";")[0],
+          response.get("Cache-Control", ""))
+"""
+
+
+def test_production_serves_the_collected_static_files(tmp_path):
+    env = _production_env(tmp_path, STATIC_ROOT=str(tmp_path / "static"))
+    collected = _manage(env, "collectstatic", "--noinput", "-v", "0")
+    assert collected.returncode == 0, collected.stderr
+
+    served = _manage(env, "shell", "--no-imports", "-c", _SERVE)
+
+    assert served.returncode == 0, served.stderr
+    lines = [line.split() for line in served.stdout.strip().splitlines()]
+    assert [line[:4] for line in lines] == [
+        ["/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js", "True", "200", "text/javascript"],
+        ["/static/admin/css/base.css", "True", "200", "text/css"],
+        ["/static/rest_framework/js/csrf.js", "True", "200", "text/javascript"],
+    ]
+    assert all("max-age=315360000" in " ".join(line[4:]) for line in lines)  # hashed names: cached for good

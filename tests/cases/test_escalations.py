@@ -138,6 +138,7 @@ def test_an_acknowledged_task_does_not_escalate(world):
     assert escalations_fire_due().done == 0
 
 
+@pytest.mark.services  # SKIP LOCKED needs PostgreSQL: on SQLite the threads only find the table locked
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_sweeps_take_different_rows_and_fire_each_step_once(world):
     tasks = _due_tasks(world, 120)
@@ -220,7 +221,7 @@ def test_a_consent_ending_within_30_days_opens_one_renewal_task(world):
         "renew_consent", consent.id, world.users["care_worker"], consent.valid_until)
 
 
-def test_story_4_a_break_glass_grant_opens_a_review_task_due_the_next_day(world):
+def test_a_break_glass_grant_opens_a_review_task_due_the_next_day(world):
     grant = services.legal_basis_grant_request(
         actor=world.users["ward_supervisor"], resident_id=world.tanaka.id, basis="APPI27-1-2", categories=["basic"],
         justification="異臭の通報。同意を得ることが困難。", duration=datetime.timedelta(hours=72),

@@ -1,5 +1,6 @@
-"""The seeding commands: the demo ward (idempotent, its accounts work, the story holds) and the city-scale data set
-(reproducible, consistent with the policy); neither ever runs under production settings."""
+"""The seeding commands: the demo ward (idempotent, its accounts work, Sato finds Mr Tanaka, work is waiting)
+and the city-scale data set (reproducible, consistent with the policy); neither ever runs under production
+settings."""
 
 from __future__ import annotations
 
@@ -10,31 +11,36 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import transaction
-from django.test import override_settings
+from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
 from api.models import ApiToken
-from cases.demo import DEMO_ACCOUNTS, TANAKA
 from cases.models import (
     Case,
     CaseTeamMember,
     Consent,
     District,
     DistrictAssignment,
+    EscalationPolicy,
     Membership,
     Note,
     Organization,
+    Referral,
+    ReferralEvent,
     Resident,
+    Task,
     User,
     Visit,
     Ward,
 )
+from demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, TANAKA
+from notifications.models import Notification, OutboxMessage
 from permissions.grants import grants_check
 from permissions.models import CaseGroupObjectPermission, ResidentGroupObjectPermission, VisitGroupObjectPermission
 
 COUNTED = (Ward, District, Organization, User, Membership, DistrictAssignment, Resident, Case, CaseTeamMember,
            Consent, Visit, Note, ApiToken, ResidentGroupObjectPermission, CaseGroupObjectPermission,
-           VisitGroupObjectPermission)
+           VisitGroupObjectPermission, Referral, Task, OutboxMessage, Notification)
 SCALE = ("seed_scale", "--residents", "300", "--seed", "7", "--years", "1")
 
 
@@ -138,3 +144,89 @@ def test_the_readme_lists_the_demo_tokens():
     readme = (Path(settings.BASE_DIR) / "README.md").read_text(encoding="utf-8")
     for account in DEMO_ACCOUNTS:
         assert f"`{account.username}`" in readme and account.token in readme
+
+
+# --- the first morning: work waiting for the personas, made through the services ---------------------
+
+
+def _get(username: str, path: str, **params) -> list[dict]:
+    response = _client(username).get(f"/api/v1/{path}", params)
+    assert response.status_code == 200, response.content
+    return response.json()["results"]
+
+
+def _tanaka_case() -> Case:
+    return Case.objects.get(resident__name_kanji=TANAKA["name_kanji"], resident__district__code=TANAKA["district"])
+
+
+@pytest.mark.django_db
+def test_the_care_centre_finds_the_urgent_safety_check_from_sato_s_visit(demo):
+    case = _tanaka_case()
+    visit = Visit.objects.get(case=case, recorded_by__username="sato", outcome="no_answer")
+
+    queue = _get("care_worker", "tasks/queue")
+    unread = _get("care_worker", "notifications", unread="true")
+
+    check = next(task for task in queue if task["kind"] == "safety_check" and task["visit"] == visit.id)
+    assert (check["status"], check["urgency"], check["case"]) == ("open", "urgent", case.id)
+    assert Task.objects.get(pk=check["id"]).dedupe_key == f"visit:{visit.id}:safety_check"
+    assert any((n["event"], n["subject_type"], n["subject_id"]) == ("task_assigned", "task", check["id"])
+               for n in unread)
+
+
+@pytest.mark.django_db
+def test_the_ward_caseworker_has_the_care_centre_s_referral_waiting(demo):
+    inbox = _get("ward_caseworker", "referrals/inbox")
+    unread = _get("ward_caseworker", "notifications", unread="true")
+
+    referral = next(r for r in inbox if r["case"] == _tanaka_case().id)
+    assert referral["status"] == "requested"
+    assert sorted(referral["categories"]) == ["basic", "living_situation"]
+    assert list(ReferralEvent.objects.filter(referral_id=referral["id"]).order_by("id")
+                .values_list("action", flat=True)) == ["create", "send"]
+    assert Task.objects.filter(dedupe_key=f"referral:{referral['id']}:answer", status="open").exists()
+    assert any(n["event"] == "referral_requested" and n["subject_id"] == referral["id"] for n in unread)
+
+
+@pytest.mark.django_db
+def test_sato_has_his_accepted_referral_unread_and_a_visit_to_make(demo):
+    mine = _get("sato", "tasks/mine")
+    unread = _get("sato", "notifications", unread="true")
+
+    visit = next(task for task in mine if task["kind"] == "follow_up_visit")
+    referral = Referral.objects.get(sender_user__username="sato")
+    assert visit["status"] == "open" and visit["case"] == referral.case_id
+    assert referral.status == "accepted"
+    assert any(n["event"] == "referral_updated" and n["subject_id"] == referral.id for n in unread)
+    assert any(n["event"] == "task_assigned" and n["subject_id"] == visit["id"] for n in unread)
+
+
+@pytest.mark.django_db
+def test_the_salon_npo_is_asked_for_a_follow_up_visit(demo):
+    queue = _get("npo_worker", "tasks/queue")
+
+    assert [(task["kind"], task["case"]) for task in queue] == [("follow_up_visit", _tanaka_case().id)]
+    assert _get("npo_worker", "notifications", unread="true")
+
+
+@pytest.mark.django_db
+def test_every_outbox_message_is_delivered_and_the_grants_agree(demo):
+    assert OutboxMessage.objects.filter(channel="in_app").exists()
+    assert not OutboxMessage.objects.filter(channel="in_app", delivered_at__isnull=True).exists()
+    assert Notification.objects.count() == OutboxMessage.objects.filter(channel="in_app").count()
+    assert grants_check() == []
+
+
+@pytest.mark.django_db
+def test_org_admin_edits_escalation_policies_in_the_admin_and_nothing_else(demo):
+    client = Client()
+    assert client.login(username="org_admin", password=DEMO_PASSWORD)
+
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/cases/escalationpolicy/").status_code == 200
+    policy = EscalationPolicy.objects.order_by("id").first()
+    assert client.get(f"/admin/cases/escalationpolicy/{policy.id}/change/").status_code == 200
+    for hidden in ("/admin/cases/user/", "/admin/cases/membership/", "/admin/audit/"):
+        assert client.get(hidden).status_code in (403, 404), hidden
+    others = [a.username for a in DEMO_ACCOUNTS if a.username != "org_admin"]
+    assert not User.objects.filter(username__in=others, is_staff=True).exists()

@@ -88,7 +88,7 @@ def sees(world, tanaka, categories) -> dict:
             "visits": [tanaka["visit"].id] if visit else []}
 
 
-def test_story_5_withdrawal_through_the_api_counts_on_the_very_next_request(world, client_for, tanaka):
+def test_a_withdrawal_through_the_api_counts_on_the_very_next_request(world, client_for, tanaka):
     care = client_for("care_worker")
     npo = client_for("npo_worker")
     assert seen(npo, world, tanaka) == sees_nothing(world)

@@ -74,7 +74,7 @@ def second_supervisor(world, username="ward_supervisor_2"):
     return user
 
 
-def test_story_4_break_glass_for_72_hours_ends_on_time_with_no_worker(world, client_for):
+def test_break_glass_for_72_hours_ends_on_time_with_no_worker(world, client_for):
     notes = notes_by_category(world)
     caseworker = client_for("ward_caseworker")
     assert sees(caseworker, world, notes) == NOTHING

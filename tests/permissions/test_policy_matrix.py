@@ -52,7 +52,7 @@ NOTHING = View()
 FORBIDDEN = "forbidden"  # no active membership at all: every route answers 403
 EVERYTHING = View(True, True, frozenset(CATEGORIES), True, register=True)  # his district
 # The care centre leads his case.
-STORY_2 = View(True, True, frozenset({"basic", "living_situation", "health"}), True, register=True)
+TANAKA_CONSENTED = View(True, True, frozenset({"basic", "living_situation", "health"}), True, register=True)
 HEALTH_REFUSED = View(True, True, frozenset({"basic", "living_situation"}), True, register=True)
 # The NPO receives under consent: it never sees the register (proxies, evidence, other recipients).
 NPO_BASIC = View(True, True, frozenset({"basic"}), False)
@@ -77,12 +77,13 @@ def _row(*, care: View, npo: View) -> dict:
 STATES = ["a_world_consent", "b_npo_basic", "c_npo_withdrawn", "d_care_health_refused", "e_npo_one_hour",
           "e_npo_expired"]
 EXPECTED: dict[str, dict[str, View | str]] = {
-    # (a) Story 2: the care centre sees basic, living situation and health (and the visit); the NPO nothing.
-    "a_world_consent": _row(care=STORY_2, npo=NOTHING),
+    # (a) Mr Tanaka's oral consent: the care centre sees basic, living situation and health (and the visit);
+    # the NPO nothing.
+    "a_world_consent": _row(care=TANAKA_CONSENTED, npo=NOTHING),
     # (b) + a consent naming the NPO for basic only: it sees him, his case and the basic note, not the visit.
-    "b_npo_basic": _row(care=STORY_2, npo=NPO_BASIC),
-    # (c) Story 5: his daughter, his legal guardian, withdraws the NPO's consent.
-    "c_npo_withdrawn": _row(care=STORY_2, npo=NOTHING),
+    "b_npo_basic": _row(care=TANAKA_CONSENTED, npo=NPO_BASIC),
+    # (c) His daughter, his legal guardian, withdraws the NPO's consent.
+    "c_npo_withdrawn": _row(care=TANAKA_CONSENTED, npo=NOTHING),
     # (d) A later refusal for the care centre for health: the latest decision wins.
     "d_care_health_refused": _row(care=HEALTH_REFUSED, npo=NOTHING),
     # (e) A one-hour consent for the NPO (and one that already ran out, for finances) ...
@@ -318,7 +319,7 @@ def test_every_read_route_shows_exactly_what_the_rules_allow_in_every_state(worl
     assert problems == {}
 
 
-def test_story_2_the_care_centre_sees_satos_health_note_not_her_finance_note(world, client_for):
+def test_the_care_centre_sees_satos_health_note_not_her_finance_note(world, client_for):
     records = tanaka_records(world)
     health, finances = records.notes["health"], records.notes["finances"]
     assert health.author == world.users["commissioner_a"]

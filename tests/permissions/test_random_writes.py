@@ -29,7 +29,6 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from cases.demo import DEMO_ACCOUNTS, TANAKA
 from cases.models import (
     Case,
     Consent,
@@ -47,6 +46,7 @@ from cases.models.choices import OrganizationKind, Role
 from cases.models.consent import Category, Decision, GrantStatus
 from cases.models.referrals import ReferralStatus
 from cases.selectors import notes_visible_to
+from demo.seed import DEMO_ACCOUNTS, TANAKA
 from permissions.grants import grants_check
 
 API = "/api/v1"

@@ -1,10 +1,10 @@
-"""Build a reproducible city-scale synthetic data set for benchmarks (see cases/scale.py)."""
+"""Build a reproducible city-scale synthetic data set for benchmarks (see cases/scale/)."""
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from cases.demo import seeding_refusal
 from cases.scale import AlreadySeeded, scale_seed
+from cases.seeding import seeding_refusal
 
 
 class _Bars:

@@ -4,7 +4,8 @@ About 300 synthetic residents, spread evenly over the districts: mostly people
 over 65 living alone or as elderly couples sharing an address, some
 single-parent households, a few residents with foreign roots who need an
 interpreter, and three households at risk of domestic violence that must never
-be contacted. Mr Tanaka (story 1 and 2 of DOMAIN.md) is always the first one.
+be contacted. Mr Tanaka, whose missed visit and oral consent the demo follows,
+is always the first one.
 Kanji names and their kana readings are drawn as pairs, so the reading matches.
 """
 
@@ -18,7 +19,12 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 from faker import Faker
 
-from cases.demo.ward import (
+from cases.kana import kana_normalize
+from cases.models import Case, CaseTeamMember, Consent, Note, Organization, Resident, User, Visit
+from cases.models.choices import CaseStatus, HouseholdType, Language, RiskLevel, SpecialCare
+from cases.models.consent import Category, Decision, Grantor, Method, Purpose
+from cases.models.visits import Channel, Outcome, WarningSign
+from demo.ward import (
     CARE_NOBORITO,
     CHILD_SECTION,
     ELDERLY_SECTION,
@@ -32,15 +38,10 @@ from cases.demo.ward import (
     K,
     World,
 )
-from cases.kana import kana_normalize
-from cases.models import Case, CaseTeamMember, Consent, Note, Organization, Resident, User, Visit
-from cases.models.choices import CaseStatus, HouseholdType, Language, RiskLevel, SpecialCare
-from cases.models.consent import Category, Decision, Grantor, Method, Purpose
-from cases.models.visits import Channel, Outcome, WarningSign
 
 RESIDENTS = 300
 TANAKA = {"name_kanji": "田中 一郎", "name_kana": "タナカ イチロウ", "age": 82, "district": "tama-nb01"}
-# Story 2: Mr Tanaka agreed orally, recorded by Sato on 1 April.
+# Mr Tanaka agreed orally, recorded by Sato on 1 April.
 TANAKA_CONSENT_AT = datetime.datetime(2026, 4, 1, 10, 30, tzinfo=TOKYO)
 TANAKA_NOTES = (
     (Category.HEALTH, "膝の痛みが続いており、整形外科に月1回通院。服薬は自己管理できている。"),
@@ -328,7 +329,7 @@ class _Builder:
     def _consents(self, cases: list[Case]) -> int:
         """Most residents with a case agreed that its team (and their commissioners) may share for watch-over.
 
-        Mr Tanaka's two consents follow story 2: the care centre may see basic,
+        Mr Tanaka's two consents: the care centre may see basic,
         living-situation and health data; the salon NPO basic data only.
         """
         rng = self.rng

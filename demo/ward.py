@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth.models import Permission
 from faker import Faker
 
 from api.tokens import token_install
@@ -142,6 +143,7 @@ class DemoAccount:
     organization: str
     token: str
     district: str | None = None
+    staff: bool = False  # may log in to /admin/ and edit the escalation policies (ADMIN_PERMISSIONS), nothing else
 
 
 DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
@@ -164,7 +166,16 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("privacy_officer", "山田 真一", Role.PRIVACY_OFFICER, COMMUNITY_SECTION,
                 "mmr_demo9595eb9b_Hnzx0HLDfkJ6-h_jEFADPha6dgdgy_vmmk8TcohMCDk"),
     DemoAccount("org_admin", "佐々木 恵", Role.ORG_ADMIN, COMMUNITY_SECTION,
-                "mmr_demo9cd90264_hpc9N4yXnT8yrc0cA85ar-pbOFJDnhTpkwbi5F45kTI"),
+                "mmr_demo9cd90264_hpc9N4yXnT8yrc0cA85ar-pbOFJDnhTpkwbi5F45kTI", staff=True),
+)
+
+
+# The admin permissions of a staff demo account: the escalation policies and their steps, and reading the
+# organisations a step may target. Model permissions for the admin only; who sees a resident is never here.
+ADMIN_PERMISSIONS = (
+    "cases.view_escalationpolicy", "cases.add_escalationpolicy", "cases.change_escalationpolicy",
+    "cases.delete_escalationpolicy", "cases.view_escalationstep", "cases.add_escalationstep",
+    "cases.change_escalationstep", "cases.delete_escalationstep", "cases.view_organization",
 )
 
 
@@ -223,6 +234,16 @@ def _account(username: str, display_name: str, *, password: str | None = None) -
     return user
 
 
+def _admin_access(user: User, *, staff: bool) -> None:
+    user.is_staff = staff
+    user.save(update_fields=["is_staff"])
+    wanted = []
+    for name in ADMIN_PERMISSIONS if staff else ():
+        app_label, codename = name.split(".")
+        wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    user.user_permissions.set(wanted)
+
+
 def _member(user: User, org: Organization, role: str, *, districts: Sequence[District] = ()) -> None:
     commissioner = role == Role.COMMISSIONER
     membership, _ = Membership.objects.update_or_create(
@@ -247,6 +268,7 @@ def _staff(world: World) -> None:
         districts = [world.districts[account.district]] if account.district else []
         _member(user, world.orgs[account.organization], account.role, districts=districts)
         token_install(user=user, name="demo", plaintext=account.token)
+        _admin_access(user, staff=account.staff)
         world.accounts[account.username] = user
         if account.role == Role.COMMISSIONER:
             world.commissioners.setdefault(account.district, []).append(user)

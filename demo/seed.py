@@ -1,49 +1,42 @@
-"""The demo ward: a believable Tama Ward (川崎市多摩区) to try the API by hand.
-
-`demo_seed` builds six council areas (地区民児協) with their commissioner
-districts, the ward's care centres, ward sections, NPOs and partners, about
-300 synthetic residents with their cases, consents and recent visits, and the
-named demo accounts in `DEMO_ACCOUNTS` with a fixed password and fixed API
-tokens (listed in the README). A second run refreshes the directory, the
-accounts and their tokens and leaves the residents alone.
-
-Synthetic data must never reach a production database: both seeding commands
-(`seed_demo`, `seed_scale`) ask `seeding_refusal` first.
-"""
+"""Build or refresh the demo ward in one transaction (see the package docstring)."""
 
 from __future__ import annotations
 
 import datetime
-import os
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from cases.demo.population import TANAKA, Population, population_build
-from cases.demo.ward import DEMO_ACCOUNTS, DEMO_PASSWORD, WARD_CODE, DemoAccount, world_build
 from cases.models import Case, Consent, District, Organization, Resident, User, Visit, Ward
+from cases.models.referrals import ReferralStatus
+from cases.selectors import referrals_inbox_for, tasks_visible_to
+from cases.services.tasks import OPEN_STATUSES
+from demo.activity import Activity, activity_deliver, activity_seed
+from demo.population import TANAKA, Population, population_build
+from demo.ward import DEMO_ACCOUNTS, DEMO_PASSWORD, WARD_CODE, DemoAccount, world_build
+from notifications.selectors import notifications_of
 from permissions.grants import grants_sync_residents, memberships_sync_user
 
-__all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "TANAKA", "DemoAccount", "DemoReport", "demo_seed", "seeding_refusal"]
+__all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "TANAKA", "DemoAccount", "DemoReport", "demo_seed"]
 
 
-def seeding_refusal() -> str | None:
-    """Why synthetic data may not be written here (production settings), or None when it may."""
-    module = settings.SETTINGS_MODULE or os.environ.get("DJANGO_SETTINGS_MODULE", "")
-    if module.endswith(".production") or (not settings.DEBUG and "test" not in module):
-        return (
-            f"Refusing to seed synthetic data under settings {module or '(unknown)'!r}: "
-            "run it against a development or scratch database (DJANGO_SETTINGS_MODULE=backend.settings.dev)."
-        )
-    return None
+@dataclass
+class Inbox:
+    """What a demo account finds on logging in: open tasks (theirs and their queue's), referrals
+    waiting in their inbox, unread notifications."""
+
+    open_tasks: int
+    referrals_waiting: int
+    unread: int
 
 
 @dataclass
 class DemoReport:
     created: Population | None = None
+    activity: Activity | None = None
     counts: dict[str, int] = field(default_factory=dict)
+    inboxes: dict[str, Inbox] = field(default_factory=dict)
 
 
 def demo_seed(*, today: datetime.date | None = None) -> DemoReport:
@@ -60,6 +53,13 @@ def demo_seed(*, today: datetime.date | None = None) -> DemoReport:
         for user in users:
             memberships_sync_user(user=user)
         grants_sync_residents(resident_ids=list(residents.values_list("id", flat=True)))
+        if report.created is not None:
+            tanaka_case = Case.objects.get(resident__name_kanji=TANAKA["name_kanji"],
+                                           resident__district__code=TANAKA["district"])
+            report.activity = activity_seed(world=world, tanaka_case=tanaka_case)
+    if report.activity is not None:
+        activity_deliver()
+    report.inboxes = {account.username: _inbox(world.accounts[account.username]) for account in DEMO_ACCOUNTS}
     report.counts = {
         "districts": District.objects.filter(council_area__ward=ward).count(),
         "organizations": Organization.objects.filter(ward=ward).count(),
@@ -70,3 +70,11 @@ def demo_seed(*, today: datetime.date | None = None) -> DemoReport:
         "visits": Visit.objects.filter(case__resident__district__council_area__ward=ward).count(),
     }
     return report
+
+
+def _inbox(user: User) -> Inbox:
+    return Inbox(
+        open_tasks=tasks_visible_to(user=user).filter(status__in=OPEN_STATUSES).count(),
+        referrals_waiting=referrals_inbox_for(user=user).filter(status=ReferralStatus.REQUESTED).count(),
+        unread=notifications_of(user=user).filter(read_at__isnull=True).count(),
+    )
