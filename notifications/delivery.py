@@ -174,6 +174,7 @@ def _email_send_one(*, row: OutboxMessage, now: datetime.datetime, connection, r
             to=[address], headers={"Message-ID": email_message_id(row.key)}, connection=connection,
         )
         try:
+            connection.open()  # once per run: opened here, the session stays open across sends until closed
             message.send()
         except Exception as error:  # an SMTP failure: release the claim and back off; a later run retries
             report.failed += 1
