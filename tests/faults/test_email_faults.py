@@ -19,6 +19,7 @@ import datetime
 import statistics
 import time
 from collections import Counter
+from dataclasses import dataclass
 
 import pytest
 from django.utils import timezone
@@ -109,15 +110,16 @@ def _killed_mid_batch(stack: Stack, receiver: Receiver, world, *, n: int, k: int
 
 def test_a_worker_killed_mid_batch_repeats_at_most_the_one_send_in_flight(world, stack, receiver):
     figures = _killed_mid_batch(stack, receiver, world, n=40, k=12, whole_worker=True)
-    # Only the visibility timeout brings the message back: within it plus the 1 s restore scan.
-    assert VISIBILITY_TIMEOUT <= figures["kill to rerun (s)"] <= VISIBILITY_TIMEOUT + 5
+    # Only the visibility timeout brings the message back (counted from its delivery to the killed
+    # worker, a moment before the kill), found by the next 1 s restore scan.
+    assert VISIBILITY_TIMEOUT - 3 <= figures["kill to rerun (s)"] <= VISIBILITY_TIMEOUT + 5
     assert "possible repeat" in stack.log("w2")
     print(f"\nkill -9 of the worker mid-batch (visibility timeout {VISIBILITY_TIMEOUT:.0f} s): {figures}")
 
 
 def test_a_killed_pool_process_is_requeued_at_once(world, stack, receiver):
     figures = _killed_mid_batch(stack, receiver, world, n=40, k=12, whole_worker=False)
-    assert figures["kill to rerun (s)"] < 5
+    assert figures["kill to rerun (s)"] < 8  # the pool is checked every 5 s (celery's maintain_pool timer)
     print(f"\nkill -9 of the pool process mid-batch: {figures}")
 
 
@@ -136,12 +138,19 @@ def _backlog(world, n: int) -> None:
     )
 
 
-def _fresh_latencies(stack: Stack, receiver: Receiver, token: str, world, *,
-                     visits: int) -> tuple[list[float], list[float], list[int]]:
-    """Upload visits with warning signs one after another; for each safety check, seconds from the
-    commit of its outbox rows to in-app delivery and to the e-mail's arrival at the server, and how
-    many backlog rows were still undelivered then."""
-    in_app, by_email, backlog_left = [], [], []
+@dataclass
+class Fresh:
+    """One safety check's notifications: seconds from the commit of its outbox rows to each in-app
+    delivery and to each e-mail's arrival at the server; backlog rows still undelivered then."""
+
+    in_app: list[float]
+    email: list[float]
+    backlog_left: int
+
+
+def _fresh_latencies(stack: Stack, receiver: Receiver, token: str, world, *, visits: int) -> list[Fresh]:
+    """Upload visits with warning signs one after another and time each one's notifications."""
+    measured = []
     for _ in range(visits):
         body = visit_body(world)
         assert stack.post(token, "/visits", body)[0] == 201
@@ -149,19 +158,21 @@ def _fresh_latencies(stack: Stack, receiver: Receiver, token: str, world, *,
         rows = OutboxMessage.objects.filter(subject_type="task", subject_id=task.id).exclude(key__startswith="backlog:")
         wait_for(lambda rows=rows: rows.exists() and not rows.filter(delivered_at__isnull=True).exists(),
                  what="the safety check's notifications", timeout=30, interval=0.02)
-        backlog_left.append(OutboxMessage.objects.filter(key__startswith="backlog:", delivered_at__isnull=True).count())
+        left = OutboxMessage.objects.filter(key__startswith="backlog:", delivered_at__isnull=True).count()
         committed = min(row.created_at for row in rows).timestamp()
-        in_app += [(row.delivered_at.timestamp() - committed) for row in rows if row.channel == "in_app"]
         email_ids = [email_message_id(row.key) for row in rows if row.channel == "email"]
         wait_for(lambda ids=email_ids: set(ids) <= set(receiver.first_seen()),
                  what="the safety check's e-mails at the server", timeout=30, interval=0.02)
         seen = receiver.first_seen()
-        by_email += [seen[i] - committed for i in email_ids]
+        measured.append(Fresh(
+            in_app=[row.delivered_at.timestamp() - committed for row in rows if row.channel == "in_app"],
+            email=[seen[i] - committed for i in email_ids], backlog_left=left))
         time.sleep(0.5)
-    return in_app, by_email, backlog_left
+    return measured
 
 
-def _summary(values: list[float]) -> dict:
+def _summary(measured: list[Fresh], channel: str) -> dict:
+    values = [seconds for fresh in measured for seconds in getattr(fresh, channel)]
     return {"median (s)": round(statistics.median(values), 3), "max (s)": round(max(values), 3)}
 
 
@@ -170,7 +181,7 @@ def test_a_new_safety_check_goes_ahead_of_a_backlog_of_2000_rows(world, stack, c
     """Two pool processes (compose): one is always free of the sweep, so a fresh delivery starts at once.
     One (make run): it waits at most for the sweep run in hand (5 s budget), then goes first."""
     with_email(world, "care_worker", "care_supervisor")
-    slow = Receiver(delay=0.01).start()  # 10 ms an answer, like a relay across the network
+    slow = Receiver(delay=0.02).start()  # 20 ms an answer, like a relay across the network
     try:
         stack.use_smtp(slow)
         token = token_issue(user=world.users["commissioner_a"], name="fault")[1]
@@ -192,15 +203,19 @@ def test_a_new_safety_check_goes_ahead_of_a_backlog_of_2000_rows(world, stack, c
     finally:
         slow.stop()
 
+    # Only the visits delivered while the backlog was still there count as "with backlog" (a fast
+    # machine may drain it before the last one).
+    under = [fresh for fresh in busy if fresh.backlog_left > 0]
     figures = {
-        "without backlog: in-app": _summary(quiet[0]), "without backlog: e-mail": _summary(quiet[1]),
-        "with backlog: in-app": _summary(busy[0]), "with backlog: e-mail": _summary(busy[1]),
-        "backlog rows still undelivered when each was delivered": busy[2],
+        "without backlog: in-app": _summary(quiet, "in_app"), "without backlog: e-mail": _summary(quiet, "email"),
+        "with backlog: in-app": _summary(under, "in_app"), "with backlog: e-mail": _summary(under, "email"),
+        "backlog rows still undelivered when each was delivered": [fresh.backlog_left for fresh in busy],
         "backlog drained (s after the last fresh one)": round(drained_after, 1),
         "notifications": Notification.objects.count(),
         "distinct notification keys": Notification.objects.values("key").distinct().count(),
     }
     print(f"\na new safety check under a backlog of 2,000 rows, {concurrency} worker process(es): {figures}")
-    assert min(busy[2]) > 0  # the backlog was still there: the fresh ones went ahead of it
-    assert max(busy[0]) < bound and max(busy[1]) < bound
+    assert len(under) >= 3  # the backlog was still there: these fresh ones went ahead of it
+    assert all(max(fresh.in_app + fresh.email) < bound for fresh in under)
+    assert all(fresh.in_app and fresh.email for fresh in busy)
     assert figures["notifications"] == figures["distinct notification keys"]
