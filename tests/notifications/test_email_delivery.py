@@ -144,3 +144,17 @@ def test_a_killed_task_comes_back_within_minutes_and_no_live_task_outlives_the_t
     assert timeout > 2 * (longest_wait + longest_run)
     for name in ("audit.tasks.retention", "cases.tasks.memberships_sync", "audit.tasks.access_log_seal"):
         assert app.tasks[name].acks_late is False, name  # unbounded: acked on receipt, re-run by beat
+
+
+@override_settings(DEFAULT_FROM_EMAIL="見守り <mimamori@ward.example.jp>")
+def test_the_message_id_is_the_key_at_the_sender_domain():
+    assert email_message_id("task:17:escalation:1:u5:email") == "<task.17.escalation.1.u5.email@ward.example.jp>"
+
+
+def test_a_recipient_who_lost_their_address_is_not_retried_forever(world):
+    _messages(world, 1)
+    world.users["care_supervisor"].email = ""
+    world.users["care_supervisor"].save(update_fields=["email"])
+    report = outbox_deliver_due()
+    assert report.delivered == 2 and mail.outbox == []
+    assert _email_rows().get().last_error == "no address"
