@@ -230,6 +230,7 @@ def _account(username: str, display_name: str, *, password: str | None = None) -
     elif created:
         user.set_unusable_password()
     user.display_name = display_name
+    user.email = f"{username}@example.jp"  # reserved domain: the demo's notification mails go nowhere real
     user.save()
     return user
 

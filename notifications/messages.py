@@ -46,3 +46,10 @@ def email_body(*, event: str, subject_type: str, subject_id: int, link: str) -> 
         "内容はログインして確認してください。このメールに個人情報は含まれていません。\n"
         "Sign in to read it. This e-mail carries no personal data.\n"
     )
+
+
+def email_message_id(key: str) -> str:
+    """The outbox key as the e-mail's Message-ID: a repeated send carries the same id, so a receiving
+    server (or a mail client) that drops duplicates drops it. Stable across workers and hosts."""
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(" >") or "mimamori"
+    return f"<{key.replace(':', '.')}@{domain}>"

@@ -4,8 +4,9 @@ An `OutboxMessage` is written in the same transaction as the state change it
 announces, so it exists if and only if the change committed. Delivery happens
 after commit (a Celery task, and a beat sweep for anything still undelivered),
 marks the row delivered with a conditional update, and creates at most one
-`Notification` per message (its `key` is unique). Messages carry ids and a
-link, never personal data.
+`Notification` per message (its `key` is unique); an e-mail row is claimed
+(`claimed_at`) and marked sent in two short transactions around its one send.
+Messages carry ids and a link, never personal data.
 """
 
 from django.conf import settings
@@ -31,6 +32,8 @@ class OutboxMessage(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     available_at = models.DateTimeField(default=timezone.now, help_text="Not before then (retry back-off).")
     attempts = models.PositiveIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True,
+                                      help_text="E-mail: a send started then and is not known to have finished.")
     delivered_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=200, blank=True)
 

@@ -64,6 +64,15 @@ def outbox_write(messages: Iterable[Message]) -> list[int]:
     return [pk for pk, _ in pending]
 
 
+def outbox_requeue(ids: list[int]) -> None:
+    """Put messages a delivery run did not reach back at the end of their queue (urgent or default),
+    so the messages enqueued after them get a worker in turn. A failed enqueue leaves them to the sweep."""
+    urgent = set(OutboxMessage.objects.filter(id__in=ids, urgent=True).values_list("id", flat=True))
+    for chunk, queue in (([i for i in ids if i in urgent], "urgent"), ([i for i in ids if i not in urgent], "default")):
+        if chunk:
+            enqueue_delivery(chunk, queue=queue)
+
+
 def enqueue_delivery(ids: list[int], *, queue: str) -> bool:
     """Ask a worker to deliver these messages now. Never raises: the sweep is the safety net."""
     global _broker_down_until

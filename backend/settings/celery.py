@@ -12,6 +12,7 @@ from kombu import Queue
 from backend.env import env_url
 
 _VAR = Path(__file__).resolve().parent.parent.parent / "var"
+VISIBILITY_TIMEOUT = 180
 _REDIS = env_url("REDIS_URL", None, schemes=("redis", "rediss"))
 CELERY_BROKER_URL = env_url("CELERY_BROKER_URL", _REDIS, schemes=("redis", "rediss", "filesystem", "memory"))
 if CELERY_BROKER_URL is None:
@@ -27,11 +28,36 @@ if CELERY_BROKER_URL is None:
     }
 else:
     # Fail fast when Redis is down: the API's after-commit enqueue must not hang a request
-    # (the outbox sweep delivers later). Unacked messages come back after the visibility timeout.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2, "socket_timeout": 10}
+    # (the outbox sweep delivers later).
+    #
+    # A worker killed outright (kill -9, OOM, a lost host) cannot requeue what it had taken: its
+    # unacknowledged message comes back when it is older than the visibility timeout, found by a
+    # live worker's scan every `unacked_restore_interval` seconds (throttle 1: every interval). So a
+    # killed task runs again within VISIBILITY_TIMEOUT + 10 s. (A killed pool process is different:
+    # its worker requeues the message at once, `task_reject_on_worker_lost`.)
+    # The timeout must exceed how long a live message stays unacknowledged, or Redis hands it to a
+    # second worker while the first still runs it: every late-acked task here is bounded (sweeps and
+    # deliveries stop at a 5-20 s time budget, retries wait at most 60 s), and the tasks that can
+    # run long (retention, memberships sync, sealing, reminders, purges) ack on receipt instead
+    # (CELERY_TASK_ANNOTATIONS below). Even a second delivery would be harmless: every task here is
+    # idempotent (conditional updates, unique keys, skip-locked claims), so it is only work done twice.
+    #
+    # `priority`: a worker takes from its queues in the order given (urgent, default, bulk), never
+    # round-robin, so a free worker always takes a fresh urgent delivery before any backlog.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": VISIBILITY_TIMEOUT, "unacked_restore_interval": 10, "unacked_restore_throttle": 1,
+        "queue_order_strategy": "priority", "socket_connect_timeout": 2, "socket_timeout": 10,
+    }
 
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Long housekeeping acks on receipt: never redelivered while it still runs; a killed run is simply
+# run again by the next beat (each re-derives its work from the database).
+CELERY_TASK_ANNOTATIONS = {
+    name: {"acks_late": False}
+    for name in ("audit.tasks.retention", "audit.tasks.access_log_seal", "audit.tasks.rights_reminders",
+                 "cases.tasks.memberships_sync", "api.tasks.idempotency_purge")
+}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
@@ -50,7 +76,10 @@ CELERY_BEAT_SCHEDULE = {
     "idempotency-purge": {"task": "api.tasks.idempotency_purge", "schedule": 3600.0, "options": {"queue": "bulk"}},
     # Deadlines live in the database; these find what is due (safe to run twice or concurrently).
     "escalations-sweep": {"task": "cases.tasks.escalations_sweep", "schedule": 30.0, "options": _SWEEP},
-    "outbox-sweep": {"task": "notifications.tasks.outbox_sweep", "schedule": 30.0, "options": _SWEEP},
+    # Redelivery of old rows: on `default`, behind fresh urgent deliveries; each run stops after 5 s
+    # and enqueues nothing, so a backlog drains beside new work instead of in front of it.
+    "outbox-sweep": {"task": "notifications.tasks.outbox_sweep", "schedule": 10.0,
+                     "options": {"queue": "default", "expires": 10}},
     "visits-overdue-sweep": {"task": "cases.tasks.visits_overdue_sweep", "schedule": 900.0,
                              "options": {"queue": "bulk", "expires": 900}},
     "consents-expiring-sweep": {"task": "cases.tasks.consents_expiring_sweep", "schedule": 3600.0,

@@ -96,7 +96,7 @@ def test_after_a_failed_enqueue_the_api_does_not_wait_for_the_broker_again(world
 def test_a_failing_email_backs_off_and_is_retried_by_the_sweep(world, client_for, emails):
     referral_consent(world)
     refer(client_for("care_worker"), world)
-    with mock.patch("notifications.delivery.send_mail", side_effect=OSError("smtp down")):
+    with mock.patch("notifications.delivery.EmailMessage.send", side_effect=OSError("smtp down")):
         report = outbox_deliver_due()
     assert report.failed == 2 and Notification.objects.count() == 2
     waiting = OutboxMessage.objects.filter(delivered_at__isnull=True)
@@ -135,7 +135,7 @@ def test_celery_is_configured_to_lose_nothing():
     assert {q.name for q in conf.task_queues} >= {"urgent", "bulk"}
     beat = conf.beat_schedule
     assert beat["escalations-sweep"]["options"]["queue"] == "urgent"
-    assert beat["outbox-sweep"]["options"]["queue"] == "urgent"
+    assert beat["outbox-sweep"]["options"]["queue"] == "default"  # redelivery never in front of fresh urgent work
     assert beat["escalations-sweep"]["schedule"] <= 60 and beat["outbox-sweep"]["schedule"] <= 60
     for name in ("notifications.tasks.outbox_deliver", "notifications.tasks.outbox_sweep",
                  "cases.tasks.escalations_sweep", "cases.tasks.visits_overdue_sweep"):
