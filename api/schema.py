@@ -110,8 +110,36 @@ class ProblemAutoSchema(AutoSchema):
             responses[code] = entry
         return responses
 
+    def _answers_etag(self) -> bool:
+        """The single-record answers of a versioned record (resident, case) carry its ETag (api/conditional.py)."""
+        if getattr(self.view, "action", None) not in ("retrieve", "create", "update", "partial_update"):
+            return False
+        model = getattr(getattr(self.view, "queryset", None), "model", None) or getattr(
+            getattr(self._get_serializer(), "Meta", None), "model", None)
+        try:
+            return model is not None and model._meta.get_field("version") is not None
+        except FieldDoesNotExist:
+            return False
+
     def get_override_parameters(self):
         params = list(super().get_override_parameters())
+        if self._answers_etag():
+            params.append(
+                OpenApiParameter(
+                    "ETag", {"type": "string", "pattern": '^"v[0-9]+"$'}, OpenApiParameter.HEADER,
+                    response=[200, 201], required=True,
+                    description="The record's version (e.g. \"v3\"): send it back as If-Match to update it.",
+                )
+            )
+        if self.method == "POST":
+            params.append(
+                OpenApiParameter(
+                    "Idempotent-Replayed", {"type": "string", "enum": ["true"]}, OpenApiParameter.HEADER,
+                    response=[200, 201], required=False,
+                    description="`true` when this is the stored answer to an earlier request with the same "
+                    "Idempotency-Key (nothing was done again).",
+                )
+            )
         if self.method == "POST":
             params.append(
                 OpenApiParameter(

@@ -76,7 +76,8 @@ def _transition(verb: str, summary: str):
 
 
 @extend_schema_view(
-    retrieve=extend_schema(summary="One referral with its history (404 unless my organisation is a party)"),
+    retrieve=extend_schema(summary="One referral with its history (404 unless my organisation is a party)",
+                           responses={200: ReferralDetailSerializer}),
 )
 class ReferralViewSet(viewsets.GenericViewSet):
     serializer_class = ReferralSerializer
