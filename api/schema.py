@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.drainage import has_override
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
@@ -81,6 +82,10 @@ class ProblemAutoSchema(AutoSchema):
         """Read-only fields are required in responses, except those a serializer's
         `Meta.sometimes_absent` names (e.g. a token's plaintext, left out of an idempotent replay)."""
         schema = super()._map_basic_serializer(serializer, direction)
+        if not vars(type(serializer)).get("__doc__") and not has_override(serializer, "description"):
+            # drf-spectacular falls back on a base class's docstring: the base's contract (e.g. "Rejects unknown
+            # fields") would read as this component's description.
+            schema.pop("description", None)
         absent = set(getattr(getattr(serializer, "Meta", None), "sometimes_absent", ()))
         if absent and "required" in schema:
             schema["required"] = [name for name in schema["required"] if name not in absent]
