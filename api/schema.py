@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from django.core.exceptions import FieldDoesNotExist
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.drainage import has_override
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
