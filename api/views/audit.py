@@ -118,7 +118,6 @@ class UnusualAccessView(APIView):
 class LegalHoldViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = LegalHoldSerializer
     pagination_class = NewestFirstPagination
-    lookup_value_regex = r"\d+"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -45,7 +45,6 @@ class NoteViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = NoteSerializer
     filterset_class = NoteFilter
     pagination_class = NotePagination
-    lookup_value_regex = r"\d+"
 
     def get_queryset(self):
         return notes_visible_to(user=self.request.user)

@@ -82,7 +82,6 @@ def _transition(verb: str, summary: str):
 class ReferralViewSet(viewsets.GenericViewSet):
     serializer_class = ReferralSerializer
     filterset_class = ReferralFilter
-    lookup_value_regex = r"\d+"
 
     def get_queryset(self):
         return referrals_sent_by(user=self.request.user)

@@ -54,7 +54,6 @@ class RightsPagination(StableCursorPagination):
 class RightsRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = RightsRequestSerializer
     pagination_class = RightsPagination
-    lookup_value_regex = r"\d+"
     filterset_class = RightsRequestFilter
 
     def get_queryset(self):

@@ -57,7 +57,6 @@ class VisitViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = VisitSerializer
     filterset_class = VisitFilter
     pagination_class = VisitPagination
-    lookup_value_regex = r"\d+"
 
     def get_queryset(self):
         return visits_visible_to(user=self.request.user)
