@@ -17,6 +17,8 @@ from cases.selectors import task_escalation_plan
 
 # The kinds a caseworker may ask for by hand (the others are opened by the system).
 REQUESTABLE_KINDS = [(k.value, k.label) for k in (TaskKind.SAFETY_CHECK, TaskKind.FOLLOW_UP_VISIT)]
+# Where a step of a task's escalation plan stands (cases.selectors.task_escalation_plan).
+PLAN_STATES = [("fired", "fired"), ("pending", "pending"), ("not_needed", "not_needed")]
 
 
 class _Outcome(serializers.CharField):
@@ -45,7 +47,7 @@ class TaskEscalationPlanStepSerializer(serializers.Serializer):
     planned_at = serializers.DateTimeField(
         help_text="Due time + the step's offset; a step after one that reached nobody fires at once, earlier.")
     state = serializers.ChoiceField(
-        choices=[("fired", "fired"), ("pending", "pending"), ("not_needed", "not_needed")],
+        choices=PLAN_STATES,
         help_text="pending: fires at planned_at if the task is still open then; not_needed: the task was "
                   "acknowledged or closed first.")
     fired_at = serializers.DateTimeField(allow_null=True)

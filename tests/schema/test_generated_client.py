@@ -113,7 +113,7 @@ def test_the_generated_client_reads_typed_answers(mimamori_client, live_server, 
     assert task.escalation_plan, "the default policy for an urgent safety check has steps"
     for level, step in enumerate(task.escalation_plan, start=1):
         assert isinstance(step, models.TaskEscalationPlanStep)
-        assert step.level == level and step.state == models.StateEnum.PENDING and step.fired_at is None
+        assert step.level == level and step.state == models.EscalationPlanStateEnum.PENDING and step.fired_at is None
         assert isinstance(step.planned_at, datetime.datetime) and step.planned_at >= task.due_at
     assert [s.planned_at for s in task.escalation_plan] == sorted(s.planned_at for s in task.escalation_plan)
 
