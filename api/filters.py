@@ -7,6 +7,7 @@ import re
 import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 
 from cases.kana import is_kana, kana_normalize
 from cases.models import Case, District, Resident
@@ -45,6 +46,21 @@ class StrictBooleanField(forms.NullBooleanField):
 
 class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
+
+
+MAX_ID = 2**62
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class IdFilter(django_filters.NumberFilter):
+    """A record id: a whole number from 1 to 2**62 (`1.5` or `1e3` is a 400, not a float)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
 
 
 class SafeFilterSet(django_filters.FilterSet):
@@ -90,7 +106,7 @@ class CaseFilter(SafeFilterSet):
     risk_level = django_filters.ChoiceFilter(choices=RiskLevel.choices)
     overdue = StrictBooleanFilter(method="filter_overdue", help_text="Next visit due before today.")
     mine = StrictBooleanFilter(method="filter_mine", help_text="Cases where I am the lead worker.")
-    resident = django_filters.NumberFilter(field_name="resident_id", min_value=1, max_value=2**62)
+    resident = IdFilter(field_name="resident_id")
 
     class Meta(SafeFilterSet.Meta):
         model = Case

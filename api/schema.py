@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import FieldDoesNotExist
+from drf_spectacular.drainage import has_override
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
@@ -81,6 +82,10 @@ class ProblemAutoSchema(AutoSchema):
         """Read-only fields are required in responses, except those a serializer's
         `Meta.sometimes_absent` names (e.g. a token's plaintext, left out of an idempotent replay)."""
         schema = super()._map_basic_serializer(serializer, direction)
+        if not vars(type(serializer)).get("__doc__") and not has_override(serializer, "description"):
+            # drf-spectacular falls back on a base class's docstring: the base's contract (e.g. "Rejects unknown
+            # fields") would read as this component's description.
+            schema.pop("description", None)
         absent = set(getattr(getattr(serializer, "Meta", None), "sometimes_absent", ()))
         if absent and "required" in schema:
             schema["required"] = [name for name in schema["required"] if name not in absent]
@@ -110,8 +115,36 @@ class ProblemAutoSchema(AutoSchema):
             responses[code] = entry
         return responses
 
+    def _answers_etag(self) -> bool:
+        """The single-record answers of a versioned record (resident, case) carry its ETag (api/conditional.py)."""
+        if getattr(self.view, "action", None) not in ("retrieve", "create", "update", "partial_update"):
+            return False
+        model = getattr(getattr(self.view, "queryset", None), "model", None) or getattr(
+            getattr(self._get_serializer(), "Meta", None), "model", None)
+        try:
+            return model is not None and model._meta.get_field("version") is not None
+        except FieldDoesNotExist:
+            return False
+
     def get_override_parameters(self):
         params = list(super().get_override_parameters())
+        if self._answers_etag():
+            params.append(
+                OpenApiParameter(
+                    "ETag", {"type": "string", "pattern": '^"v[0-9]+"$'}, OpenApiParameter.HEADER,
+                    response=[200, 201], required=True,
+                    description="The record's version (e.g. \"v3\"): send it back as If-Match to update it.",
+                )
+            )
+        if self.method == "POST":
+            params.append(
+                OpenApiParameter(
+                    "Idempotent-Replayed", {"type": "string", "enum": ["true"]}, OpenApiParameter.HEADER,
+                    response=[200, 201], required=False,
+                    description="`true` when this is the stored answer to an earlier request with the same "
+                    "Idempotency-Key (nothing was done again).",
+                )
+            )
         if self.method == "POST":
             params.append(
                 OpenApiParameter(

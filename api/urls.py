@@ -16,11 +16,23 @@ from api.views.notes import NoteViewSet
 from api.views.notifications import NotificationViewSet
 from api.views.referrals import ReferralViewSet
 from api.views.residents import ResidentViewSet
-from api.views.rights import DisclosureView, RightsRequestViewSet
+from api.views.rights import DisclosurePdfView, DisclosureView, RightsRequestViewSet
 from api.views.tasks import TaskViewSet
 from api.views.visits import VisitViewSet
 
-router = SimpleRouter(trailing_slash=False)
+
+class IdRouter(SimpleRouter):
+    """Path routes whose record ids are integers (`<int:pk>`): one id type in the URLs, the schema and the
+    clients generated from it. A non-numeric id does not match the route: 404, as for a missing record."""
+
+    def __init__(self):
+        super().__init__(trailing_slash=False, use_regex_path=False)
+
+    def get_lookup_regex(self, viewset, lookup_prefix=""):
+        return f"<int:{lookup_prefix}pk>"
+
+
+router = IdRouter()
 router.register("me/tokens", ApiTokenViewSet, basename="token")
 router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("districts", DistrictViewSet, basename="district")
@@ -28,7 +40,7 @@ router.register("residents", ResidentViewSet, basename="resident")
 router.register("cases", CaseViewSet, basename="case")
 router.register("visits", VisitViewSet, basename="visit")
 router.register("notes", NoteViewSet, basename="note")
-router.register(r"residents/(?P<resident_id>\d+)/consents", ResidentConsentViewSet, basename="resident-consent")
+router.register("residents/<int:resident_id>/consents", ResidentConsentViewSet, basename="resident-consent")
 router.register("legal-basis-grants", LegalBasisGrantViewSet, basename="legal-basis-grant")
 router.register("support-meetings", SupportMeetingViewSet, basename="support-meeting")
 router.register("referrals", ReferralViewSet, basename="referral")
@@ -44,5 +56,6 @@ urlpatterns = [
     path("audit/residents/<int:resident_id>/readers", ResidentReadersView.as_view(), name="audit-resident-readers"),
     path("audit/unusual-access", UnusualAccessView.as_view(), name="audit-unusual-access"),
     path("rights/disclosures/<int:resident_id>", DisclosureView.as_view(), name="rights-disclosure"),
+    path("rights/disclosures/<int:resident_id>/pdf", DisclosurePdfView.as_view(), name="rights-disclosure-pdf"),
     path("", include(router.urls)),
 ]

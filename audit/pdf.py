@@ -1,8 +1,17 @@
-"""The disclosure as a readable Japanese PDF (reportlab, built-in CID fonts: no font file to ship)."""
+"""The disclosure as a readable Japanese PDF, with its font embedded so it reads the same on any viewer.
+
+The font is IPAex Gothic (IPAexゴシック, IPA Font License v1.0), the TrueType file that the
+japanize-matplotlib package ships (a pinned dependency). reportlab embeds the glyphs the document
+uses (a subset, with a ToUnicode map, so the text can be searched and copied). reportlab's built-in
+CID fonts are not embedded: a viewer without Adobe's Japanese font pack would show substitutes or nothing.
+"""
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import io
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -10,7 +19,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from audit.models import RightsKind, RightsOutcome, RightsStatus
@@ -18,8 +27,8 @@ from cases.models.choices import CaseStatus, HouseholdType, Language, SpecialCar
 from cases.models.consent import Category, Decision, Purpose
 from cases.models.visits import Channel, Outcome, WarningSign
 
-FONT = "HeiseiKakuGo-W5"
-_registered = False
+FONT = "IPAexGothic"
+FONT_PACKAGE = "japanize_matplotlib"  # located, not imported (importing it would load matplotlib)
 
 LABELS: dict[str, str] = {
     **dict(Category.choices), **dict(Purpose.choices), **dict(HouseholdType.choices), **dict(Language.choices),
@@ -39,11 +48,17 @@ def _label(choices, value) -> str:
     return dict(choices.choices).get(value, value) if value else value
 
 
+def font_file() -> Path:
+    """The IPAex Gothic TrueType file inside the installed font package."""
+    spec = importlib.util.find_spec(FONT_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"the disclosure font needs the {FONT_PACKAGE} package (requirements.txt)")
+    return Path(next(iter(spec.submodule_search_locations))) / "fonts" / "ipaexg.ttf"
+
+
+@functools.cache
 def _font() -> None:
-    global _registered
-    if not _registered:
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-        _registered = True
+    pdfmetrics.registerFont(TTFont(FONT, str(font_file())))
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -75,6 +90,7 @@ def _p(value, style) -> Paragraph:
 def _table(rows: list[list], style: ParagraphStyle, widths: list[float]) -> Table:
     table = Table([[_p(cell, style) for cell in row] for row in rows], colWidths=widths, repeatRows=1)
     table.setStyle(TableStyle([
+        ("FONTNAME", (0, 0), (-1, -1), FONT),  # the table's own default would name Helvetica
         ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -96,7 +112,8 @@ def disclosure_pdf(data: dict) -> bytes:
     styles = _styles()
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
-                            bottomMargin=15 * mm, title="保有個人データ開示書", author="mimamori")
+                            bottomMargin=15 * mm, title="保有個人データ開示書", author="mimamori",
+                            initialFontName=FONT)  # each page starts in it too: the PDF names no unembedded font
     resident = data["resident"]
     story = [
         Paragraph("保有個人データ開示書", styles["title"]),

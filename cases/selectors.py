@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
@@ -13,6 +14,7 @@ from cases.models import (
     CaseTeamMember,
     Consent,
     District,
+    EscalationStep,
     LegalBasisGrant,
     Membership,
     Note,
@@ -27,6 +29,7 @@ from cases.models import (
     Visit,
 )
 from cases.models.escalations import TaskKind
+from cases.models.tasks import TaskStatus
 from permissions.access import scope
 from permissions.actors import actor_for
 from permissions.guards import legal_basis_grants_overseen
@@ -340,3 +343,43 @@ def task_get_for_user(*, user: User, task_id: int) -> Task:
     if task is None:
         raise NotFound()
     return task
+
+
+@dataclasses.dataclass(frozen=True)
+class EscalationPlanStep:
+    """One step of a task's escalation: what its policy plans, and what happened when it fired."""
+
+    level: int
+    target: str
+    planned_at: datetime.datetime
+    state: str  # fired | pending (fires if the task is still open then) | not_needed (the task left `open`)
+    target_organization: Organization | None  # the policy's fixed organisation, or the one the step reached
+    fired_at: datetime.datetime | None
+    recipients: int | None
+
+
+def task_escalation_plan(*, task: Task) -> list[EscalationPlanStep]:
+    """Every step of the task's policy in firing order, planned at due time + the step's offset, merged with the
+    steps that fired (a fired step shows whom it reached: the ward section when the last step reached nobody).
+    A step after one that reached nobody fires at once, so before its planned time."""
+    planned = list(EscalationStep.objects.filter(policy_id=task.escalation_policy_id)
+                   .select_related("target_organization").order_by("position")) if task.escalation_policy_id else []
+    fired = {row.level: row for row in task.escalations.select_related("target_organization")}
+    still_open = task.status == TaskStatus.OPEN
+    plan = []
+    for level in sorted({*range(1, len(planned) + 1), *fired}):
+        step = planned[level - 1] if level <= len(planned) else None
+        row = fired.get(level)
+        if row is not None:
+            plan.append(EscalationPlanStep(
+                level=level, target=row.target, target_organization=row.target_organization, state="fired",
+                planned_at=task.due_at + step.after if step is not None else row.fired_at,
+                fired_at=row.fired_at, recipients=row.recipients,
+            ))
+        else:
+            plan.append(EscalationPlanStep(
+                level=level, target=step.target, target_organization=step.target_organization,
+                planned_at=task.due_at + step.after, state="pending" if still_open else "not_needed",
+                fired_at=None, recipients=None,
+            ))
+    return plan

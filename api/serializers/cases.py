@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers.base import StrictModelSerializer
@@ -55,6 +56,7 @@ class CaseSerializer(StrictModelSerializer):
         read_only_fields = ["id", "status", "opened_at", "closed_at", "updated_at", "version"]
         extra_kwargs = {"visit_cadence_days": {"min_value": 1, "max_value": 365}}
 
+    @extend_schema_field(OrganizationRefSerializer(many=True))
     def get_team(self, case) -> list[dict]:
         return OrganizationRefSerializer([m.organization for m in case.team_members.all()], many=True).data
 

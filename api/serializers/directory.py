@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases.models import District, Membership, Organization
@@ -46,5 +47,6 @@ class MembershipSerializer(serializers.ModelSerializer):
         fields = ["id", "organization", "role", "valid_from", "valid_until", "districts"]
         read_only_fields = fields
 
+    @extend_schema_field(DistrictRefSerializer(many=True))
     def get_districts(self, membership) -> list[dict]:
         return DistrictRefSerializer([a.district for a in membership.district_assignments.all()], many=True).data

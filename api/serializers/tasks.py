@@ -11,11 +11,14 @@ from api.serializers.cases import UserRefSerializer
 from api.serializers.directory import OrganizationRefSerializer
 from cases.models import Organization, Task, TaskEscalation, User
 from cases.models.choices import Urgency
-from cases.models.escalations import TaskKind
+from cases.models.escalations import EscalationTarget, TaskKind
 from cases.models.tasks import TaskStatus
+from cases.selectors import task_escalation_plan
 
 # The kinds a caseworker may ask for by hand (the others are opened by the system).
 REQUESTABLE_KINDS = [(k.value, k.label) for k in (TaskKind.SAFETY_CHECK, TaskKind.FOLLOW_UP_VISIT)]
+# Where a step of a task's escalation plan stands (cases.selectors.task_escalation_plan).
+PLAN_STATES = [("fired", "fired"), ("pending", "pending"), ("not_needed", "not_needed")]
 
 
 class _Outcome(serializers.CharField):
@@ -33,6 +36,22 @@ class TaskEscalationSerializer(serializers.ModelSerializer):
         model = TaskEscalation
         fields = ["level", "target", "target_organization", "recipients", "fired_at"]
         read_only_fields = fields
+
+
+class TaskEscalationPlanStepSerializer(serializers.Serializer):
+    level = serializers.IntegerField(help_text="1, 2, 3 … in firing order.")
+    target = serializers.ChoiceField(choices=EscalationTarget.choices)
+    target_organization = OrganizationRefSerializer(
+        allow_null=True, help_text="Fired: the organisation it reached. Pending: the policy's fixed organisation, "
+                                   "if any (else it is found from the target when the step fires).")
+    planned_at = serializers.DateTimeField(
+        help_text="Due time + the step's offset; a step after one that reached nobody fires at once, earlier.")
+    state = serializers.ChoiceField(
+        choices=PLAN_STATES,
+        help_text="pending: fires at planned_at if the task is still open then; not_needed: the task was "
+                  "acknowledged or closed first.")
+    fired_at = serializers.DateTimeField(allow_null=True)
+    recipients = serializers.IntegerField(allow_null=True, help_text="Users notified when it fired.")
 
 
 class TaskSerializer(AccessLoggedModelSerializer):
@@ -65,11 +84,17 @@ class TaskSerializer(AccessLoggedModelSerializer):
 
 
 class TaskDetailSerializer(TaskSerializer):
-    escalations = serializers.SerializerMethodField()
+    escalations = serializers.SerializerMethodField(help_text="The steps that fired.")
+    escalation_plan = serializers.SerializerMethodField(
+        help_text="Every step of the task's escalation policy, planned and fired, in firing order.")
 
     class Meta(TaskSerializer.Meta):
-        fields = [*TaskSerializer.Meta.fields, "escalations"]
+        fields = [*TaskSerializer.Meta.fields, "escalations", "escalation_plan"]
         read_only_fields = fields
+
+    @extend_schema_field(TaskEscalationPlanStepSerializer(many=True))
+    def get_escalation_plan(self, task) -> list[dict]:
+        return TaskEscalationPlanStepSerializer(task_escalation_plan(task=task), many=True).data
 
     @extend_schema_field(TaskEscalationSerializer(many=True))
     def get_escalations(self, task) -> list[dict]:

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.schema import ProblemSerializer
 from api.serializers.base import AccessLoggedModelSerializer, StrictSerializer
 from api.serializers.cases import UserRefSerializer
 from api.serializers.directory import OrganizationRefSerializer
@@ -40,9 +42,17 @@ class VisitCreateSerializer(StrictSerializer):
         return value
 
 
+@extend_schema_field(VisitCreateSerializer(many=True, min_length=1, max_length=200))
+class _VisitItems(serializers.ListField):
+    """Each item is a single visit upload. They are validated one by one (VisitCreateSerializer, in the view), so
+    a bad item is refused on its own with its problem while the others are stored."""
+
+    child = serializers.JSONField()
+
+
 class VisitBatchSerializer(StrictSerializer):
-    items = serializers.ListField(child=serializers.JSONField(), min_length=1, max_length=200,
-                                  help_text="Up to 200 visits, each shaped like a single visit upload.")
+    items = _VisitItems(min_length=1, max_length=200,
+                        help_text="Up to 200 visits, each shaped like a single visit upload.")
 
 
 class VisitBatchItemResultSerializer(serializers.Serializer):
@@ -50,7 +60,7 @@ class VisitBatchItemResultSerializer(serializers.Serializer):
     client_id = serializers.CharField(allow_null=True)
     status = serializers.IntegerField(help_text="201 stored, 200 already stored, 4xx refused (see problem).")
     visit = VisitSerializer(allow_null=True)
-    problem = serializers.DictField(allow_null=True, help_text="problem+json body when refused.")
+    problem = ProblemSerializer(allow_null=True, help_text="The problem+json body when refused, else null.")
 
 
 class VisitBatchResultSerializer(serializers.Serializer):

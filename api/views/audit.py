@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.filters import SafeFilterSet
+from api.filters import IdFilter, SafeFilterSet
 from api.idempotency import idempotent
 from api.pagination import StableCursorPagination
 from api.serializers.audit import (
@@ -36,15 +36,14 @@ from audit.selectors import (
 )
 from cases.errors import NotFound
 
-_ID = {"min_value": 1, "max_value": 2**62}
 UNUSUAL_RULE = ("A reader who, in [since, until), read at least `threshold` distinct residents only through "
                 "third-party bases (consent, legal bases, support meetings, referrals), i.e. outside their own "
                 "caseload (district, case lead, registration, authorship).")
 
 
 class AccessLogFilter(SafeFilterSet):
-    resident = django_filters.NumberFilter(field_name="resident_id", **_ID)
-    user = django_filters.NumberFilter(field_name="user_id", **_ID)
+    resident = IdFilter(field_name="resident_id")
+    user = IdFilter(field_name="user_id")
     since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
     until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
     action = django_filters.ChoiceFilter(choices=Action.choices)
@@ -55,8 +54,8 @@ class AccessLogFilter(SafeFilterSet):
 
 
 class ProvisionFilter(SafeFilterSet):
-    resident = django_filters.NumberFilter(field_name="resident_id", **_ID)
-    recipient = django_filters.NumberFilter(field_name="recipient_id", **_ID)
+    resident = IdFilter(field_name="resident_id")
+    recipient = IdFilter(field_name="recipient_id")
     since = django_filters.IsoDateTimeFilter(field_name="provided_at", lookup_expr="gte")
     until = django_filters.IsoDateTimeFilter(field_name="provided_at", lookup_expr="lt")
 
@@ -119,7 +118,6 @@ class UnusualAccessView(APIView):
 class LegalHoldViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = LegalHoldSerializer
     pagination_class = NewestFirstPagination
-    lookup_value_regex = r"\d+"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -7,7 +7,6 @@ from cases.selectors import districts_directory, organizations_directory
 
 
 class OrganizationViewSet(viewsets.ReadOnlyModelViewSet):
-    lookup_value_regex = r"\d+"
     serializer_class = OrganizationSerializer
     filterset_fields = ["kind"]
 
@@ -16,7 +15,6 @@ class OrganizationViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class DistrictViewSet(viewsets.ReadOnlyModelViewSet):
-    lookup_value_regex = r"\d+"
     serializer_class = DistrictSerializer
 
     def get_queryset(self):

@@ -34,7 +34,6 @@ class ApiTokenViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     permission_classes = [IsAuthenticatedAccount]
     serializer_class = ApiTokenSerializer
     queryset = ApiToken.objects.none()
-    lookup_value_regex = r"\d+"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -6,7 +6,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.filters import SafeFilterSet
+from api.filters import IdFilter, SafeFilterSet
 from api.idempotency import idempotent
 from api.pagination import StableCursorPagination
 from api.serializers.notes import NoteAmendSerializer, NoteCreateSerializer, NoteSerializer
@@ -24,8 +24,8 @@ from cases.selectors import (
 
 
 class NoteFilter(SafeFilterSet):
-    resident = django_filters.NumberFilter(field_name="resident_id", min_value=1, max_value=2**62)
-    case = django_filters.NumberFilter(field_name="case_id", min_value=1, max_value=2**62)
+    resident = IdFilter(field_name="resident_id")
+    case = IdFilter(field_name="case_id")
     category = django_filters.ChoiceFilter(choices=Category.choices)
 
     class Meta(SafeFilterSet.Meta):
@@ -45,7 +45,6 @@ class NoteViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = NoteSerializer
     filterset_class = NoteFilter
     pagination_class = NotePagination
-    lookup_value_regex = r"\d+"
 
     def get_queryset(self):
         return notes_visible_to(user=self.request.user)

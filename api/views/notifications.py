@@ -31,7 +31,6 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = NotificationSerializer
     filterset_class = NotificationFilter
     pagination_class = NotificationPagination
-    lookup_value_regex = r"\d+"
 
     def get_queryset(self):
         return notifications_of(user=self.request.user)

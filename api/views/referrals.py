@@ -77,12 +77,12 @@ def _transition(verb: str, summary: str):
 
 
 @extend_schema_view(
-    retrieve=extend_schema(summary="One referral with its history (404 unless my organisation is a party)"),
+    retrieve=extend_schema(summary="One referral with its history (404 unless my organisation is a party)",
+                           responses={200: ReferralDetailSerializer}),
 )
 class ReferralViewSet(viewsets.GenericViewSet):
     serializer_class = ReferralSerializer
     filterset_class = ReferralFilter
-    lookup_value_regex = r"\d+"
 
     def get_queryset(self):
         return referrals_sent_by(user=self.request.user)

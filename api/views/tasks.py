@@ -52,7 +52,8 @@ class TaskPagination(StableCursorPagination):
 
 
 @extend_schema_view(retrieve=extend_schema(summary="One task (404 unless it is mine, my organisation's or "
-                                                   "escalated to my organisation)"))
+                                                   "escalated to my organisation)",
+                                           responses={200: TaskDetailSerializer}))
 class TaskViewSet(viewsets.GenericViewSet):
     serializer_class = TaskSerializer
     filterset_class = TaskFilter

@@ -6,10 +6,10 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.filters import SafeFilterSet
+from api.filters import IdFilter, SafeFilterSet
 from api.idempotency import idempotent
 from api.pagination import StableCursorPagination
-from api.problems import problem_body
+from api.problems import message, problem_body
 from api.serializers.visits import (
     VisitBatchResultSerializer,
     VisitBatchSerializer,
@@ -24,7 +24,7 @@ from cases.selectors import case_get_for_user, visit_get_for_user, visits_visibl
 
 
 class VisitFilter(SafeFilterSet):
-    case = django_filters.NumberFilter(field_name="case_id", min_value=1, max_value=2**62)
+    case = IdFilter(field_name="case_id")
     outcome = django_filters.ChoiceFilter(choices=Outcome.choices)
     occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
     occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
@@ -40,7 +40,9 @@ class VisitPagination(StableCursorPagination):
 
 def _problem_for(error) -> dict:
     if isinstance(error, DomainError):
-        errors = [{"field": error.field, "code": error.code}] if error.field else None
+        errors = None
+        if error.field:
+            errors = [{"field": error.field, "code": error.code, "message": message(error.code)[1]}]
         return problem_body(error.code, status_code=error.status, errors=errors)
     from api.problems import _flatten
 
@@ -55,7 +57,6 @@ class VisitViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = VisitSerializer
     filterset_class = VisitFilter
     pagination_class = VisitPagination
-    lookup_value_regex = r"\d+"
 
     def get_queryset(self):
         return visits_visible_to(user=self.request.user)

@@ -27,6 +27,7 @@ SPECTACULAR_SETTINGS = {
         "TaskStatusEnum": "cases.models.tasks.TaskStatus",
         "TaskKindEnum": "cases.models.escalations.TaskKind",
         "TaskRequestKindEnum": "api.serializers.tasks.REQUESTABLE_KINDS",
+        "EscalationPlanStateEnum": "api.serializers.tasks.PLAN_STATES",
     },
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # Swagger UI from drf-spectacular-sidecar (static files of this service): no CDN, works offline.

@@ -66,29 +66,54 @@ def test_disclosure_json_holds_everything_and_where_it_went(world, records, clie
     assert export.kind == "disclosure" and export.bases == [f"rights_request:{records.rights_request.id}"]
 
 
-def test_disclosure_pdf_is_readable_japanese(world, records, client_for):
-    response = client_for("privacy_officer").get(f"/api/v1/rights/disclosures/{world.tanaka.id}", {"format": "pdf"})
+def _fonts_of(reader: PdfReader) -> list[dict]:
+    """Every font dictionary the pages use, with its descendant (Type0) fonts."""
+    found = []
+    for page in reader.pages:
+        for font in (page["/Resources"].get("/Font") or {}).values():
+            font = font.get_object()
+            found.append(font)
+            found += [d.get_object() for d in font.get("/DescendantFonts", [])]
+    return found
+
+
+def test_disclosure_pdf_is_readable_japanese_with_its_font_embedded(world, records, client_for):
+    response = client_for("privacy_officer").get(f"/api/v1/rights/disclosures/{world.tanaka.id}/pdf")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
-    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    reader = PdfReader(io.BytesIO(response.content))
+    text = "".join(page.extract_text() for page in reader.pages)
     for expected in ("保有個人データ開示書", "田中 一郎", "タナカ イチロウ", "第三者提供記録",
                      "登戸地域包括支援センター", "血圧が高め。通院中。", "健康", "応答なし", "新聞が溜まっている"):
         assert expected in text, expected
     assert entries_of(response, action=Action.EXPORT).exists()
 
-    via_accept = client_for("privacy_officer").get(f"/api/v1/rights/disclosures/{world.tanaka.id}",
-                                                   HTTP_ACCEPT="application/pdf")
-    assert via_accept["Content-Type"] == "application/pdf"
+    # Every font carries its glyphs (a subset of IPAex Gothic): no viewer has to substitute one.
+    fonts = _fonts_of(reader)
+    assert fonts
+    descriptors = [f["/FontDescriptor"].get_object() for f in fonts if "/FontDescriptor" in f]
+    assert descriptors and all("/FontFile2" in d or "/FontFile3" in d for d in descriptors), descriptors
+    assert all("IPAexGothic" in str(f["/BaseFont"]) for f in fonts), [f["/BaseFont"] for f in fonts]
 
 
-def test_disclosure_bad_format_is_400_and_errors_stay_problem_json(world, client_for):
+def test_disclosure_routes_answer_one_media_type_each(world, client_for):
     officer = client_for("privacy_officer")
-    bad = officer.get(f"/api/v1/rights/disclosures/{world.tanaka.id}", {"format": "xml"})
-    assert bad.status_code == 400 and bad.json()["code"] == "validation_error"
-    unknown = officer.get(f"/api/v1/rights/disclosures/{world.tanaka.id}", {"colour": "red"})
-    assert unknown.status_code == 400
-    hidden = client_for("care_worker").get(f"/api/v1/rights/disclosures/{world.tanaka.id}", {"format": "pdf"})
+    url = f"/api/v1/rights/disclosures/{world.tanaka.id}"
+    assert officer.get(url)["Content-Type"] == "application/json"
+    wrong = officer.get(url, HTTP_ACCEPT="application/pdf")
+    assert wrong.status_code == 406 and wrong["Content-Type"] == "application/problem+json"
+    wrong = officer.get(f"{url}/pdf", HTTP_ACCEPT="application/json")
+    assert wrong.status_code == 406 and wrong.json()["code"] == "not_acceptable"
+
+
+def test_disclosure_query_parameters_are_400_and_errors_stay_problem_json(world, client_for):
+    officer = client_for("privacy_officer")
+    for suffix in ("", "/pdf"):
+        for params in ({"format": "pdf"}, {"format": "xml"}, {"colour": "red"}):
+            bad = officer.get(f"/api/v1/rights/disclosures/{world.tanaka.id}{suffix}", params)
+            assert bad.status_code == 400 and bad.json()["code"] == "validation_error", (suffix, params)
+    hidden = client_for("care_worker").get(f"/api/v1/rights/disclosures/{world.tanaka.id}/pdf")
     assert hidden.status_code == 404 and hidden["Content-Type"] == "application/problem+json"
     assert hidden.json()["code"] == "not_found"
 
