@@ -343,7 +343,8 @@ assert all(len(cells) == len(COLUMNS) for cells in EXPECTED.values())
 
 
 def _template(path: str) -> str:
-    return re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", path).removeprefix("/api/v1")
+    path = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", path)  # regex groups: (?P<pk>\d+)
+    return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", path).removeprefix("/api/v1")  # converters: <int:pk>
 
 
 def unsafe_routes() -> set[tuple[str, str]]:
