@@ -23,7 +23,6 @@ import datetime
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -46,20 +45,10 @@ from backend.celery import app  # noqa: E402
 from cases.models import EscalationPolicy, Membership, Organization, Task, TaskEscalation, User, Ward  # noqa: E402
 from cases.models.choices import OrganizationKind, Role  # noqa: E402
 from notifications.models import Notification, OutboxMessage  # noqa: E402
+from tests.faults.stack import free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 3600.0
-
-
-def _free_port(preferred: int) -> int:
-    for port in range(preferred, preferred + 100):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port")
 
 
 def _wait(predicate, what: str, timeout: float = TIMEOUT, interval: float = 0.5) -> float:
@@ -152,7 +141,7 @@ def main() -> int:
     if args.broker == "private":
         if not shutil.which("redis-server"):
             raise SystemExit("redis-server not found: use --broker env")
-        port = _free_port(6395)
+        port = free_port(6395)
         processes.append(subprocess.Popen(
             ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
             stdout=open(temp / "redis.log", "wb"), stderr=subprocess.STDOUT, start_new_session=True))  # noqa: SIM115

@@ -50,7 +50,7 @@ def wait_for(predicate, *, what: str, timeout: float = DEADLINE, interval: float
         time.sleep(interval)
 
 
-def _free_port(preferred: int) -> int:
+def free_port(preferred: int) -> int:
     for port in range(preferred, preferred + 100):
         with socket.socket() as probe:
             try:
@@ -66,7 +66,7 @@ class Stack:
 
     def __init__(self, tmp_path: Path) -> None:
         self.tmp = tmp_path
-        self.port = _free_port(6390)
+        self.port = free_port(6390)
         self.redis_url = f"redis://127.0.0.1:{self.port}/0"
         self.mail_dir = tmp_path / "mail"
         self.mail_dir.mkdir()
@@ -160,7 +160,7 @@ class Stack:
         wait_for(lambda: "Sending due task" in self.log("beat"), what="beat", interval=0.2)
 
     def api(self) -> str:
-        port = _free_port(18400)
+        port = free_port(18400)
         self._start("api", [sys.executable, "-m", "gunicorn", "backend.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2",
                             "--timeout", "60"])
         self.api_url = f"http://127.0.0.1:{port}"
@@ -226,7 +226,7 @@ class Receiver:
         self.received: list[tuple[float, str, tuple[str, ...]]] = []
         self.holding, self.released = threading.Event(), threading.Event()
         self._lock = threading.Lock()
-        self.port = _free_port(18600)
+        self.port = free_port(18600)
         logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command at INFO
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
