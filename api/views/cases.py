@@ -29,7 +29,6 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     filterset_class = CaseFilter
     pagination_class = CaseloadPagination
     http_method_names = ["get", "post", "patch", "head", "options"]
-    lookup_value_regex = r"\d+"
 
     def get_queryset(self):
         return cases_visible_to(user=self.request.user)

@@ -48,7 +48,6 @@ class ResidentConsentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     serializer_class = ConsentSerializer
     pagination_class = ConsentPagination
-    lookup_value_regex = r"\d+"
 
     def _resident(self, codename: str = "view_resident") -> Resident:
         return resident_get_for_user(user=self.request.user, resident_id=int(self.kwargs["resident_id"]),
@@ -91,7 +90,6 @@ class ResidentConsentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 )
 class LegalBasisGrantViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = LegalBasisGrantSerializer
-    lookup_value_regex = r"\d+"
     filterset_fields = ["status", "basis"]
 
     def get_queryset(self):
@@ -147,7 +145,6 @@ class LegalBasisGrantViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 )
 class SupportMeetingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = SupportMeetingSerializer
-    lookup_value_regex = r"\d+"
 
     def get_queryset(self):
         return meetings_of(user=self.request.user)

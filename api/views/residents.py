@@ -22,7 +22,6 @@ class ResidentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = ResidentSerializer
     filterset_class = ResidentFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
-    lookup_value_regex = r"\d+"
 
     def get_queryset(self):
         return residents_visible_to(user=self.request.user)

@@ -58,7 +58,6 @@ class TaskViewSet(viewsets.GenericViewSet):
     serializer_class = TaskSerializer
     filterset_class = TaskFilter
     pagination_class = TaskPagination
-    lookup_value_regex = r"\d+"
 
     def get_queryset(self):
         return tasks_mine(user=self.request.user)
