@@ -1,7 +1,6 @@
 """API conventions that need storage: personal API tokens and idempotency records."""
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
@@ -31,13 +30,17 @@ class ApiToken(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """The stored response to a POST made with an Idempotency-Key, replayed on retry."""
+    """What a POST made with an Idempotency-Key did: its status, headers and the record it acted on.
+
+    No body is kept: a replay reads the record again through the read side (api/idempotency.py), so it
+    shows only what the caller may see now, and is access-logged like any read.
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField()
-    response_body = models.JSONField(encoder=DjangoJSONEncoder)
+    subject_id = models.BigIntegerField(null=True, blank=True, help_text="The record the answer showed.")
     response_headers = models.JSONField(default=dict)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 

@@ -11,7 +11,7 @@ IDEMPOTENCY_RETENTION = datetime.timedelta(days=7)
 
 
 def idempotency_records_purge(*, now: datetime.datetime | None = None) -> int:
-    """Forget stored responses older than a week: an offline phone retries within days, not weeks."""
+    """Forget keys older than a week: an offline phone retries within days, not weeks (a key holds no body)."""
     cutoff = (now or timezone.now()) - IDEMPOTENCY_RETENTION
     deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
     return deleted

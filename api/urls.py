@@ -1,6 +1,8 @@
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
+from api.idempotency import IdempotentPosts
 from api.views.audit import (
     AccessLogViewSet,
     LegalHoldViewSet,
@@ -30,6 +32,14 @@ class IdRouter(SimpleRouter):
 
     def get_lookup_regex(self, viewset, lookup_prefix=""):
         return f"<int:{lookup_prefix}pk>"
+
+    def register(self, prefix, viewset, basename=None):
+        """Every POST goes through the one Idempotency-Key protocol: a viewset that routes a POST without
+        it is refused here, at start-up."""
+        posts = hasattr(viewset, "create") or any("post" in action.mapping for action in viewset.get_extra_actions())
+        if posts and not issubclass(viewset, IdempotentPosts):
+            raise ImproperlyConfigured(f"{viewset.__name__} routes a POST but is not IdempotentPosts")
+        super().register(prefix, viewset, basename)
 
 
 router = IdRouter()

@@ -112,14 +112,27 @@ def rights_cessation_apply(*, actor: User, request: RightsRequest) -> tuple[Righ
         )
         for consent_id in consent_ids:
             consent_withdraw(actor=actor, resident=resident, consent_id=consent_id, grantor=request.requester,
-                             note=f"利用停止請求 {request.pk}")
-        still = list(
-            LegalBasisGrant.objects.filter(resident=resident, status=GrantStatus.ACTIVE, ends_at__gt=now,
-                                           revoked_at__isnull=True).order_by("id").values_list("id", flat=True)
-        )
+                             note=_cessation_note(request))
+        still = _still_active(resident, now)
         note = f"withdrawn consents: {consent_ids or 'none'}; legal-basis grants still active: {still or 'none'}"
         closed = rights_request_close(actor=actor, request=request, outcome=RightsOutcome.CEASED, note=note)
     return closed, consent_ids, still
+
+
+def _cessation_note(request: RightsRequest) -> str:
+    return f"利用停止請求 {request.pk}"
+
+
+def _still_active(resident: Resident, now: datetime.datetime) -> list[int]:
+    return list(LegalBasisGrant.objects.filter(resident=resident, status=GrantStatus.ACTIVE, ends_at__gt=now,
+                                               revoked_at__isnull=True).order_by("id").values_list("id", flat=True))
+
+
+def rights_cessation_result(*, request: RightsRequest) -> tuple[list[int], list[int]]:
+    """What a cessation did, read again: the consents it withdrew and the legal-basis grants still active."""
+    withdrawn = list(Consent.objects.filter(resident=request.resident, withdrawal_note=_cessation_note(request))
+                     .order_by("id").values_list("id", flat=True))
+    return withdrawn, _still_active(request.resident, timezone.now())
 
 
 def rights_reminders_send(*, now: datetime.datetime | None = None) -> int:

@@ -181,12 +181,12 @@ def consents_of_resident(*, resident: Resident) -> QuerySet[Consent]:
 
 
 def legal_basis_grants_for(*, user: User) -> QuerySet[LegalBasisGrant]:
-    """Grants the user oversees: held by an organisation they supervise, or about a resident of the ward they
-    are privacy officer of (they approve, revoke and review them)."""
+    """Grants the user oversees (held by an organisation they supervise, or about a resident of the ward they
+    are privacy officer of: they approve, revoke and review them) or asked for themselves."""
     if not user.is_authenticated:
         return LegalBasisGrant.objects.none()
     return (
-        LegalBasisGrant.objects.filter(legal_basis_grants_overseen(actor=actor_for(user=user)))
+        LegalBasisGrant.objects.filter(legal_basis_grants_overseen(actor=actor_for(user=user)) | Q(requested_by=user))
         .select_related("organization", "requested_by", "approved_by", "reviewed_by")
         .order_by("-created_at", "-id")
     )

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.filters import IdFilter, SafeFilterSet
-from api.idempotency import idempotent
+from api.idempotency import IdempotentPosts
 from api.pagination import StableCursorPagination
 from api.serializers.audit import (
     AccessLogEntrySerializer,
@@ -115,7 +115,7 @@ class UnusualAccessView(APIView):
 
 
 @extend_schema_view(list=extend_schema(summary="Legal holds (retention stops for the case), privacy officer"))
-class LegalHoldViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class LegalHoldViewSet(IdempotentPosts, mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = LegalHoldSerializer
     pagination_class = NewestFirstPagination
 
@@ -127,24 +127,18 @@ class LegalHoldViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(summary="Place a legal hold on a case", request=LegalHoldCreateSerializer,
                    responses={201: LegalHoldSerializer})
     def create(self, request):
-        def handler():
-            serializer = LegalHoldCreateSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            data = dict(serializer.validated_data)
-            try:
-                case = case_for_privacy_officer(user=request.user, case_id=data.pop("case"))
-            except NotFound:
-                raise NotFound(field="case") from None
-            hold = legal_holds.legal_hold_place(actor=request.user, case=case, **data)
-            return Response(LegalHoldSerializer(hold).data, status=status.HTTP_201_CREATED)
-
-        return idempotent(request, handler)
+        serializer = LegalHoldCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        try:
+            case = case_for_privacy_officer(user=request.user, case_id=data.pop("case"))
+        except NotFound:
+            raise NotFound(field="case") from None
+        hold = legal_holds.legal_hold_place(actor=request.user, case=case, **data)
+        return Response(LegalHoldSerializer(hold).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Release a legal hold", request=None, responses={200: LegalHoldSerializer})
     @action(detail=True, methods=["post"])
     def release(self, request, pk=None):
-        def handler():
-            hold = legal_hold_get_for_user(user=request.user, hold_id=int(pk))
-            return Response(LegalHoldSerializer(legal_holds.legal_hold_release(actor=request.user, hold=hold)).data)
-
-        return idempotent(request, handler)
+        hold = legal_hold_get_for_user(user=request.user, hold_id=int(pk))
+        return Response(LegalHoldSerializer(legal_holds.legal_hold_release(actor=request.user, hold=hold)).data)

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 
 from api.conditional import etag_for, expected_version
 from api.filters import CaseFilter
-from api.idempotency import idempotent
+from api.idempotency import IdempotentPosts
 from api.pagination import StableCursorPagination
 from api.serializers.cases import CaseSerializer, CaseUpdateSerializer
 from cases import services
@@ -24,7 +24,7 @@ class CaseloadPagination(StableCursorPagination):
     create=extend_schema(summary="Open a case about a resident I can see"),
     partial_update=extend_schema(summary="Update a case (If-Match required)", request=CaseUpdateSerializer),
 )
-class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class CaseViewSet(IdempotentPosts, mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = CaseSerializer
     filterset_class = CaseFilter
     pagination_class = CaseloadPagination
@@ -41,28 +41,25 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(self.get_serializer(case).data, headers={"ETag": etag_for(case)})
 
     def create(self, request):
-        def handler():
-            serializer = self.get_serializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            data = dict(serializer.validated_data)
-            try:
-                resident = resident_get_for_user(user=request.user, resident_id=data.pop("resident"))
-            except NotFound:
-                raise NotFound(field="resident") from None
-            case = services.case_open(
-                actor=request.user,
-                resident=resident,
-                team=data.pop("team_organizations", None),
-                **data,
-            )
-            case = case_get_for_user(user=request.user, case_id=case.pk)
-            return Response(
-                self.get_serializer(case).data,
-                status=status.HTTP_201_CREATED,
-                headers={"ETag": etag_for(case), "Location": f"{request.path}/{case.pk}"},
-            )
-
-        return idempotent(request, handler)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        try:
+            resident = resident_get_for_user(user=request.user, resident_id=data.pop("resident"))
+        except NotFound:
+            raise NotFound(field="resident") from None
+        case = services.case_open(
+            actor=request.user,
+            resident=resident,
+            team=data.pop("team_organizations", None),
+            **data,
+        )
+        case = case_get_for_user(user=request.user, case_id=case.pk)
+        return Response(
+            self.get_serializer(case).data,
+            status=status.HTTP_201_CREATED,
+            headers={"ETag": etag_for(case), "Location": f"{request.path}/{case.pk}"},
+        )
 
     def partial_update(self, request, pk=None):
         case = case_get_for_user(user=request.user, case_id=int(pk))

@@ -7,7 +7,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.idempotency import idempotent
+from api.idempotency import IdempotentPosts
 from api.pagination import StableCursorPagination
 from api.serializers.consent import (
     ConsentCreateSerializer,
@@ -38,7 +38,7 @@ class ConsentPagination(StableCursorPagination):
     ordering = ("-taken_at", "-id")  # newest decision first, as consents_of_resident orders them
 
 
-class ResidentConsentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class ResidentConsentViewSet(IdempotentPosts, mixins.ListModelMixin, viewsets.GenericViewSet):
     """The consent register of one resident: kept by those who hold the resident in their own right.
 
     The district's commissioners, the registering organisation and the lead of an open case take,
@@ -61,14 +61,11 @@ class ResidentConsentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(summary="Record a consent or a refusal", request=ConsentCreateSerializer,
                    responses={201: ConsentSerializer})
     def create(self, request, resident_id=None):
-        def handler():
-            resident = self._resident()
-            serializer = ConsentCreateSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            consent = services.consent_record(actor=request.user, resident=resident, **serializer.validated_data)
-            return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
-
-        return idempotent(request, handler)
+        resident = self._resident()
+        serializer = ConsentCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        consent = services.consent_record(actor=request.user, resident=resident, **serializer.validated_data)
+        return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Withdraw a consent now (a keeper of the register records it)",
                    request=ConsentWithdrawSerializer,
@@ -88,7 +85,7 @@ class ResidentConsentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     list=extend_schema(summary="Legal-basis grants held by organisations I supervise"),
     retrieve=extend_schema(summary="One legal-basis grant"),
 )
-class LegalBasisGrantViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class LegalBasisGrantViewSet(IdempotentPosts, mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = LegalBasisGrantSerializer
     filterset_fields = ["status", "basis"]
 
@@ -103,17 +100,14 @@ class LegalBasisGrantViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                            "opens at once for at most 72 hours; APPI27-1-1 and APPI27-1-4 wait for an approver)",
                    request=LegalBasisGrantCreateSerializer, responses={201: LegalBasisGrantSerializer})
     def create(self, request):
-        def handler():
-            serializer = LegalBasisGrantCreateSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            data = dict(serializer.validated_data)
-            grant = services.legal_basis_grant_request(
-                actor=request.user, resident_id=data.pop("resident"),
-                duration=datetime.timedelta(hours=data.pop("hours")), **data
-            )
-            return Response(LegalBasisGrantSerializer(grant).data, status=status.HTTP_201_CREATED)
-
-        return idempotent(request, handler)
+        serializer = LegalBasisGrantCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        grant = services.legal_basis_grant_request(
+            actor=request.user, resident_id=data.pop("resident"),
+            duration=datetime.timedelta(hours=data.pop("hours")), **data
+        )
+        return Response(LegalBasisGrantSerializer(grant).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Approve a pending grant (a supervisor or privacy officer other than the requester)",
                    request=None,
@@ -143,8 +137,9 @@ class LegalBasisGrantViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     list=extend_schema(summary="Support meetings I am on the roster of"),
     retrieve=extend_schema(summary="One support meeting"),
 )
-class SupportMeetingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class SupportMeetingViewSet(IdempotentPosts, mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = SupportMeetingSerializer
+    replay_readers = {"share": "_read_share"}
 
     def get_queryset(self):
         return meetings_of(user=self.request.user)
@@ -156,21 +151,18 @@ class SupportMeetingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                    request=SupportMeetingCreateSerializer,
                    responses={201: SupportMeetingSerializer})
     def create(self, request):
-        def handler():
-            serializer = SupportMeetingCreateSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            data = dict(serializer.validated_data)
-            cases: list[Case] = []
-            for case_id in data.pop("cases"):
-                try:
-                    cases.append(case_get_for_user(user=request.user, case_id=case_id))
-                except NotFound:
-                    raise NotFound(field="cases") from None
-            meeting = services.meeting_convene(actor=request.user, cases=cases, **data)
-            return Response(SupportMeetingSerializer(meeting_get_for_user(user=request.user, meeting_id=meeting.id))
-                            .data, status=status.HTTP_201_CREATED)
-
-        return idempotent(request, handler)
+        serializer = SupportMeetingCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        cases: list[Case] = []
+        for case_id in data.pop("cases"):
+            try:
+                cases.append(case_get_for_user(user=request.user, case_id=case_id))
+            except NotFound:
+                raise NotFound(field="cases") from None
+        meeting = services.meeting_convene(actor=request.user, cases=cases, **data)
+        return Response(SupportMeetingSerializer(meeting_get_for_user(user=request.user, meeting_id=meeting.id))
+                        .data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Acknowledge the confidentiality duty", request=None,
                    responses={200: SupportMeetingSerializer})
@@ -189,3 +181,7 @@ class SupportMeetingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         resident = resident_get_for_user(user=request.user, resident_id=data.pop("resident"))
         grant = services.meeting_share(actor=request.user, meeting_id=int(pk), resident=resident, **data)
         return Response(LegalBasisGrantSerializer(grant).data, status=status.HTTP_201_CREATED)
+
+    def _read_share(self, request, grant_id: int) -> Response:
+        grant = legal_basis_grant_get_for_user(user=request.user, grant_id=grant_id)
+        return Response(LegalBasisGrantSerializer(grant).data)

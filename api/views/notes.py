@@ -7,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api.filters import IdFilter, SafeFilterSet
-from api.idempotency import idempotent
+from api.idempotency import IdempotentPosts
 from api.pagination import StableCursorPagination
 from api.serializers.notes import NoteAmendSerializer, NoteCreateSerializer, NoteSerializer
 from cases import services
@@ -41,7 +41,7 @@ class NotePagination(StableCursorPagination):
     list=extend_schema(summary="Current versions of the notes I may read, newest first"),
     retrieve=extend_schema(summary="One note version (404 when missing or not visible)"),
 )
-class NoteViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class NoteViewSet(IdempotentPosts, mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = NoteSerializer
     filterset_class = NoteFilter
     pagination_class = NotePagination
@@ -55,39 +55,33 @@ class NoteViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(summary="Write a note about a resident I can see", request=NoteCreateSerializer,
                    responses={201: NoteSerializer})
     def create(self, request):
-        def handler():
-            serializer = NoteCreateSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            data = dict(serializer.validated_data)
+        serializer = NoteCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        try:
+            resident = resident_get_for_user(user=request.user, resident_id=data.pop("resident"))
+        except NotFound:
+            raise NotFound(field="resident") from None
+        case_id = data.pop("case", None)
+        case = None
+        if case_id is not None:
             try:
-                resident = resident_get_for_user(user=request.user, resident_id=data.pop("resident"))
+                case = case_get_for_user(user=request.user, case_id=case_id)
             except NotFound:
-                raise NotFound(field="resident") from None
-            case_id = data.pop("case", None)
-            case = None
-            if case_id is not None:
-                try:
-                    case = case_get_for_user(user=request.user, case_id=case_id)
-                except NotFound:
-                    raise NotFound(field="case") from None
-            note = services.note_write(actor=request.user, resident=resident, case=case, **data)
-            return Response(NoteSerializer(note).data, status=status.HTTP_201_CREATED)
-
-        return idempotent(request, handler)
+                raise NotFound(field="case") from None
+        note = services.note_write(actor=request.user, resident=resident, case=case, **data)
+        return Response(NoteSerializer(note).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Amend a note: a new version that points at this one", request=NoteAmendSerializer,
                    responses={201: NoteSerializer})
     @action(detail=True, methods=["post"])
     def amend(self, request, pk=None):
-        def handler():
-            note = note_get_for_user(user=request.user, note_id=int(pk))
-            serializer = NoteAmendSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            amended = services.note_amend(actor=request.user, note=note, **serializer.validated_data)
-            return Response(NoteSerializer(note_get_for_user(user=request.user, note_id=amended.id)).data,
-                            status=status.HTTP_201_CREATED)
-
-        return idempotent(request, handler)
+        note = note_get_for_user(user=request.user, note_id=int(pk))
+        serializer = NoteAmendSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        amended = services.note_amend(actor=request.user, note=note, **serializer.validated_data)
+        return Response(NoteSerializer(note_get_for_user(user=request.user, note_id=amended.id)).data,
+                        status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Every version of this note, oldest first", responses={200: NoteSerializer(many=True)})
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)

@@ -6,7 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api.filters import SafeFilterSet, StrictBooleanFilter
-from api.idempotency import idempotent
+from api.idempotency import IdempotentPosts
 from api.pagination import StableCursorPagination
 from api.serializers.notifications import NotificationSerializer
 from notifications.models import Notification
@@ -27,7 +27,7 @@ class NotificationPagination(StableCursorPagination):
 
 
 @extend_schema_view(list=extend_schema(summary="My notifications, newest first"))
-class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class NotificationViewSet(IdempotentPosts, mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = NotificationSerializer
     filterset_class = NotificationFilter
     pagination_class = NotificationPagination
@@ -39,8 +39,5 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                    responses={200: NotificationSerializer})
     @action(detail=True, methods=["post"])
     def read(self, request, pk=None):
-        def handler():
-            return Response(NotificationSerializer(notification_mark_read(user=request.user,
-                                                                          notification_id=int(pk))).data)
-
-        return idempotent(request, handler)
+        return Response(NotificationSerializer(notification_mark_read(user=request.user,
+                                                                      notification_id=int(pk))).data)

@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api.filters import SafeFilterSet, StrictBooleanFilter
-from api.idempotency import idempotent
+from api.idempotency import IdempotentPosts
 from api.pagination import StableCursorPagination
 from api.serializers.referrals import (
     ReferralCreateSerializer,
@@ -59,15 +59,12 @@ def _transition(verb: str, summary: str):
     """One POST route per action of the transition table (cases/services/referrals.py)."""
 
     def handler(self, request, pk=None):
-        def run():
-            serializer = ReferralTransitionSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            referral = services.referral_transition(
-                actor=request.user, referral_id=int(pk), action=verb, reason=serializer.validated_data["reason"]
-            )
-            return Response(self._detail(referral.id))
-
-        return idempotent(request, run)
+        serializer = ReferralTransitionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        referral = services.referral_transition(
+            actor=request.user, referral_id=int(pk), action=verb, reason=serializer.validated_data["reason"]
+        )
+        return Response(self._detail(referral.id))
 
     handler.__name__ = handler.__qualname__ = verb  # DRF routes an action by its method name
     routed = action(detail=True, methods=["post"], url_path=verb.replace("_", "-"),
@@ -80,7 +77,7 @@ def _transition(verb: str, summary: str):
     retrieve=extend_schema(summary="One referral with its history (404 unless my organisation is a party)",
                            responses={200: ReferralDetailSerializer}),
 )
-class ReferralViewSet(viewsets.GenericViewSet):
+class ReferralViewSet(IdempotentPosts, viewsets.GenericViewSet):
     serializer_class = ReferralSerializer
     filterset_class = ReferralFilter
 
@@ -110,19 +107,16 @@ class ReferralViewSet(viewsets.GenericViewSet):
     @extend_schema(summary="Refer a case I can see to another organisation (sent at once unless send=false)",
                    request=ReferralCreateSerializer, responses={201: ReferralDetailSerializer})
     def create(self, request):
-        def handler():
-            serializer = ReferralCreateSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            data = dict(serializer.validated_data)
-            try:
-                case = case_get_for_user(user=request.user, case_id=data.pop("case"))
-            except NotFound:
-                raise NotFound(field="case") from None
-            referral = services.referral_create(actor=request.user, case=case, **data)
-            return Response(self._detail(referral.id), status=status.HTTP_201_CREATED,
-                            headers={"Location": f"{request.path}/{referral.id}"})
-
-        return idempotent(request, handler)
+        serializer = ReferralCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        try:
+            case = case_get_for_user(user=request.user, case_id=data.pop("case"))
+        except NotFound:
+            raise NotFound(field="case") from None
+        referral = services.referral_create(actor=request.user, case=case, **data)
+        return Response(self._detail(referral.id), status=status.HTTP_201_CREATED,
+                        headers={"Location": f"{request.path}/{referral.id}"})
 
     @extend_schema(summary="Referrals to my organisation, soonest response deadline first",
                    responses={200: ReferralSerializer(many=True)})

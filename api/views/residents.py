@@ -6,7 +6,7 @@ from rest_framework.response import Response
 
 from api.conditional import etag_for, expected_version
 from api.filters import ResidentFilter
-from api.idempotency import idempotent
+from api.idempotency import IdempotentPosts
 from api.serializers.residents import ResidentSerializer
 from cases import services
 from cases.selectors import resident_get_for_user, residents_visible_to
@@ -18,7 +18,7 @@ from cases.selectors import resident_get_for_user, residents_visible_to
     create=extend_schema(summary="Register a resident"),
     partial_update=extend_schema(summary="Correct a resident's record (If-Match required)"),
 )
-class ResidentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class ResidentViewSet(IdempotentPosts, mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = ResidentSerializer
     filterset_class = ResidentFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -31,17 +31,14 @@ class ResidentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(ResidentSerializer(resident).data, headers={"ETag": etag_for(resident)})
 
     def create(self, request):
-        def handler():
-            serializer = ResidentSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            resident = services.resident_register(actor=request.user, **serializer.validated_data)
-            return Response(
-                ResidentSerializer(resident).data,
-                status=status.HTTP_201_CREATED,
-                headers={"ETag": etag_for(resident), "Location": f"{request.path}/{resident.pk}"},
-            )
-
-        return idempotent(request, handler)
+        serializer = ResidentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        resident = services.resident_register(actor=request.user, **serializer.validated_data)
+        return Response(
+            ResidentSerializer(resident).data,
+            status=status.HTTP_201_CREATED,
+            headers={"ETag": etag_for(resident), "Location": f"{request.path}/{resident.pk}"},
+        )
 
     def partial_update(self, request, pk=None):
         resident = resident_get_for_user(user=request.user, resident_id=int(pk))

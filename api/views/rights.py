@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.filters import IdFilter, SafeFilterSet
-from api.idempotency import idempotent
+from api.idempotency import IdempotentPosts
 from api.pagination import StableCursorPagination
 from api.serializers.rights import (
     CessationResultSerializer,
@@ -51,7 +51,8 @@ class RightsPagination(StableCursorPagination):
     list=extend_schema(summary="The ledger of disclosure, correction and cessation requests (privacy officer)"),
     retrieve=extend_schema(summary="One rights request"),
 )
-class RightsRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class RightsRequestViewSet(IdempotentPosts, mixins.ListModelMixin, viewsets.GenericViewSet):
+    replay_readers = {"cessation": "_read_cessation"}
     serializer_class = RightsRequestSerializer
     pagination_class = RightsPagination
     filterset_class = RightsRequestFilter
@@ -68,43 +69,40 @@ class RightsRequestViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(summary="Receive a request (after checking the requester's identity); due in 30 days",
                    request=RightsRequestCreateSerializer, responses={201: RightsRequestSerializer})
     def create(self, request):
-        def handler():
-            serializer = RightsRequestCreateSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            data = dict(serializer.validated_data)
-            try:
-                resident = resident_for_privacy_officer(user=request.user, resident_id=data.pop("resident"))
-            except NotFound:
-                raise NotFound(field="resident") from None
-            created = rights.rights_request_receive(actor=request.user, resident=resident, **data)
-            return Response(RightsRequestSerializer(created).data, status=status.HTTP_201_CREATED)
-
-        return idempotent(request, handler)
+        serializer = RightsRequestCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        try:
+            resident = resident_for_privacy_officer(user=request.user, resident_id=data.pop("resident"))
+        except NotFound:
+            raise NotFound(field="resident") from None
+        created = rights.rights_request_receive(actor=request.user, resident=resident, **data)
+        return Response(RightsRequestSerializer(created).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Record the answer and close the request", request=RightsRequestCloseSerializer,
                    responses={200: RightsRequestSerializer})
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
-        def handler():
-            found = rights_request_get_for_user(user=request.user, request_id=int(pk))
-            serializer = RightsRequestCloseSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            closed = rights.rights_request_close(actor=request.user, request=found, **serializer.validated_data)
-            return Response(RightsRequestSerializer(closed).data)
-
-        return idempotent(request, handler)
+        found = rights_request_get_for_user(user=request.user, request_id=int(pk))
+        serializer = RightsRequestCloseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        closed = rights.rights_request_close(actor=request.user, request=found, **serializer.validated_data)
+        return Response(RightsRequestSerializer(closed).data)
 
     @extend_schema(summary="Cessation: withdraw every consent of the resident now and close the request",
                    request=None, responses={200: CessationResultSerializer})
     @action(detail=True, methods=["post"])
     def cessation(self, request, pk=None):
-        def handler():
-            found = rights_request_get_for_user(user=request.user, request_id=int(pk))
-            closed, withdrawn, still = rights.rights_cessation_apply(actor=request.user, request=found)
-            return Response(CessationResultSerializer({"request": closed, "withdrawn_consents": withdrawn,
-                                                       "legal_basis_grants_still_active": still}).data)
+        found = rights_request_get_for_user(user=request.user, request_id=int(pk))
+        closed, withdrawn, still = rights.rights_cessation_apply(actor=request.user, request=found)
+        return Response(CessationResultSerializer({"request": closed, "withdrawn_consents": withdrawn,
+                                                   "legal_basis_grants_still_active": still}).data)
 
-        return idempotent(request, handler)
+    def _read_cessation(self, request, request_id: int) -> Response:
+        found = rights_request_get_for_user(user=request.user, request_id=request_id)
+        withdrawn, still = rights.rights_cessation_result(request=found)
+        return Response(CessationResultSerializer({"request": found, "withdrawn_consents": withdrawn,
+                                                   "legal_basis_grants_still_active": still}).data)
 
 
 class DisclosurePdfRenderer(BaseRenderer):

@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api.filters import SafeFilterSet, StrictBooleanFilter
-from api.idempotency import idempotent
+from api.idempotency import IdempotentPosts
 from api.pagination import StableCursorPagination
 from api.serializers.tasks import (
     TaskCancelSerializer,
@@ -54,7 +54,7 @@ class TaskPagination(StableCursorPagination):
 @extend_schema_view(retrieve=extend_schema(summary="One task (404 unless it is mine, my organisation's or "
                                                    "escalated to my organisation)",
                                            responses={200: TaskDetailSerializer}))
-class TaskViewSet(viewsets.GenericViewSet):
+class TaskViewSet(IdempotentPosts, viewsets.GenericViewSet):
     serializer_class = TaskSerializer
     filterset_class = TaskFilter
     pagination_class = TaskPagination
@@ -94,53 +94,41 @@ class TaskViewSet(viewsets.GenericViewSet):
                            "do_not_contact for a household that must not be contacted)",
                    request=TaskCreateSerializer, responses={201: TaskDetailSerializer})
     def create(self, request):
-        def handler():
-            serializer = TaskCreateSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            data = dict(serializer.validated_data)
-            try:
-                case = case_get_for_user(user=request.user, case_id=data.pop("case"))
-            except NotFound:
-                raise NotFound(field="case") from None
-            task = services.task_request(
-                actor=request.user, case=case, kind=data["kind"], organization=data["assignee_organization"],
-                user=data.get("assignee_user"), due_at=data["due_at"], urgency=data["urgency"],
-            )
-            return Response(self._detail(task.id), status=status.HTTP_201_CREATED,
-                            headers={"Location": f"{request.path}/{task.id}"})
-
-        return idempotent(request, handler)
+        serializer = TaskCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        try:
+            case = case_get_for_user(user=request.user, case_id=data.pop("case"))
+        except NotFound:
+            raise NotFound(field="case") from None
+        task = services.task_request(
+            actor=request.user, case=case, kind=data["kind"], organization=data["assignee_organization"],
+            user=data.get("assignee_user"), due_at=data["due_at"], urgency=data["urgency"],
+        )
+        return Response(self._detail(task.id), status=status.HTTP_201_CREATED,
+                        headers={"Location": f"{request.path}/{task.id}"})
 
     @extend_schema(summary="Acknowledge: I take it on (escalation stops)", request=None,
                    responses={200: TaskDetailSerializer})
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
-        def handler():
-            services.task_acknowledge(actor=request.user, task_id=int(pk))
-            return Response(self._detail(int(pk)))
-
-        return idempotent(request, handler)
+        services.task_acknowledge(actor=request.user, task_id=int(pk))
+        return Response(self._detail(int(pk)))
 
     @extend_schema(summary="Complete, saying what was done", request=TaskCompleteSerializer,
                    responses={200: TaskDetailSerializer})
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
-        def handler():
-            serializer = TaskCompleteSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            services.task_complete(actor=request.user, task_id=int(pk), **serializer.validated_data)
-            return Response(self._detail(int(pk)))
-
-        return idempotent(request, handler)
+        serializer = TaskCompleteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.task_complete(actor=request.user, task_id=int(pk), **serializer.validated_data)
+        return Response(self._detail(int(pk)))
 
     @extend_schema(summary="Cancel, saying why (a member of the assignee organisation)", request=TaskCancelSerializer,
                    responses={200: TaskDetailSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        def handler():
-            serializer = TaskCancelSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            services.task_cancel(actor=request.user, task_id=int(pk), **serializer.validated_data)
-            return Response(self._detail(int(pk)))
-
-        return idempotent(request, handler)
+        serializer = TaskCancelSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.task_cancel(actor=request.user, task_id=int(pk), **serializer.validated_data)
+        return Response(self._detail(int(pk)))

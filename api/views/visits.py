@@ -7,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api.filters import IdFilter, SafeFilterSet
-from api.idempotency import idempotent
+from api.idempotency import IdempotentPosts
 from api.pagination import StableCursorPagination
 from api.problems import message, problem_body
 from api.serializers.visits import (
@@ -53,10 +53,11 @@ def _problem_for(error) -> dict:
     list=extend_schema(summary="Visits of the cases I can see, newest first"),
     retrieve=extend_schema(summary="One visit (404 when missing or not visible)"),
 )
-class VisitViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class VisitViewSet(IdempotentPosts, mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = VisitSerializer
     filterset_class = VisitFilter
     pagination_class = VisitPagination
+    replay_reruns = frozenset({"batch"})  # each item is idempotent on its own (recorder + client_id)
 
     def get_queryset(self):
         return visits_visible_to(user=self.request.user)
@@ -76,16 +77,13 @@ class VisitViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         responses={201: VisitSerializer, 200: VisitSerializer},
     )
     def create(self, request):
-        def handler():
-            serializer = VisitCreateSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            fields = dict(serializer.validated_data)
-            case = self._resolve_case(fields.pop("case"))
-            recorded = services.visit_record(actor=request.user, case=case, **fields)
-            code = status.HTTP_201_CREATED if recorded.created else status.HTTP_200_OK
-            return Response(VisitSerializer(recorded.visit).data, status=code)
-
-        return idempotent(request, handler)
+        serializer = VisitCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        case = self._resolve_case(fields.pop("case"))
+        recorded = services.visit_record(actor=request.user, case=case, **fields)
+        code = status.HTTP_201_CREATED if recorded.created else status.HTTP_200_OK
+        return Response(VisitSerializer(recorded.visit).data, status=code)
 
     @extend_schema(
         summary="Upload a day's offline visits; each item is stored or refused on its own",
@@ -94,34 +92,31 @@ class VisitViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
     @action(detail=False, methods=["post"], url_path="batch")
     def batch(self, request):
-        def handler():
-            serializer = VisitBatchSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
+        serializer = VisitBatchSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
 
-            def validate(item):
-                item_serializer = VisitCreateSerializer(data=item)
-                item_serializer.is_valid(raise_exception=True)
-                return dict(item_serializer.validated_data)
+        def validate(item):
+            item_serializer = VisitCreateSerializer(data=item)
+            item_serializer.is_valid(raise_exception=True)
+            return dict(item_serializer.validated_data)
 
-            results = services.visits_record_batch(
-                actor=request.user, items=serializer.validated_data["items"],
-                resolve_case=self._resolve_case, validate=validate,
-            )
-            body = {
-                "results": [
-                    {
-                        "index": r.index,
-                        "client_id": r.client_id,
-                        "status": r.status,
-                        "visit": VisitSerializer(r.visit).data if r.visit else None,
-                        "problem": _problem_for(r.error) if r.error else None,
-                    }
-                    for r in results
-                ]
-            }
-            return Response(body, status=status.HTTP_200_OK)
-
-        return idempotent(request, handler)
+        results = services.visits_record_batch(
+            actor=request.user, items=serializer.validated_data["items"],
+            resolve_case=self._resolve_case, validate=validate,
+        )
+        body = {
+            "results": [
+                {
+                    "index": r.index,
+                    "client_id": r.client_id,
+                    "status": r.status,
+                    "visit": VisitSerializer(r.visit).data if r.visit else None,
+                    "problem": _problem_for(r.error) if r.error else None,
+                }
+                for r in results
+            ]
+        }
+        return Response(body, status=status.HTTP_200_OK)
 
 
 
