@@ -50,6 +50,8 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     "precondition_required": (428, "Send If-Match with the ETag you read.",
                               "取得したETagをIf-Matchで送信してください。"),
     "throttled": (429, "Too many requests; try again later.", "リクエストが多すぎます。しばらくしてから再試行してください。"),
+    "login_throttled": (429, "Too many failed logins for this account; try again later.",
+                        "このアカウントへのログイン失敗が多すぎます。しばらくしてから再試行してください。"),
     "organization_required": (400, "You belong to several organisations: say which one acts.",
                               "複数の組織に所属しています。どの組織として操作するか指定してください。"),
     "lead_worker_not_member": (400, "The lead worker must be an active caseworker of the lead organisation.",
