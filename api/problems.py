@@ -50,6 +50,8 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     "precondition_required": (428, "Send If-Match with the ETag you read.",
                               "取得したETagをIf-Matchで送信してください。"),
     "throttled": (429, "Too many requests; try again later.", "リクエストが多すぎます。しばらくしてから再試行してください。"),
+    "token_lifetime_too_long": (400, "A token lives at most the operator's limit (API_TOKEN_TTL_DAYS days).",
+                                "トークンの有効期間は運用者の上限（API_TOKEN_TTL_DAYS 日）以内にしてください。"),
     "login_throttled": (429, "Too many failed logins for this account; try again later.",
                         "このアカウントへのログイン失敗が多すぎます。しばらくしてから再試行してください。"),
     "organization_required": (400, "You belong to several organisations: say which one acts.",

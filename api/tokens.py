@@ -12,7 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from api.models import ApiToken
-from cases.errors import NotFound, NotPermitted
+from cases.errors import NotFound, NotPermitted, RuleViolation
 from cases.models import User
 from cases.selectors import is_active_member
 
@@ -26,10 +26,16 @@ def _hash(secret: str) -> str:
 
 
 def token_issue(*, user: User, name: str, ttl_days: int | None = None) -> tuple[ApiToken, str]:
-    """Create a token and return it with its plaintext, which is never stored and never shown again."""
+    """Create a token and return it with its plaintext, which is never stored and never shown again.
+
+    It lives `ttl_days`, at most the operator's API_TOKEN_TTL_DAYS (the default): a client may ask for
+    less, never more."""
+    limit = settings.API_TOKEN_TTL_DAYS
+    days = limit if ttl_days is None else ttl_days
+    if not 1 <= days <= limit:
+        raise RuleViolation("token_lifetime_too_long", field="ttl_days")
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
-    days = ttl_days or settings.API_TOKEN_TTL_DAYS
     token = ApiToken.objects.create(
         user=user,
         name=name,

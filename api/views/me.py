@@ -14,6 +14,9 @@ from cases.selectors import memberships_active_for
 
 
 class MeView(APIView):
+    """Who am I: the one route that answers without an active membership (it lists none then), so a client
+    can tell a person whose term or membership ended why everything else answers no_active_membership."""
+
     permission_classes = [IsAuthenticatedAccount]
 
     @extend_schema(responses=MeSerializer, operation_id="me_retrieve")
@@ -29,9 +32,11 @@ class MeView(APIView):
 
 
 class ApiTokenViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Personal API tokens. The plaintext is returned once, at creation."""
+    """Personal API tokens. The plaintext is returned once, at creation.
 
-    permission_classes = [IsAuthenticatedAccount]
+    Behind the membership gate like every member route: without an active membership a token (or a
+    session) answers /me only, so an ended term cannot list, mint or manage tokens either."""
+
     serializer_class = ApiTokenSerializer
     queryset = ApiToken.objects.none()
 
