@@ -24,6 +24,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "backend.login_throttle.username_key"
 AXES_CLIENT_IP_CALLABLE = "backend.login_throttle.client_address"
 AXES_LOCKOUT_CALLABLE = "backend.login_throttle.throttled_response"
+# Its log lines name only what is counted (the user name, masked) and the path: no user agent, no start-up banner.
+AXES_VERBOSE = False
 # Successful logins are not kept in a second, unbounded log of names and addresses.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
