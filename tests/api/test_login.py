@@ -18,6 +18,7 @@ from django.test import Client
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from backend.login_throttle import client_address
 from backend.settings import base
 from cases.models import User
 from tests.factories import UserFactory
@@ -300,3 +301,23 @@ def test_base_settings_hash_passwords_with_argon2():
     assert encoded.startswith("argon2$argon2id$")
     assert hasher.verify(PASSWORD, encoded)
     assert not hasher.verify(WRONG, encoded)
+
+
+@pytest.mark.parametrize(
+    ("proxies", "meta", "address"),
+    [
+        (0, {"REMOTE_ADDR": "192.0.2.1", "HTTP_X_FORWARDED_FOR": "203.0.113.9"}, "192.0.2.1"),  # no proxy: ignored
+        (1, {"REMOTE_ADDR": PROXY}, PROXY),  # not through the proxy (a health check)
+        (1, {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": "203.0.113.9"}, "203.0.113.9"),
+        (1, {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": "10.9.9.9, 203.0.113.9"}, "203.0.113.9"),
+        (2, {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": "10.9.9.9, 203.0.113.9, 198.51.100.2"}, "203.0.113.9"),
+        (2, {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": "203.0.113.9"}, "203.0.113.9"),  # came in past the CDN
+        (1, {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": "2001:db8::1"}, "2001:db8::1"),
+        (1, {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": "203.0.113.9, not-an-address"}, PROXY),
+        (1, {"REMOTE_ADDR": PROXY, "HTTP_X_FORWARDED_FOR": " "}, PROXY),
+    ],
+)
+def test_the_client_address_is_what_the_trusted_proxies_saw(settings, rf, proxies, meta, address):
+    settings.TRUSTED_PROXY_COUNT = proxies
+
+    assert client_address(rf.post(API_LOGIN, **meta)) == address
