@@ -9,6 +9,7 @@ import re
 import pytest
 import yaml
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -357,3 +358,15 @@ def test_every_route_but_me_refuses_a_token_without_an_active_membership(world, 
         assert response.status_code == 403, f"{method} {path} answered {response.status_code}"
         if method != "HEAD":
             assert response.json()["code"] == "no_active_membership", f"{method} {path}"
+
+
+def test_a_session_of_an_ended_membership_answers_me_only_too(world):
+    client = Client()
+    login = client.post("/api/auth/login/", {"username": "expired_commissioner",
+                                             "password": "correct horse battery staple"})
+    assert login.status_code == 302, login.content[:300]
+
+    assert client.get("/api/v1/me").status_code == 200
+    for path in ("/api/v1/me/tokens", "/api/v1/residents"):
+        response = client.get(path)
+        assert (response.status_code, response.json()["code"]) == (403, "no_active_membership"), path
