@@ -19,7 +19,8 @@ class IsActiveMember(BasePermission):
 
 
 class IsAuthenticatedAccount(BasePermission):
-    """Only for routes about the caller's own account (/me): no membership needed."""
+    """Only for /me (who am I): no membership needed. Nothing else may use it: a user whose membership
+    ended must not act through a token or a session (tests/api/test_tokens.py walks the URLconf)."""
 
     def has_permission(self, request, view) -> bool:
         return bool(request.user and request.user.is_authenticated and request.user.is_active)

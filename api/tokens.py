@@ -12,9 +12,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from api.models import ApiToken
-from cases.errors import NotFound, NotPermitted
+from cases.errors import NotFound, RuleViolation
 from cases.models import User
-from cases.selectors import is_active_member
 
 PREFIX = "mmr_"
 _FORMAT = re.compile(r"^mmr_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$")
@@ -26,10 +25,16 @@ def _hash(secret: str) -> str:
 
 
 def token_issue(*, user: User, name: str, ttl_days: int | None = None) -> tuple[ApiToken, str]:
-    """Create a token and return it with its plaintext, which is never stored and never shown again."""
+    """Create a token and return it with its plaintext, which is never stored and never shown again.
+
+    It lives `ttl_days`, at most the operator's API_TOKEN_TTL_DAYS (the default): a client may ask for
+    less, never more."""
+    limit = settings.API_TOKEN_TTL_DAYS
+    days = limit if ttl_days is None else ttl_days
+    if not 1 <= days <= limit:
+        raise RuleViolation("token_lifetime_too_long", field="ttl_days")
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
-    days = ttl_days or settings.API_TOKEN_TTL_DAYS
     token = ApiToken.objects.create(
         user=user,
         name=name,
@@ -38,14 +43,6 @@ def token_issue(*, user: User, name: str, ttl_days: int | None = None) -> tuple[
         expires_at=timezone.now() + datetime.timedelta(days=days),
     )
     return token, f"{PREFIX}{key_id}_{secret}"
-
-
-def token_mint(*, user: User, name: str, ttl_days: int | None = None) -> tuple[ApiToken, str]:
-    """A user mints a token only while they hold an active membership: a token must not outlive the right
-    to act that it carries."""
-    if not is_active_member(user=user):
-        raise NotPermitted("no_active_membership")
-    return token_issue(user=user, name=name, ttl_days=ttl_days)
 
 
 def token_install(*, user: User, name: str, plaintext: str, ttl_days: int = 365) -> ApiToken:

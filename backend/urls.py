@@ -5,12 +5,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
-from api.views.auth import ThrottledLoginView
+from api.views.auth import SessionLoginView
 from api.views.health import healthz, readyz
 
 # The "rest_framework" namespace: DRF's login template and the browsable API reverse these names.
 _auth_patterns = [
-    path("login/", ThrottledLoginView.as_view(), name="login"),
+    path("login/", SessionLoginView.as_view(), name="login"),
     path("logout/", LogoutView.as_view(), name="logout"),
 ]
 

@@ -1,3 +1,4 @@
+from django.conf import settings
 from rest_framework import serializers
 
 from api.models import ApiToken
@@ -21,7 +22,17 @@ class ApiTokenSerializer(serializers.ModelSerializer):
 
 class ApiTokenCreateSerializer(StrictSerializer):
     name = serializers.CharField(max_length=100)
-    ttl_days = serializers.IntegerField(min_value=1, max_value=365, required=False)
+
+    def get_fields(self):
+        """`ttl_days` is bounded by the operator's API_TOKEN_TTL_DAYS as configured now (also in the schema)."""
+        fields = super().get_fields()
+        limit = settings.API_TOKEN_TTL_DAYS
+        fields["ttl_days"] = serializers.IntegerField(
+            min_value=1, max_value=limit, required=False,
+            help_text=f"Days until the token expires. At most the operator's limit (API_TOKEN_TTL_DAYS, {limit} "
+                      "here), which is also the default; asking for more is refused with 400, never shortened.",
+        )
+        return fields
 
 
 class ApiTokenCreatedSerializer(ApiTokenSerializer):

@@ -9,11 +9,14 @@ from api.access import IsAuthenticatedAccount
 from api.idempotency import IdempotentPosts
 from api.models import ApiToken
 from api.serializers.me import ApiTokenCreatedSerializer, ApiTokenCreateSerializer, ApiTokenSerializer, MeSerializer
-from api.tokens import token_mint, token_revoke, tokens_of
+from api.tokens import token_issue, token_revoke, tokens_of
 from cases.selectors import memberships_active_for
 
 
 class MeView(APIView):
+    """Who am I: the one route that answers without an active membership (it lists none then), so a client
+    can tell a person whose term or membership ended why everything else answers no_active_membership."""
+
     permission_classes = [IsAuthenticatedAccount]
 
     @extend_schema(responses=MeSerializer, operation_id="me_retrieve")
@@ -29,9 +32,11 @@ class MeView(APIView):
 
 
 class ApiTokenViewSet(IdempotentPosts, mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Personal API tokens. The plaintext is returned once, at creation."""
+    """Personal API tokens. The plaintext is returned once, at creation.
 
-    permission_classes = [IsAuthenticatedAccount]
+    Behind the membership gate like every member route: without an active membership a token (or a
+    session) answers /me only, so an ended term cannot list, mint or manage tokens either."""
+
     serializer_class = ApiTokenSerializer
     queryset = ApiToken.objects.none()
 
@@ -44,11 +49,10 @@ class ApiTokenViewSet(IdempotentPosts, mixins.ListModelMixin, viewsets.GenericVi
     def create(self, request):
         serializer = ApiTokenCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        token, plaintext = token_mint(user=request.user, **serializer.validated_data)
+        token, plaintext = token_issue(user=request.user, **serializer.validated_data)
         token.token = plaintext
-        return Response(ApiTokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
-
         # The plaintext is shown once: a replay reads the token again, without it.
+        return Response(ApiTokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={204: None})
     def destroy(self, request, pk=None):

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "guardian",
+    "axes",
     "cases",
     "permissions",
     "api",
@@ -50,6 +51,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a throttled login (backend/login_throttle.py) into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "backend.urls"
@@ -85,6 +88,8 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a throttled login before any password is checked (backend/login_throttle.py).
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -101,9 +106,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "/api/auth/login/"
 LOGIN_REDIRECT_URL = "/api/docs/"
 
-# Session login (browsable API, docs) is throttled per account and per address.
-LOGIN_THROTTLE_FAILURES = env_int("LOGIN_THROTTLE_FAILURES", 5, minimum=1, maximum=100)
-LOGIN_THROTTLE_WINDOW_SECONDS = env_int("LOGIN_THROTTLE_WINDOW_SECONDS", 900, minimum=10, maximum=86400)
+# Every login is throttled (backend/settings/axes.py). Reverse proxies in front of the service that
+# append the client's address to X-Forwarded-For (0: clients connect directly; production: 1).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
+# The longest lifetime of an API token; a client may ask for less, never more.
 API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 90, minimum=1, maximum=730)
 
 LANGUAGE_CODE = "ja"
@@ -154,6 +160,7 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
+from backend.settings.axes import *  # noqa: E402,F403
 from backend.settings.celery import *  # noqa: E402,F403
 from backend.settings.csp import *  # noqa: E402,F403
 from backend.settings.guardian import *  # noqa: E402,F403

@@ -3,7 +3,7 @@
 Nothing falls back to the embedded defaults of `make run`: without PostgreSQL (DATABASE_URL) and
 Redis (REDIS_URL: broker and cache) the process refuses to start, naming the variable. SQLite would
 lose the access log's append-only trigger; a filesystem broker is one machine's; a per-process cache
-lets each gunicorn worker count login failures on its own.
+lets each gunicorn worker count requests on its own.
 """
 
 from django.core.exceptions import ImproperlyConfigured
@@ -22,7 +22,7 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
 REDIS_URL = env_url("REDIS_URL", None, schemes=("redis", "rediss"))
 if REDIS_URL is None:
     raise ImproperlyConfigured("Environment variable REDIS_URL is required (the Celery broker and the cache).")
-# The login throttle's counters must be shared by every worker: the cache is Redis, never per process.
+# The request throttles' counters must be shared by every worker: the cache is Redis, never per process.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -31,6 +31,10 @@ CACHES = {
 }
 if not CELERY_BROKER_URL.startswith(("redis://", "rediss://")):  # noqa: F405
     raise ImproperlyConfigured("Environment variable CELERY_BROKER_URL must be a redis:// URL in production.")
+
+# Production runs behind the TLS-terminating reverse proxy (SECURE_PROXY_SSL_HEADER below trusts it too),
+# which appends the client's address to X-Forwarded-For; set the count of such proxies in front.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1, minimum=0, maximum=5)
 
 DEBUG = False
 # The image runs collectstatic: hashed, compressed files with far-future caching, nothing found at run time.

@@ -7,20 +7,41 @@ their term; every other member's access follows their organisation's case teams.
 import uuid
 
 from django.contrib.auth.models import AbstractUser, Group
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from cases.models.choices import Field, OrganizationKind, Role
+from cases.usernames import username_normalize
+
+
+class UserManager(DjangoUserManager):
+    def get_by_natural_key(self, username):
+        """Every log-in looks the account up by its normalised name: ｓａｔｏ and SATO find sato."""
+        return super().get_by_natural_key(self.model.normalize_username(username))
 
 
 class User(AbstractUser):
-    """An account. Authorisation never reads `is_staff` for data: only memberships count."""
+    """An account. Authorisation never reads `is_staff` for data: only memberships count.
+
+    The user name is stored normalised (`cases.usernames`), so the unique index on it is unique per
+    account however the name is typed."""
 
     display_name = models.CharField(max_length=100, blank=True)
 
+    objects = UserManager()
+
     class Meta:
         db_table = "cases_user"
+
+    @classmethod
+    def normalize_username(cls, username):
+        return username_normalize(username) if isinstance(username, str) else username
+
+    def save(self, *args, **kwargs):
+        self.username = self.normalize_username(self.username)
+        super().save(*args, **kwargs)
 
 
 class Ward(models.Model):

@@ -14,7 +14,7 @@ against the other:
   which acts only through its districts' groups: commissioner_b alone sees her
   and changes both (district change right on a council-led case).
 - Nobody else sees either. expired_commissioner's term ended yesterday: every
-  member route answers 403 no_active_membership; only /me and /me/tokens answer.
+  member route answers 403 no_active_membership, /me/tokens included; only /me answers.
 
 A hidden record answers exactly like a missing one (404, same problem body but
 for `instance` and `request_id`), so nobody learns that it exists.
@@ -186,7 +186,7 @@ def test_reads(persona, matrix_world, client_for):
 
     expected: dict[str, object] = {
         "GET /me": "200",
-        "GET /me/tokens": "200",
+        "GET /me/tokens": member,
         "GET /organizations": member,
         "GET /organizations/{id}": member,
         "GET /organizations/{missing}": member if seen == EXPIRED else "404 not_found",
@@ -259,12 +259,16 @@ def _resident_body(district_id: int) -> dict:
 
 
 def check_me_and_tokens(persona, world, client) -> None:
-    """/me lists only active memberships; /me/tokens only the caller's own tokens."""
+    """/me lists only active memberships; /me/tokens only the caller's own tokens, and only to a member."""
     other = "care_worker" if persona != "care_worker" else "commissioner_a"
     theirs, _ = token_issue(user=world.users[other], name="someone else's")
     me = client.get(f"{API}/me").json()
     assert me["username"] == persona
     assert len(me["memberships"]) == (0 if SEES[persona] == EXPIRED else 1)
+    if SEES[persona] == EXPIRED:
+        assert outcome(client.get(f"{API}/me/tokens")) == EXPIRED
+        assert outcome(client.delete(f"{API}/me/tokens/{theirs.id}")) == EXPIRED
+        return
     tokens = client.get(f"{API}/me/tokens").json()["results"]
     assert [t["name"] for t in tokens] == ["test"]
     assert theirs.id not in {t["id"] for t in tokens}

@@ -69,14 +69,14 @@ class ListEndpoint:
 # Every member route: token look-up, active-membership check, which also finds the caller's groups for
 # the whole request (2). Directories: + the page (3). Residents and cases: + the page, and the access log:
 # the grants' bases (through those groups) and the one log insert. Cases: + the teams, prefetched.
-# /me/tokens: token look-up, the page (no membership needed).
+# /me/tokens: the same gate (2), + the page.
 LISTS = {
     # Only partner businesses: one in the world, so the short page has exactly one row.
     "organizations": ListEndpoint("/api/v1/organizations", {"kind": "partner_business"}, 1, _more_organizations, 3),
     "districts": ListEndpoint("/api/v1/districts", {}, 2, _more_districts, 3),
     "residents": ListEndpoint("/api/v1/residents", {}, 1, _more_residents, 5),
     "cases": ListEndpoint("/api/v1/cases", {}, 1, _more_cases, 6),
-    "me/tokens": ListEndpoint("/api/v1/me/tokens", {}, 1, _more_tokens, 2),
+    "me/tokens": ListEndpoint("/api/v1/me/tokens", {}, 1, _more_tokens, 3),
 }
 
 

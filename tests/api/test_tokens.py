@@ -7,13 +7,19 @@ import hashlib
 import re
 
 import pytest
+import yaml
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from api.models import ApiToken, IdempotencyRecord
 from api.tokens import token_issue
+from backend.settings import base as settings_module
+from cases.errors import RuleViolation
+from cases.models import Membership
+from tests.api.test_persona_matrix import API_PATTERNS
 
 pytestmark = pytest.mark.django_db
 
@@ -240,3 +246,127 @@ def test_last_used_at_is_recorded_but_not_on_every_request(world):
     client.get("/api/v1/me")
     token.refresh_from_db()
     assert token.last_used_at > stale + datetime.timedelta(minutes=59)
+
+
+# --- The operator's lifetime is the longest ------------------------------------------------------
+
+def test_a_client_may_ask_for_a_shorter_lifetime(client_for):
+    before = timezone.now()
+    response = client_for("care_worker").post("/api/v1/me/tokens", {"name": "short", "ttl_days": 7}, format="json")
+
+    assert response.status_code == 201, response.content
+    expires_at = ApiToken.objects.get(pk=response.json()["id"]).expires_at
+    assert abs(expires_at - (before + datetime.timedelta(days=7))) < datetime.timedelta(minutes=1)
+
+
+@pytest.mark.parametrize(("limit", "asked"), [(90, 365), (90, 91), (30, 31)])
+def test_a_longer_lifetime_than_the_operators_is_refused_naming_the_limit(client_for, settings, limit, asked):
+    settings.API_TOKEN_TTL_DAYS = limit
+    client = client_for("care_worker", HTTP_ACCEPT_LANGUAGE="en")
+
+    response = client.post("/api/v1/me/tokens", {"name": "long", "ttl_days": asked}, format="json")
+
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["code"] == "validation_error"
+    [error] = body["errors"]
+    assert error["field"] == "ttl_days"
+    assert error["message"] == f"Ensure this value is less than or equal to {limit}."
+    assert not ApiToken.objects.filter(name="long").exists()
+
+
+def test_the_service_refuses_a_longer_lifetime_too(world, settings):
+    settings.API_TOKEN_TTL_DAYS = 30
+
+    with pytest.raises(RuleViolation) as refused:
+        token_issue(user=world.users["care_worker"], name="script", ttl_days=31)
+
+    assert (refused.value.code, refused.value.field) == ("token_lifetime_too_long", "ttl_days")
+    assert not ApiToken.objects.filter(name="script").exists()
+
+
+def test_the_schema_states_the_limit():
+    schema = yaml.safe_load((settings_module.BASE_DIR / "docs" / "openapi.yaml").read_text())
+    ttl = schema["components"]["schemas"]["ApiTokenCreateRequest"]["properties"]["ttl_days"]
+
+    assert (ttl["minimum"], ttl["maximum"]) == (1, settings_module.API_TOKEN_TTL_DAYS)
+    assert "never shortened" in ttl["description"]
+
+
+# --- Without an active membership a token answers /me only ---------------------------------------
+
+def test_a_token_of_an_ended_membership_answers_who_am_i_with_no_memberships(world):
+    _, plaintext = token_issue(user=world.users["expired_commissioner"], name="old phone")
+
+    response = bearer(plaintext).get("/api/v1/me")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["username"] == "expired_commissioner"
+    assert response.json()["memberships"] == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("get", "/api/v1/me/tokens"), ("post", "/api/v1/me/tokens"), ("delete", "/api/v1/me/tokens/{own}")],
+)
+def test_a_token_of_an_ended_membership_cannot_manage_tokens(world, method, path):
+    own, plaintext = token_issue(user=world.users["expired_commissioner"], name="old phone")
+
+    response = getattr(bearer(plaintext), method)(path.format(own=own.pk), {"name": "new phone"}, format="json")
+
+    assert (response.status_code, response.json()["code"]) == (403, "no_active_membership"), response.content
+    assert list(ApiToken.objects.filter(user=world.users["expired_commissioner"]).values_list("name", "revoked_at")) \
+        == [("old phone", None)]
+
+
+def test_a_membership_that_ends_stops_its_tokens_at_the_next_request(world):
+    user = world.users["care_worker"]
+    _, plaintext = token_issue(user=user, name="phone")
+    client = bearer(plaintext)
+    assert client.get("/api/v1/residents").status_code == 200
+    assert client.get("/api/v1/me/tokens").status_code == 200
+
+    Membership.objects.filter(user=user).update(valid_until=timezone.now() - datetime.timedelta(seconds=1))
+
+    for path in ("/api/v1/residents", "/api/v1/me/tokens"):
+        response = client.get(path)
+        assert (response.status_code, response.json()["code"]) == (403, "no_active_membership"), path
+    assert client.get("/api/v1/me").status_code == 200
+
+
+def test_a_reappointed_commissioners_token_works_again(world):
+    user = world.users["expired_commissioner"]
+    _, plaintext = token_issue(user=user, name="phone")
+    client = bearer(plaintext)
+    assert client.get("/api/v1/residents").status_code == 403
+    ended = Membership.objects.get(user=user)
+
+    Membership.objects.create(user=user, organization=ended.organization, role=ended.role,
+                              valid_from=timezone.now() - datetime.timedelta(minutes=1))
+
+    assert client.get("/api/v1/residents").status_code == 200
+
+
+@pytest.mark.parametrize("path", sorted({path for path, _ in API_PATTERNS if path != "/api/v1/me"}))
+def test_every_route_but_me_refuses_a_token_without_an_active_membership(world, path):
+    """Generated from the URLconf: a route added outside the membership gate fails here."""
+    _, plaintext = token_issue(user=world.users["expired_commissioner"], name="old phone")
+    client = bearer(plaintext)
+
+    for method in ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"):
+        response = client.generic(method, path, b"{}", content_type="application/json")
+        assert response.status_code == 403, f"{method} {path} answered {response.status_code}"
+        if method != "HEAD":
+            assert response.json()["code"] == "no_active_membership", f"{method} {path}"
+
+
+def test_a_session_of_an_ended_membership_answers_me_only_too(world):
+    client = Client()
+    login = client.post("/api/auth/login/", {"username": "expired_commissioner",
+                                             "password": "correct horse battery staple"})
+    assert login.status_code == 302, login.content[:300]
+
+    assert client.get("/api/v1/me").status_code == 200
+    for path in ("/api/v1/me/tokens", "/api/v1/residents"):
+        response = client.get(path)
+        assert (response.status_code, response.json()["code"]) == (403, "no_active_membership"), path

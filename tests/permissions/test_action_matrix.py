@@ -287,7 +287,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     # co: care centre 2 (a requested referral), wc/ws: ward section (break-glass), npo (consent, team),
     # prt: partner business, po: privacy officer, exp: a commissioner whose term ended.
     "mint a token": (W, W, W, W, W, W, W, W, W, W, EXP),
-    "revoke care_worker's spare token": (NF, NF, GONE, NF, NF, NF, NF, NF, NF, NF, NF),
+    "revoke care_worker's spare token": (NF, NF, GONE, NF, NF, NF, NF, NF, NF, NF, EXP),
     "register in district A": (W, DISTRICT, W, W, W, W, W, W, CASEWORK, CASEWORK, EXP),
     "register in district B": (DISTRICT, W, W, W, W, W, W, W, CASEWORK, CASEWORK, EXP),
     "correct tanaka's phone": (OK, NF, OK, OK, OWN, OWN, OWN, OWN, NF, NF, EXP),
