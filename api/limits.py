@@ -3,7 +3,7 @@
 The body limit is chosen around the largest valid request, a visit batch of
 `cases.services.visits.BATCH_LIMIT` (100) visits with 4,000-character notes: even
 written with every character escaped as a surrogate pair (`\\ud83d\\ude00`, 12 bytes,
-what `json.dumps` writes for emoji and rare kanji) such a batch is about 4.84 MB, so
+what `json.dumps` writes for emoji and rare kanji) such a batch is 4,833,511 bytes, so
 5 MiB accepts every batch a JSON encoder can write for valid data, while a phone
 that sends more learns it at once (413, not a retry loop). At 200 visits the same
 batch would be 9.7 MB; a smaller batch also retries faster on a poor connection.
