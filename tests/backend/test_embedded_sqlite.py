@@ -1,9 +1,10 @@
 """The embedded default (SQLite in a file, as `make run` serves it) under parallel writes.
 
 A real server in a subprocess on 127.0.0.1 with a fresh database file (migrated and seeded
-with the demo ward), and eight threads that POST the same new resident with one
-Idempotency-Key at the same moment: every request answers, none with a 5xx ("database is
-locked"), and one resident is stored.
+with the demo ward), a worker process sealing the access log and delivering the outbox in a
+loop, and eight threads that POST the same new resident with one Idempotency-Key at the same
+moment: every request answers, none with a 5xx ("database is locked"), one resident is
+stored, and the worker's tasks never fail either.
 """
 
 from __future__ import annotations
@@ -47,11 +48,33 @@ def _request(url: str, *, method: str = "GET", body: bytes | None = None, key: s
         return error.code, error.read()
 
 
+# What the worker runs meanwhile: the beat's seal and redelivery sweeps, back to back, for a few seconds.
+WORKER = """
+import time
+import django
+django.setup()
+from audit.tasks import access_log_seal_sweep
+from notifications.tasks import outbox_sweep
+print("ready", flush=True)
+runs, until = 0, time.monotonic() + 6
+while time.monotonic() < until:
+    access_log_seal_sweep()
+    outbox_sweep()
+    runs += 1
+print("runs", runs, flush=True)
+"""
+
+
+def _environment(database: Path) -> dict:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "DJANGO_SETTINGS_MODULE": "backend.settings.test"}
+    env.pop("REDIS_URL", None)
+    return env
+
+
 @pytest.fixture(scope="module")
 def embedded_server(tmp_path_factory):
     database = tmp_path_factory.mktemp("embedded") / "db.sqlite3"
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "DJANGO_SETTINGS_MODULE": "backend.settings.test"}
-    env.pop("REDIS_URL", None)
+    env = _environment(database)
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput"], env=env, cwd=ROOT, check=True, capture_output=True)
     subprocess.run([*manage, "seed_demo"], env=env, cwd=ROOT, check=True, capture_output=True)
@@ -90,6 +113,9 @@ def test_parallel_posts_with_one_idempotency_key_store_one_record(embedded_serve
         "postal_code": "214-0014", "town": "登戸", "chome": 1, "block_number": "2-15", "building": "",
         "district": district, "household_type": "lives_alone", "phone": "044-900-1234",
     }).encode()
+    worker = subprocess.Popen([sys.executable, "-c", WORKER], env=_environment(database), cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert worker.stdout.readline().strip() == "ready"
     start, answers = threading.Barrier(PARALLEL), []
 
     def post():
@@ -101,6 +127,10 @@ def test_parallel_posts_with_one_idempotency_key_store_one_record(embedded_serve
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
+
+    out, err = worker.communicate(timeout=120)
+    assert worker.returncode == 0, err[-2000:]
+    assert out.startswith("runs "), out
 
     statuses = sorted(status for status, _ in answers)
     assert len(answers) == PARALLEL
