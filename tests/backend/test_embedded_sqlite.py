@@ -66,7 +66,9 @@ print("runs", runs, flush=True)
 
 
 def _environment(database: Path) -> dict:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "DJANGO_SETTINGS_MODULE": "backend.settings.test"}
+    # No servers: the database file, and a broker in memory (messages are lost; the outbox keeps them).
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "DJANGO_SETTINGS_MODULE": "backend.settings.test",
+           "CELERY_BROKER_URL": "memory://"}
     env.pop("REDIS_URL", None)
     return env
 
