@@ -9,6 +9,7 @@ range, a real date and time) or the query would fail in the database.
 
 import datetime
 import re
+from typing import NoReturn
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -54,7 +55,7 @@ class StableCursorPagination(CursorPagination):
             self._invalid()
         return cursor
 
-    def _invalid(self):
+    def _invalid(self) -> NoReturn:
         raise ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from None
 
     def _valid_position(self, position: str) -> bool:
