@@ -27,7 +27,7 @@ run: $(STAMP)
 # seeds again (`make run` afterwards). Refuses when DATABASE_URL points elsewhere.
 demo-reset: $(STAMP)
 	@if [ -n "$${DATABASE_URL:-}" ]; then echo "demo-reset only removes the embedded SQLite database; DATABASE_URL is set" >&2; exit 1; fi
-	rm -rf var/db.sqlite3 var/celery-broker var/celery-processed var/celery-control var/celerybeat-schedule*
+	rm -rf var/db.sqlite3 var/db.sqlite3-wal var/db.sqlite3-shm var/celery-broker var/celery-processed var/celery-control var/celerybeat-schedule*
 	DJANGO_SETTINGS_MODULE=backend.settings.dev $(PY) manage.py migrate --noinput
 	DJANGO_SETTINGS_MODULE=backend.settings.dev $(PY) manage.py seed_demo
 

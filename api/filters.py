@@ -17,8 +17,19 @@ _UNSAFE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 class SafeFilterForm(forms.Form):
+    """Refuses control characters in any parameter, and an empty filter (`?date_of_birth=`).
+
+    django-filter skips a filter whose value is empty, so the answer would be the whole
+    unfiltered list, which a client that meant to filter cannot tell from a filtered one.
+    """
+
     def clean(self):
         cleaned = super().clean()
+        for name in self.fields:
+            values = self.data.getlist(name) if hasattr(self.data, "getlist") else [self.data.get(name)]
+            if name in self.data and any(not str(value or "").strip() for value in values):
+                self.add_error(name, forms.ValidationError(
+                    _("Enter a value, or leave the parameter out."), code="empty"))
         for name, value in self.data.items():
             if isinstance(value, str) and _UNSAFE.search(value):
                 # Named after the parameter when it is a filter; other parameters (cursor, ...) have no field.

@@ -2,11 +2,25 @@
 
 A malformed `cursor` or `page_size` is a 400 naming the parameter, never silently
 replaced by a default: a client that asked for 500 rows and got 50 would think it
-had them all.
+had them all. A cursor is only base64 of `o=…&r=…&p=…`, so anyone can forge one:
+its position must be a value of the list's first ordering field (a whole number in
+range, a real date and time) or the query would fail in the database.
 """
 
+import datetime
+import re
+from typing import NoReturn
+
+from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from django.utils import timezone
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
+_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")  # b64decode would silently drop any other character
+_BIGINT = 2**63 - 1
 
 
 class StableCursorPagination(CursorPagination):
@@ -25,11 +39,42 @@ class StableCursorPagination(CursorPagination):
                 f"Enter a whole number from 1 to {self.max_page_size}."]})
         return int(raw)
 
+    def paginate_queryset(self, queryset, request, view=None):
+        self._queryset = queryset
+        return super().paginate_queryset(queryset, request, view)
+
     def decode_cursor(self, request):
+        encoded = request.query_params.get(self.cursor_query_param)
+        if encoded is not None and not _BASE64.fullmatch(encoded):
+            self._invalid()
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except NotFound:
-            raise ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from None
+            self._invalid()
+        if cursor is not None and cursor.position is not None and not self._valid_position(cursor.position):
+            self._invalid()
+        return cursor
+
+    def _invalid(self) -> NoReturn:
+        raise ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from None
+
+    def _valid_position(self, position: str) -> bool:
+        if _UNSAFE.search(position):
+            return False
+        field = _ordering_field(self._queryset, self.ordering[0].lstrip("-"))
+        try:
+            value = field.to_python(position)
+        except (DjangoValidationError, TypeError, ValueError, OverflowError):
+            return False
+        if isinstance(value, int):
+            return -_BIGINT <= value <= _BIGINT
+        if isinstance(value, datetime.datetime):  # the database compares it in UTC: it must have a UTC time
+            try:
+                aware = timezone.make_aware(value) if timezone.is_naive(value) else value
+                aware.astimezone(datetime.UTC)
+            except (OverflowError, ValueError):
+                return False
+        return True
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
@@ -38,3 +83,14 @@ class StableCursorPagination(CursorPagination):
                 parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size,
                                        "default": self.page_size}
         return parameters
+
+
+def _ordering_field(queryset, name: str) -> models.Field:
+    annotation = queryset.query.annotations.get(name)
+    if annotation is not None:
+        return annotation.output_field
+    try:
+        field = queryset.model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return models.TextField()
+    return field.output_field if isinstance(field, models.GeneratedField) else field

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, JsonResponse
 from django.utils import translation
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from api.limits import MAX_BODY_BYTES, MAX_JSON_DEPTH, MAX_JSON_VALUES
 from backend.request_id import current_request_id
 from cases.errors import DomainError
+from cases.services.visits import BATCH_LIMIT
 
 logger = logging.getLogger("api.problems")
 
@@ -26,6 +28,10 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 CATALOGUE: dict[str, tuple[int, str, str]] = {
     "validation_error": (400, "The request has invalid fields.", "リクエストの項目に誤りがあります。"),
     "malformed_request": (400, "The request body is not valid JSON.", "リクエスト本文が正しいJSONではありません。"),
+    "body_too_deep": (400, f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep.",
+                      f"リクエスト本文のJSONの入れ子が{MAX_JSON_DEPTH}階層を超えています。"),
+    "body_too_many_values": (400, f"The JSON body holds more than {MAX_JSON_VALUES:,} values.",
+                             f"リクエスト本文のJSONの値が{MAX_JSON_VALUES:,}個を超えています。"),
     "invalid_header": (400, "A request header is invalid.", "リクエストヘッダーが不正です。"),
     "not_authenticated": (401, "Authentication is required.", "認証が必要です。"),
     "authentication_failed": (401, "The credentials are invalid, expired or revoked.",
@@ -45,6 +51,10 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
                                "このIdempotency-Keyは別のリクエストで使用済みです。"),
     "precondition_failed": (412, "The record changed since you read it; reload and try again.",
                             "読み込み後に記録が更新されました。再読み込みしてやり直してください。"),
+    "request_too_large": (413, f"The request body is larger than {MAX_BODY_BYTES:,} bytes (5 MiB); send fewer "
+                          f"items per request (a visit batch holds at most {BATCH_LIMIT}).",
+                          f"リクエスト本文が{MAX_BODY_BYTES:,}バイト（5MiB）を超えています。1回に送る件数を減らして"
+                          f"ください（訪問記録の一括送信は{BATCH_LIMIT}件まで）。"),
     "unsupported_media_type": (415, "Send the body as application/json.",
                                "本文はapplication/jsonで送信してください。"),
     "precondition_required": (428, "Send If-Match with the ETag you read.",
@@ -62,7 +72,7 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     "visit_too_old": (400, "The visit is more than a year old.", "訪問日時が1年以上前です。"),
     "visit_client_id_reused": (409, "This client_id was already used for a visit on another case.",
                                "このclient_idは別のケースの訪問記録で使用済みです。"),
-    "batch_size": (400, "Send between 1 and 200 items.", "1件から200件の間で送信してください。"),
+    "batch_size": (400, f"Send between 1 and {BATCH_LIMIT} items.", f"1件から{BATCH_LIMIT}件の間で送信してください。"),
     "consent_recipients_required": (400, "Name at least one recipient organisation or kind.",
                                     "提供先の組織または組織種別を1つ以上指定してください。"),
     "own_right_required": (403, "Only an organisation that holds the resident in its own right (the district's "
@@ -184,6 +194,7 @@ FIELD_MESSAGES_JA: dict[str, str] = {
     "The period is at most 366 days.": "期間は366日以内にしてください。",
     "Enter true or false.": "true または false を入力してください。",
     "Invalid cursor.": "カーソルが不正です。",
+    "Enter a value, or leave the parameter out.": "値を入力するか、このパラメータを省略してください。",
     "Enter a whole number from 1 to 200.": "1から200までの整数を入力してください。",
 }
 
@@ -256,6 +267,8 @@ def problem_exception_handler(exc, context):
     errors = None
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = ProblemAPIException("request_too_large")
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
 

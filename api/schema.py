@@ -33,7 +33,8 @@ class ProblemSerializer(serializers.Serializer):
 
 
 _DESCRIPTIONS = {
-    "400": "Invalid input (problem+json, code `validation_error`, `malformed_request`, ...).",
+    "400": "Invalid input (problem+json, code `validation_error`, `malformed_request`, `body_too_deep`, "
+           "`body_too_many_values`, ...).",
     "401": "Missing or invalid credentials.",
     "403": "Authenticated, but not allowed to do this.",
     "404": "Not found, or not visible to you (the two look the same).",
@@ -41,6 +42,7 @@ _DESCRIPTIONS = {
     "406": "Not acceptable.",
     "409": "Conflict (e.g. Idempotency-Key reused with another request).",
     "412": "If-Match does not match the current ETag.",
+    "413": "The body is larger than 5 MiB (code `request_too_large`).",
     "415": "Unsupported media type.",
     "428": "If-Match is required.",
     "429": "Throttled.",
@@ -98,9 +100,9 @@ class ProblemAutoSchema(AutoSchema):
         # collection may be hidden whole from those who must not learn it exists (the audit views).
         codes = ["400", "401", "403", "404", "406", "429"]
         if self.method == "POST":
-            codes += ["409", "415"]
+            codes += ["409", "413", "415"]
         if self.method in ("PUT", "PATCH"):
-            codes += ["412", "415", "428"]
+            codes += ["412", "413", "415", "428"]
         return sorted(set(codes))
 
     def _get_response_bodies(self, direction="response"):

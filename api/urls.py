@@ -1,7 +1,8 @@
 from django.core.exceptions import ImproperlyConfigured
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from rest_framework.routers import SimpleRouter
 
+from api.filters import MAX_ID
 from api.idempotency import IdempotentPosts
 from api.views.audit import (
     AccessLogViewSet,
@@ -23,15 +24,35 @@ from api.views.tasks import TaskViewSet
 from api.views.visits import VisitViewSet
 
 
+class IdConverter:
+    """A record id in a path: a whole number from 1 to 2**62, as in the id filters. Anything else (a
+    huge number the database could not compare, too) does not match the route: 404, as for a missing
+    record. Declared in the schema by SPECTACULAR_SETTINGS["PATH_CONVERTER_OVERRIDES"]."""
+
+    regex = "[0-9]{1,19}"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if not 1 <= number <= MAX_ID:
+            raise ValueError(value)
+        return number
+
+    def to_url(self, value) -> str:
+        return str(value)
+
+
+register_converter(IdConverter, "id")
+
+
 class IdRouter(SimpleRouter):
-    """Path routes whose record ids are integers (`<int:pk>`): one id type in the URLs, the schema and the
+    """Path routes whose record ids are integers (`<id:pk>`): one id type in the URLs, the schema and the
     clients generated from it. A non-numeric id does not match the route: 404, as for a missing record."""
 
     def __init__(self):
         super().__init__(trailing_slash=False, use_regex_path=False)
 
     def get_lookup_regex(self, viewset, lookup_prefix=""):
-        return f"<int:{lookup_prefix}pk>"
+        return f"<id:{lookup_prefix}pk>"
 
     def register(self, prefix, viewset, basename=None):
         """Every POST goes through the one Idempotency-Key protocol: a viewset that routes a POST without
@@ -50,7 +71,7 @@ router.register("residents", ResidentViewSet, basename="resident")
 router.register("cases", CaseViewSet, basename="case")
 router.register("visits", VisitViewSet, basename="visit")
 router.register("notes", NoteViewSet, basename="note")
-router.register("residents/<int:resident_id>/consents", ResidentConsentViewSet, basename="resident-consent")
+router.register("residents/<id:resident_id>/consents", ResidentConsentViewSet, basename="resident-consent")
 router.register("legal-basis-grants", LegalBasisGrantViewSet, basename="legal-basis-grant")
 router.register("support-meetings", SupportMeetingViewSet, basename="support-meeting")
 router.register("referrals", ReferralViewSet, basename="referral")
@@ -63,9 +84,9 @@ router.register("rights/requests", RightsRequestViewSet, basename="rights-reques
 
 urlpatterns = [
     path("me", MeView.as_view(), name="me"),
-    path("audit/residents/<int:resident_id>/readers", ResidentReadersView.as_view(), name="audit-resident-readers"),
+    path("audit/residents/<id:resident_id>/readers", ResidentReadersView.as_view(), name="audit-resident-readers"),
     path("audit/unusual-access", UnusualAccessView.as_view(), name="audit-unusual-access"),
-    path("rights/disclosures/<int:resident_id>", DisclosureView.as_view(), name="rights-disclosure"),
-    path("rights/disclosures/<int:resident_id>/pdf", DisclosurePdfView.as_view(), name="rights-disclosure-pdf"),
+    path("rights/disclosures/<id:resident_id>", DisclosureView.as_view(), name="rights-disclosure"),
+    path("rights/disclosures/<id:resident_id>/pdf", DisclosurePdfView.as_view(), name="rights-disclosure-pdf"),
     path("", include(router.urls)),
 ]

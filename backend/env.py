@@ -100,7 +100,19 @@ def database_from_url(name: str, url: str) -> dict:
         path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else ""
         if not path:
             raise ImproperlyConfigured(f"Environment variable {name} must look like sqlite:///path/to/db.sqlite3.")
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": path}
+        # The embedded default serves a web process and a worker at once: WAL lets readers go on while
+        # one writes, a writer waits up to 20 s for another instead of failing ("database is locked"),
+        # and IMMEDIATE takes the write lock when a transaction begins, so two transactions that read
+        # and then write never deadlock on upgrading a read lock (SQLite would fail one at once).
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": path,
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=20000;",
+            },
+        }
     raise ImproperlyConfigured(
         f"Environment variable {name} has unsupported scheme {parts.scheme!r} (use postgres:// or sqlite:///)."
     )

@@ -8,7 +8,8 @@ import re
 import uuid
 
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
-_VALID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# fullmatch: `$` alone would let a trailing newline through, into the access log and the response header.
+_VALID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 _QUERY = re.compile(r"(/[^\s?\"']*)\?[^\s\"']*")
 
 
@@ -24,7 +25,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if _VALID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if _VALID.fullmatch(incoming) else uuid.uuid4().hex
         request.request_id = request_id
         token = _request_id.set(request_id)
         try:

@@ -154,8 +154,8 @@ def note_get_for_user(*, user: User, note_id: int) -> Note:
     return note
 
 
-def note_history_for_user(*, user: User, note: Note) -> list[Note]:
-    """Every version of a note, oldest first, as far as the user may read them."""
+def note_history_for_user(*, user: User, note: Note) -> QuerySet[Note]:
+    """Every version of a note, oldest first, as far as the user may read them (a queryset: the API pages it)."""
     ids = [note.id]
     cursor = note
     while cursor.supersedes_id:
@@ -165,9 +165,7 @@ def note_history_for_user(*, user: User, note: Note) -> list[Note]:
     while later:
         ids.append(later)
         later = Note.objects.filter(supersedes_id=later).values_list("id", flat=True).first()
-    versions = scope(note_rows().filter(id__in=ids),
-                     user=user, codename="view_note")
-    return sorted(versions, key=lambda n: (n.created_at, n.id))
+    return scope(note_rows().filter(id__in=ids), user=user, codename="view_note").order_by("created_at", "id")
 
 
 def consents_of_resident(*, resident: Resident) -> QuerySet[Consent]:

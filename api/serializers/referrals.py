@@ -15,20 +15,34 @@ from cases.models.consent import Category
 from cases.models.referrals import ReferralStatus
 
 
-class _FreeText(serializers.CharField):
+def _free_text_visible(context: dict, referral: Referral) -> bool:
     """Free text about the resident shows only while the reader may see the case (checked on every read)
-    or to the organisation that wrote it; otherwise null."""
+    or to the organisation that wrote it."""
+    return (referral.case_id in context.get("readable_case_ids", set())
+            or referral.sender_organization_id in context.get("my_organization_ids", set()))
+
+
+class _FreeText(serializers.CharField):
+    """A referral's free text: null unless `_free_text_visible`."""
 
     def get_attribute(self, instance):
         context = self.parent.context if self.parent is not None else {}
-        readable = instance.case_id in context.get("readable_case_ids", set())
-        own = instance.sender_organization_id in context.get("my_organization_ids", set())
-        return super().get_attribute(instance) if readable or own else None
+        return super().get_attribute(instance) if _free_text_visible(context, instance) else None
+
+
+class _EventReason(serializers.CharField):
+    """An event's reason (a cancel or rejection text) follows the same rule as its referral's status_reason."""
+
+    def get_attribute(self, instance):
+        context = self.parent.context if self.parent is not None else {}
+        return super().get_attribute(instance) if context.get("free_text_visible") else None
 
 
 class ReferralEventSerializer(serializers.ModelSerializer):
     actor = UserRefSerializer(read_only=True)
     organization = OrganizationRefSerializer(read_only=True)
+    reason = _EventReason(read_only=True, allow_null=True, allow_blank=True,
+                          help_text="Null when you may no longer see the case (e.g. consent withdrawn).")
 
     class Meta:
         model = ReferralEvent
@@ -74,7 +88,8 @@ class ReferralDetailSerializer(ReferralSerializer):
 
     @extend_schema_field(ReferralEventSerializer(many=True))
     def get_events(self, referral) -> list[dict]:
-        return ReferralEventSerializer(self.context.get("events", []), many=True).data
+        context = {"free_text_visible": _free_text_visible(self.context, referral)}
+        return ReferralEventSerializer(self.context.get("events", []), many=True, context=context).data
 
 
 class ReferralCreateSerializer(StrictSerializer):

@@ -10,6 +10,7 @@ from api.serializers.cases import UserRefSerializer
 from api.serializers.directory import OrganizationRefSerializer
 from cases.models import Visit
 from cases.models.visits import Channel, Outcome, WarningSign
+from cases.services.visits import BATCH_LIMIT
 
 
 class VisitSerializer(AccessLoggedModelSerializer):
@@ -42,7 +43,7 @@ class VisitCreateSerializer(StrictSerializer):
         return value
 
 
-@extend_schema_field(VisitCreateSerializer(many=True, min_length=1, max_length=200))
+@extend_schema_field(VisitCreateSerializer(many=True, min_length=1, max_length=BATCH_LIMIT))
 class _VisitItems(serializers.ListField):
     """Each item is a single visit upload. They are validated one by one (VisitCreateSerializer, in the view), so
     a bad item is refused on its own with its problem while the others are stored."""
@@ -51,8 +52,9 @@ class _VisitItems(serializers.ListField):
 
 
 class VisitBatchSerializer(StrictSerializer):
-    items = _VisitItems(min_length=1, max_length=200,
-                        help_text="Up to 200 visits, each shaped like a single visit upload.")
+    items = _VisitItems(min_length=1, max_length=BATCH_LIMIT,
+                        help_text=f"Up to {BATCH_LIMIT} visits, each shaped like a single visit upload (a request "
+                                  f"body is at most 5 MiB).")
 
 
 class VisitBatchItemResultSerializer(serializers.Serializer):

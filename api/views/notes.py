@@ -37,6 +37,10 @@ class NotePagination(StableCursorPagination):
     ordering = ("-created_at", "-id")
 
 
+class NoteHistoryPagination(StableCursorPagination):
+    ordering = ("created_at", "id")
+
+
 @extend_schema_view(
     list=extend_schema(summary="Current versions of the notes I may read, newest first"),
     retrieve=extend_schema(summary="One note version (404 when missing or not visible)"),
@@ -83,8 +87,10 @@ class NoteViewSet(IdempotentPosts, mixins.ListModelMixin, viewsets.GenericViewSe
         return Response(NoteSerializer(note_get_for_user(user=request.user, note_id=amended.id)).data,
                         status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Every version of this note, oldest first", responses={200: NoteSerializer(many=True)})
-    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    @extend_schema(summary="Every version of this note, oldest first, a page at a time",
+                   responses={200: NoteSerializer(many=True)})
+    @action(detail=True, methods=["get"], pagination_class=NoteHistoryPagination, filterset_class=None)
     def history(self, request, pk=None):
         note = note_get_for_user(user=request.user, note_id=int(pk))
-        return Response(NoteSerializer(note_history_for_user(user=request.user, note=note), many=True).data)
+        page = self.paginate_queryset(note_history_for_user(user=request.user, note=note))
+        return self.get_paginated_response(NoteSerializer(page, many=True).data)

@@ -1,6 +1,8 @@
 """drf-spectacular: the OpenAPI schema is part of the product (committed as docs/openapi.yaml)."""
 
 SPECTACULAR_SETTINGS = {
+    # api/urls.py's record ids in paths.
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 2**62}},
     "TITLE": "Mimamori case coordination API",
     "DESCRIPTION": (
         "Consent-based watch-over (見守り) case coordination for a ward's welfare network. "

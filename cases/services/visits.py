@@ -26,7 +26,7 @@ from permissions.guards import recording_organization
 
 CLOCK_SKEW = datetime.timedelta(minutes=10)
 OLDEST_UPLOAD = datetime.timedelta(days=365)
-BATCH_LIMIT = 200
+BATCH_LIMIT = 100  # fits the request body limit (api/limits.py)
 # After these outcomes nobody is there to visit on the old cadence.
 NO_NEXT_VISIT = {Outcome.MOVED, Outcome.DECEASED}
 

@@ -13,17 +13,23 @@ Messages follow Accept-Language.
 
 from __future__ import annotations
 
+import base64
 import datetime
 import itertools
 import json
+import uuid
 from dataclasses import dataclass
 from urllib.parse import quote
 
 import pytest
 from django.utils import timezone
 
+from api.limits import MAX_BODY_BYTES
 from api.models import ApiToken, IdempotencyRecord
-from cases.models import Case, CaseTeamMember, Resident
+from cases import services
+from cases.models import Case, CaseTeamMember, Resident, Visit
+from cases.models.visits import WarningSign
+from cases.services.visits import BATCH_LIMIT
 
 API = "/api/v1"
 PROBLEM = "application/problem+json"
@@ -409,3 +415,122 @@ def test_the_projects_own_field_messages_are_japanese_too(world, client_for):
     problem = client.post(f"{API}/residents", {**resident_body(world), "name_kana": "田中"}, format="json").json()
     assert problem["errors"][0]["field"] == "name_kana"
     assert problem["errors"][0]["message"] == "読みがなはかなで入力してください。"
+
+
+# --- Limits: answered, never a crash ----------------------------------------------------------------
+
+def _largest_visit(world) -> dict:
+    """A visit with every field at its longest: 4,000 characters outside the BMP (each written `\\ud83d\\ude00`)."""
+    occurred = timezone.localtime() - datetime.timedelta(minutes=35, microseconds=123456)
+    return {"case": world.tanaka_case.id, "client_id": str(uuid.uuid4()), "occurred_at": occurred.isoformat(),
+            "channel": "via_neighbour", "outcome": "hospitalised", "warning_signs": list(WarningSign.values),
+            "note": "😀" * 4000}
+
+
+def test_the_largest_valid_visit_batch_fits_the_body_limit(world, client_for):
+    client = client_for("commissioner_a")
+    body = json.dumps({"items": [_largest_visit(world) for _ in range(BATCH_LIMIT)]}).encode()
+    assert 0.9 * MAX_BODY_BYTES < len(body) <= MAX_BODY_BYTES, len(body)
+
+    response = client.generic("POST", f"{API}/visits/batch", body, content_type="application/json")
+
+    assert response.status_code == 200, response.content[:500]
+    assert [item["status"] for item in response.json()["results"]] == [201] * BATCH_LIMIT
+    assert response.json()["results"][0]["visit"]["note"] == "😀" * 4000
+
+
+@pytest.mark.parametrize("accept_language, title", [
+    ("en", "The request body is larger than 5,242,880 bytes (5 MiB); send fewer items per request (a visit batch "
+           "holds at most 100)."),
+    ("ja", "リクエスト本文が5,242,880バイト（5MiB）を超えています。1回に送る件数を減らしてください"
+           "（訪問記録の一括送信は100件まで）。"),
+])
+def test_a_body_over_the_limit_is_413_naming_the_limit(accept_language, title, world, client_for):
+    client = client_for("commissioner_a", HTTP_ACCEPT_LANGUAGE=accept_language)
+    visits = Visit.objects.count()
+    body = json.dumps({"items": [_largest_visit(world) for _ in range(BATCH_LIMIT + 10)]}).encode()
+    assert len(body) > MAX_BODY_BYTES
+
+    response = client.generic("POST", f"{API}/visits/batch", body, content_type="application/json",
+                              HTTP_IDEMPOTENCY_KEY="too-large")
+
+    assert describe(response) == (413, "request_too_large", None)
+    assert response.json()["title"] == title
+    assert response["Cache-Control"] == "no-store"
+    assert Visit.objects.count() == visits
+
+
+@pytest.mark.parametrize("label, body, code", [
+    ("arrays nested 1,000 deep", b"[" * 1000 + b"]" * 1000, "body_too_deep"),
+    ("objects nested 21 deep", b'{"a":' * 21 + b"1" + b"}" * 21, "body_too_deep"),
+    ("unclosed arrays 100 deep", b"[" * 100, "body_too_deep"),
+    ("unclosed arrays 100,000 deep", b"[" * 100_000, "body_too_many_values"),
+    ("10,001 values", json.dumps({"items": [1] * 10_000}).encode(), "body_too_many_values"),
+    ("commas in a flat list", b"[" + b"0," * 20_000 + b"0]", "body_too_many_values"),
+])
+def test_json_too_deep_or_too_large_is_400_naming_the_limit(label, body, code, world, client_for):
+    client = client_for(PERSONA)
+    before = snapshot(world)
+    for path in (f"{API}/cases", f"{API}/visits/batch", f"{API}/residents/{world.tanaka.id}"):
+        method = "PATCH" if path.endswith(str(world.tanaka.id)) else "POST"
+        response = client.generic(method, path, body, content_type="application/json", HTTP_IF_MATCH="*")
+        assert describe(response) == (400, code, None), (label, path)
+    assert snapshot(world) == before
+
+
+def test_brackets_inside_strings_do_not_count_as_depth(world, client_for):
+    client = client_for(PERSONA)
+    response = client.post(f"{API}/cases", {"resident": world.tanaka.id, "concern": "[[[[" * 30 + '\\"{'},
+                           format="json")
+    assert response.status_code == 201, response.content
+
+
+FORGED_CURSORS = [
+    ("a position that is not a number or a date", "cD1hYmM%3D"),  # p=abc
+    ("a huge position", quote(base64.b64encode(b"p=99999999999999999999999999").decode())),
+    ("year 1 as the position", quote(base64.b64encode(b"p=0001-01-01 00:00:00+14:00").decode())),
+    ("a NUL in the position", quote(base64.b64encode(b"p=1%00").decode())),
+    ("an offset that is not a number", quote(base64.b64encode(b"o=x&p=1").decode())),
+    ("not base64", "%%%"),
+    ("empty", ""),
+]
+PAGINATED = [*LISTS, "consents", "notes/history", "audit/access-log", "audit/provisions", "rights/requests",
+             "legal-basis-grants"]
+
+
+@pytest.mark.parametrize("path", PAGINATED)
+def test_a_forged_cursor_is_400_naming_the_cursor_on_every_list(path, world, client_for):
+    persona = "privacy_officer" if path.startswith(("audit", "rights")) else PERSONA
+    client = client_for(persona)
+    if path == "consents":
+        path = f"residents/{world.tanaka.id}/consents"
+    if path == "notes/history":
+        note = services.note_write(actor=world.users[PERSONA], resident=world.tanaka, case=world.tanaka_case,
+                                   category="health", body="血圧")
+        path = f"notes/{note.id}/history"
+    assert client.get(f"{API}/{path}").status_code == 200, path
+    run_filter_table(client, f"{API}/{path}", [(label, f"cursor={cursor}", {"cursor"})
+                                               for label, cursor in FORGED_CURSORS])
+
+
+EMPTY_FILTERS = [
+    ("residents", ["name_kana", "date_of_birth", "postal_code", "town", "district"]),
+    ("cases", ["status", "risk_level", "overdue", "mine", "resident"]),
+    ("notes", ["resident", "case", "category"]),
+    ("visits", ["case"]),
+]
+
+
+@pytest.mark.parametrize("path, filters", EMPTY_FILTERS)
+def test_an_empty_filter_is_refused_not_ignored(path, filters, client_for, world):
+    client = client_for(PERSONA)
+    run_filter_table(client, f"{API}/{path}", [(f"empty {name}", f"{name}=", {name}) for name in filters]
+                     + [(f"blank {name}", f"{name}=%20", {name}) for name in filters])
+
+
+def test_every_api_answer_says_no_store(world, client_for):
+    client = client_for(PERSONA)
+    for response in (client.get(f"{API}/residents/{world.tanaka.id}"), client.get(f"{API}/cases"),
+                     client.get(f"{API}/residents?district=abc"), client.get(f"{API}/me"),
+                     client.post(f"{API}/cases", {}, format="json"), client.get(f"{API}/nowhere")):
+        assert response["Cache-Control"] == "no-store", response.status_code

@@ -29,3 +29,15 @@ def test_an_id_filter_filters(world, client_for):
     client = client_for("care_worker")
     assert client.get(f"{API}/cases", {"resident": world.tanaka.id}).json()["results"][0]["id"] == world.tanaka_case.id
     assert client.get(f"{API}/cases", {"resident": world.suzuki.id + 1000}).json()["results"] == []
+
+
+@pytest.mark.parametrize("method, path", [
+    ("post", f"support-meetings/{2**62 + 1}/acknowledge"),
+    ("post", "support-meetings/5615105702298012957654504177664/acknowledge"),
+    ("get", f"residents/{2**63}/consents"),
+    ("get", f"notes/{10**30}/history"),
+    ("post", "tasks/0/acknowledge"),
+])
+def test_a_path_id_beyond_what_the_database_holds_is_404_not_500(world, client_for, method, path):
+    response = getattr(client_for("care_worker"), method)(f"{API}/{path}", {}, format="json")
+    assert response.status_code == 404 and response.json()["code"] == "not_found", response.content[:300]

@@ -90,12 +90,26 @@ def test_a_well_formed_client_request_id_is_kept():
 
 @pytest.mark.parametrize(
     "incoming",
-    ["short", "x" * 65, "has space in it", "new\nline-injected", "<script>alert(1)</script>", "タナカタナカタナカ"],
+    ["short", "x" * 65, "has space in it", "new\nline-injected", "<script>alert(1)</script>", "タナカタナカタナカ",
+     "well-formed-id\n", "well-formed-id\r\nSet-Cookie: x=1"],
 )
 def test_a_malformed_client_request_id_is_replaced(incoming):
     response = Client().get("/healthz", HTTP_X_REQUEST_ID=incoming)
 
     assert response["X-Request-ID"] != incoming
+    assert re.fullmatch(r"[0-9a-f]{32}", response["X-Request-ID"])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("incoming", ["well-formed-id\n", "x" * 65, "<b>id</b>", "id with spaces"])
+def test_the_access_log_keeps_only_a_well_formed_request_id(incoming, client_for, world):
+    from audit.models import AccessLogEntry
+
+    response = client_for("commissioner_a").get(f"/api/v1/residents/{world.tanaka.id}", HTTP_X_REQUEST_ID=incoming)
+
+    assert response.status_code == 200
+    stored = set(AccessLogEntry.objects.exclude(request_id="").values_list("request_id", flat=True))
+    assert stored == {response["X-Request-ID"]}
     assert re.fullmatch(r"[0-9a-f]{32}", response["X-Request-ID"])
 
 

@@ -77,8 +77,8 @@ def test_amending_makes_a_new_version_and_the_old_row_never_changes(world, clien
         for version in chain:
             history = client.get(f"{API}/notes/{version}/history")
             assert history.status_code == 200, (persona, history.content)
-            assert [v["id"] for v in history.json()] == chain
-            assert [v["body"][:2] for v in history.json()] == ["v1", "v2", "v3"]
+            assert [v["id"] for v in history.json()["results"]] == chain
+            assert [v["body"][:2] for v in history.json()["results"]] == ["v1", "v2", "v3"]
     # ... and nothing to anyone else, not even that the note exists.
     for persona in ("npo_worker", "commissioner_b", "care_outsider", "ward_caseworker", "partner",
                     "privacy_officer"):
@@ -93,7 +93,8 @@ def test_the_history_hides_the_versions_of_a_category_the_reader_may_not_see(wor
     sato = client_for("commissioner_a")
     first = write(sato, world, category="finances", body="年金の管理に不安").json()
     second = amend(sato, first["id"], "年金の管理に不安（長女が管理）").json()
-    assert [v["id"] for v in sato.get(f"{API}/notes/{second['id']}/history").json()] == [first["id"], second["id"]]
+    history = sato.get(f"{API}/notes/{second['id']}/history").json()["results"]
+    assert [v["id"] for v in history] == [first["id"], second["id"]]
     care = client_for("care_worker")
     assert care.get(f"{API}/notes/{first['id']}/history").status_code == 404
     assert care.get(f"{API}/notes/{second['id']}/history").status_code == 404
@@ -215,3 +216,21 @@ def test_notes_are_never_updated_or_deleted_through_the_api(world, client_for):
     for method in (sato.put, sato.patch, sato.delete):
         assert method(url, {"body": "上書き"}, format="json").status_code == 405
     assert Note.objects.get(pk=note["id"]).body == "血圧が高め。服薬の確認が必要。"
+
+
+def test_the_history_comes_a_page_at_a_time(world, client_for):
+    """A note amended many times is not one answer of megabytes: its history pages like every list."""
+    sato = client_for("commissioner_a")
+    chain = [write(sato, world, body="v0").json()["id"]]
+    for number in range(1, 5):
+        chain.append(amend(sato, chain[-1], f"v{number}").json()["id"])
+
+    pages, url = [], f"{API}/notes/{chain[-1]}/history?page_size=2"
+    while url:
+        page = sato.get(url)
+        assert page.status_code == 200, page.content
+        pages.append([version["id"] for version in page.json()["results"]])
+        url = page.json()["next"]
+    assert pages == [chain[0:2], chain[2:4], chain[4:5]]
+    forged = sato.get(f"{API}/notes/{chain[-1]}/history?cursor=cD1hYmM%3D")
+    assert (forged.status_code, forged.json()["errors"][0]["field"]) == (400, "cursor")

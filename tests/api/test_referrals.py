@@ -338,3 +338,25 @@ def test_two_workers_accepting_at_once_exactly_one_wins(world, client_for):
                                                                       "referral_transition_invalid"}
     assert ReferralEvent.objects.filter(referral_id=referral["id"], to_status="accepted").count() == 1
     assert CaseTeamMember.objects.filter(case=world.tanaka_case, organization=world.ward_section).count() == 1
+
+
+def test_event_reasons_hide_with_the_case_as_the_status_reason_does(world, client_for):
+    """A cancel text is free text about the resident: in `events` too it shows only to who sees the case now."""
+    consent = referral_consent(world)
+    section, care = client_for("ward_caseworker"), client_for("care_worker")
+    referral = refer(care, world).json()
+    assert section.post(f"{API}/referrals/{referral['id']}/accept", {}, format="json").status_code == 200
+    services.consent_withdraw(actor=world.users["care_worker"], resident=world.tanaka, consent_id=consent.id,
+                              grantor="self", note="本人による撤回")
+    cancel_text = "本人が入院したため取消"
+    cancelled = care.post(f"{API}/referrals/{referral['id']}/cancel", {"reason": cancel_text}, format="json")
+    assert cancelled.status_code == 200, cancelled.content
+
+    seen_by_section = section.get(f"{API}/referrals/{referral['id']}").json()
+    assert seen_by_section["status_reason"] is None
+    assert [event["reason"] for event in seen_by_section["events"]] == [None] * len(seen_by_section["events"])
+    assert cancel_text not in section.get(f"{API}/referrals/{referral['id']}").content.decode()
+
+    seen_by_sender = care.get(f"{API}/referrals/{referral['id']}").json()
+    assert seen_by_sender["status_reason"] == cancel_text
+    assert cancel_text in [event["reason"] for event in seen_by_sender["events"]]

@@ -135,10 +135,10 @@ def test_a_days_batch_answers_per_item(world, client_for):
     assert Visit.objects.count() == 2
 
 
-def test_a_batch_must_have_between_1_and_200_items(world, client_for):
+def test_a_batch_must_have_between_1_and_100_items(world, client_for):
     client = client_for("commissioner_a")
     assert client.post("/api/v1/visits/batch", {"items": []}, format="json").status_code == 400
-    many = [_body(world) for _ in range(201)]
+    many = [_body(world) for _ in range(101)]
     assert client.post("/api/v1/visits/batch", {"items": many}, format="json").status_code == 400
     assert Visit.objects.count() == 0
 

@@ -46,7 +46,10 @@ def test_postgres_database_url_is_parsed():
 def test_sqlite_database_url_is_parsed():
     config = database_from_url("DATABASE_URL", "sqlite:////tmp/x.sqlite3")
 
-    assert config == {"ENGINE": "django.db.backends.sqlite3", "NAME": "/tmp/x.sqlite3"}
+    assert (config["ENGINE"], config["NAME"]) == ("django.db.backends.sqlite3", "/tmp/x.sqlite3")
+    # Set up for a web process and a worker at once (tests/backend/test_embedded_sqlite.py).
+    assert config["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert "PRAGMA journal_mode=WAL" in config["OPTIONS"]["init_command"]
 
 
 @pytest.mark.parametrize("url", ["http://cache.example:6379/0", "memcached://cache", "localhost:6379"])

@@ -255,8 +255,9 @@ class RouteChecker:
                 self.problems.append(f"GET history {note.id}: {history.status_code}")
             elif visible:
                 chain = [records.old_health.id, records.notes["health"].id] if note.category == "health" else [note.id]
-                if [v["id"] for v in history.json()] != chain:
-                    self.problems.append(f"GET history {note.id}: {[v['id'] for v in history.json()]}")
+                versions = [v["id"] for v in history.json()["results"]]
+                if versions != chain:
+                    self.problems.append(f"GET history {note.id}: {versions}")
 
         # Visits: list, by case, detail.
         self.expect_list("/visits", visit_ids)
