@@ -44,11 +44,12 @@ def _residents_of(wards: list[int]) -> QuerySet[Resident]:
     return Resident.objects.filter(district__council_area__ward_id__in=wards)
 
 
-def resident_for_privacy_officer(*, user: User, resident_id: int) -> Resident:
-    resident = _residents_of(_wards(user)).select_related("district__council_area", "registered_by") \
-        .filter(pk=resident_id).first()
+def resident_for_privacy_officer(*, user: User, resident_id: int, field: str | None = None) -> Resident:
+    wards = privacy_officer_wards(user=user)
+    resident = _residents_of(wards).select_related("district__council_area", "registered_by") \
+        .filter(pk=resident_id).first() if wards else None
     if resident is None:
-        raise NotFound()
+        raise NotFound(field=field)
     return resident
 
 
@@ -155,9 +156,9 @@ def legal_hold_get_for_user(*, user: User, hold_id: int) -> LegalHold:
     return found
 
 
-def case_for_privacy_officer(*, user: User, case_id: int) -> Case:
-    residents = _residents_of(_wards(user)).values("id")
-    case = Case.objects.filter(pk=case_id, resident_id__in=residents).first()
+def case_for_privacy_officer(*, user: User, case_id: int, field: str | None = None) -> Case:
+    wards = privacy_officer_wards(user=user)
+    case = Case.objects.filter(pk=case_id, resident_id__in=_residents_of(wards).values("id")).first() if wards else None
     if case is None:
-        raise NotFound()
+        raise NotFound(field=field)
     return case

@@ -69,14 +69,17 @@ def residents_visible_to(*, user: User) -> QuerySet[Resident]:
     ).order_by("id")
 
 
-def resident_get_for_user(*, user: User, resident_id: int, codename: str = "view_resident") -> Resident:
+def resident_get_for_user(
+    *, user: User, resident_id: int, codename: str = "view_resident", field: str | None = None
+) -> Resident:
+    """The resident, if the user holds `codename` on them now; else NotFound (naming `field` of a request body)."""
     resident = scope(
         Resident.objects.select_related("district", "registered_by").filter(pk=resident_id),
         user=user,
         codename=codename,
     ).first()
     if resident is None:
-        raise NotFound()
+        raise NotFound(field=field)
     return resident
 
 
@@ -98,10 +101,11 @@ def cases_visible_to(*, user: User) -> QuerySet[Case]:
     )
 
 
-def case_get_for_user(*, user: User, case_id: int, codename: str = "view_case") -> Case:
+def case_get_for_user(*, user: User, case_id: int, codename: str = "view_case", field: str | None = None) -> Case:
+    """The case, if the user holds `codename` on it now; else NotFound (naming `field` of a request body)."""
     case = scope(case_rows().filter(pk=case_id), user=user, codename=codename).first()
     if case is None:
-        raise NotFound()
+        raise NotFound(field=field)
     return case
 
 

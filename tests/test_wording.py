@@ -11,7 +11,8 @@ SKIPPED = {".git", ".venv", "var", "node_modules", "__pycache__", ".pytest_cache
 SUFFIXES = {".py", ".md", ".yaml", ".yml", ".toml", ".ini", ".txt", ".html", ".cfg"}
 NAMES = {"Makefile", "Dockerfile", "run", ".importlinter"}
 PROCESS = re.compile(
-    r"\bstory[ _-]?\d|DOMAIN\.md|another\s+engineer|other\s+engineers|\bthe [\w-]+ issue\b|\bthis issue\b|\bissue #?\d+",
+    r"\bstory[ _-]?\d|DOMAIN\.md|another\s+engineer|other\s+engineers"
+    r"|\bthe [\w-]+ issue\b|\bthis issue\b|\bissue #?\d+",
     re.IGNORECASE,
 )
 

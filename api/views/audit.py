@@ -34,7 +34,6 @@ from audit.selectors import (
     resident_readers,
     unusual_access,
 )
-from cases.errors import NotFound
 
 UNUSUAL_RULE = ("A reader who, in [since, until), read at least `threshold` distinct residents only through "
                 "third-party bases (consent, legal bases, support meetings, referrals), i.e. outside their own "
@@ -130,10 +129,7 @@ class LegalHoldViewSet(IdempotentPosts, mixins.ListModelMixin, viewsets.GenericV
         serializer = LegalHoldCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        try:
-            case = case_for_privacy_officer(user=request.user, case_id=data.pop("case"))
-        except NotFound:
-            raise NotFound(field="case") from None
+        case = case_for_privacy_officer(user=request.user, case_id=data.pop("case"), field="case")
         hold = legal_holds.legal_hold_place(actor=request.user, case=case, **data)
         return Response(LegalHoldSerializer(hold).data, status=status.HTTP_201_CREATED)
 

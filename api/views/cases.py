@@ -10,7 +10,6 @@ from api.idempotency import IdempotentPosts
 from api.pagination import StableCursorPagination
 from api.serializers.cases import CaseSerializer, CaseUpdateSerializer
 from cases import services
-from cases.errors import NotFound
 from cases.selectors import case_get_for_user, cases_visible_to, resident_get_for_user, today
 
 
@@ -44,10 +43,7 @@ class CaseViewSet(IdempotentPosts, mixins.ListModelMixin, viewsets.GenericViewSe
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        try:
-            resident = resident_get_for_user(user=request.user, resident_id=data.pop("resident"))
-        except NotFound:
-            raise NotFound(field="resident") from None
+        resident = resident_get_for_user(user=request.user, resident_id=data.pop("resident"), field="resident")
         case = services.case_open(
             actor=request.user,
             resident=resident,

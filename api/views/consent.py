@@ -21,7 +21,6 @@ from api.serializers.consent import (
     SupportMeetingSerializer,
 )
 from cases import services
-from cases.errors import NotFound
 from cases.models import Case, Resident
 from cases.selectors import (
     case_get_for_user,
@@ -156,10 +155,7 @@ class SupportMeetingViewSet(IdempotentPosts, mixins.ListModelMixin, viewsets.Gen
         data = dict(serializer.validated_data)
         cases: list[Case] = []
         for case_id in data.pop("cases"):
-            try:
-                cases.append(case_get_for_user(user=request.user, case_id=case_id))
-            except NotFound:
-                raise NotFound(field="cases") from None
+            cases.append(case_get_for_user(user=request.user, case_id=case_id, field="cases"))
         meeting = services.meeting_convene(actor=request.user, cases=cases, **data)
         return Response(SupportMeetingSerializer(meeting_get_for_user(user=request.user, meeting_id=meeting.id))
                         .data, status=status.HTTP_201_CREATED)

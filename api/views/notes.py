@@ -11,7 +11,6 @@ from api.idempotency import IdempotentPosts
 from api.pagination import StableCursorPagination
 from api.serializers.notes import NoteAmendSerializer, NoteCreateSerializer, NoteSerializer
 from cases import services
-from cases.errors import NotFound
 from cases.models import Note
 from cases.models.consent import Category
 from cases.selectors import (
@@ -62,17 +61,11 @@ class NoteViewSet(IdempotentPosts, mixins.ListModelMixin, viewsets.GenericViewSe
         serializer = NoteCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        try:
-            resident = resident_get_for_user(user=request.user, resident_id=data.pop("resident"))
-        except NotFound:
-            raise NotFound(field="resident") from None
+        resident = resident_get_for_user(user=request.user, resident_id=data.pop("resident"), field="resident")
         case_id = data.pop("case", None)
         case = None
         if case_id is not None:
-            try:
-                case = case_get_for_user(user=request.user, case_id=case_id)
-            except NotFound:
-                raise NotFound(field="case") from None
+            case = case_get_for_user(user=request.user, case_id=case_id, field="case")
         note = services.note_write(actor=request.user, resident=resident, case=case, **data)
         return Response(NoteSerializer(note).data, status=status.HTTP_201_CREATED)
 

@@ -17,7 +17,6 @@ from api.serializers.referrals import (
     ReferralTransitionSerializer,
 )
 from cases import services
-from cases.errors import NotFound
 from cases.models import Referral
 from cases.models.choices import Urgency
 from cases.models.referrals import ReferralStatus
@@ -110,10 +109,7 @@ class ReferralViewSet(IdempotentPosts, viewsets.GenericViewSet):
         serializer = ReferralCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        try:
-            case = case_get_for_user(user=request.user, case_id=data.pop("case"))
-        except NotFound:
-            raise NotFound(field="case") from None
+        case = case_get_for_user(user=request.user, case_id=data.pop("case"), field="case")
         referral = services.referral_create(actor=request.user, case=case, **data)
         return Response(self._detail(referral.id), status=status.HTTP_201_CREATED,
                         headers={"Location": f"{request.path}/{referral.id}"})

@@ -30,7 +30,6 @@ from audit.disclosure import disclosure_build
 from audit.models import RightsKind, RightsRequest, RightsStatus
 from audit.pdf import disclosure_pdf
 from audit.selectors import resident_for_privacy_officer, rights_request_get_for_user, rights_requests_for
-from cases.errors import NotFound
 
 
 class RightsRequestFilter(SafeFilterSet):
@@ -72,10 +71,7 @@ class RightsRequestViewSet(IdempotentPosts, mixins.ListModelMixin, viewsets.Gene
         serializer = RightsRequestCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        try:
-            resident = resident_for_privacy_officer(user=request.user, resident_id=data.pop("resident"))
-        except NotFound:
-            raise NotFound(field="resident") from None
+        resident = resident_for_privacy_officer(user=request.user, resident_id=data.pop("resident"), field="resident")
         created = rights.rights_request_receive(actor=request.user, resident=resident, **data)
         return Response(RightsRequestSerializer(created).data, status=status.HTTP_201_CREATED)
 

@@ -18,7 +18,6 @@ from api.serializers.tasks import (
     TaskSerializer,
 )
 from cases import services
-from cases.errors import NotFound
 from cases.models import Task
 from cases.models.choices import Urgency
 from cases.models.escalations import TaskKind
@@ -97,10 +96,7 @@ class TaskViewSet(IdempotentPosts, viewsets.GenericViewSet):
         serializer = TaskCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        try:
-            case = case_get_for_user(user=request.user, case_id=data.pop("case"))
-        except NotFound:
-            raise NotFound(field="case") from None
+        case = case_get_for_user(user=request.user, case_id=data.pop("case"), field="case")
         task = services.task_request(
             actor=request.user, case=case, kind=data["kind"], organization=data["assignee_organization"],
             user=data.get("assignee_user"), due_at=data["due_at"], urgency=data["urgency"],

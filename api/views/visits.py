@@ -17,7 +17,7 @@ from api.serializers.visits import (
     VisitSerializer,
 )
 from cases import services
-from cases.errors import DomainError, NotFound
+from cases.errors import DomainError
 from cases.models import Visit
 from cases.models.visits import Outcome
 from cases.selectors import case_get_for_user, visit_get_for_user, visits_visible_to
@@ -66,10 +66,7 @@ class VisitViewSet(IdempotentPosts, mixins.ListModelMixin, viewsets.GenericViewS
         return Response(VisitSerializer(visit_get_for_user(user=request.user, visit_id=int(pk))).data)
 
     def _resolve_case(self, case_id: int):
-        try:
-            return case_get_for_user(user=self.request.user, case_id=case_id)
-        except NotFound:
-            raise NotFound(field="case") from None
+        return case_get_for_user(user=self.request.user, case_id=case_id, field="case")
 
     @extend_schema(
         summary="Record a visit; a retry with the same client_id returns the stored visit (200)",
