@@ -72,6 +72,13 @@ def _killed_mid_batch(stack: Stack, receiver: Receiver, world, *, n: int, k: int
     stack.worker("w1", concurrency=1)
     task_id = stack.send("notifications.tasks.outbox_deliver", args=[ids])
     wait_for(receiver.holding.is_set, what=f"the {k}th e-mail to reach the server", interval=0.01)
+    # Read while the server holds the k-th reply, so the sender is blocked: after a pool process is killed
+    # the worker starts a new one at once, which goes on with the rest of the batch.
+    in_flight = OutboxMessage.objects.filter(claimed_at__isnull=False, delivered_at__isnull=True)
+    at_kill = {"sent and marked": OutboxMessage.objects.filter(delivered_at__isnull=False).count(),
+               "claimed, not marked": in_flight.count(), "received by the server": receiver.count()}
+    assert at_kill == {"sent and marked": k - 1, "claimed, not marked": 1, "received by the server": k}, at_kill
+    in_flight_id = in_flight.get().id
     if whole_worker:
         stack.kill("w1")  # SIGKILL to the worker and its pool process: nobody can requeue
     else:
@@ -79,11 +86,6 @@ def _killed_mid_batch(stack: Stack, receiver: Receiver, world, *, n: int, k: int
     killed_at = time.monotonic()
     receiver.released.set()
     time.sleep(0.3)  # let PostgreSQL notice the dead connection
-    in_flight = OutboxMessage.objects.filter(claimed_at__isnull=False, delivered_at__isnull=True)
-    at_kill = {"sent and marked": OutboxMessage.objects.filter(delivered_at__isnull=False).count(),
-               "claimed, not marked": in_flight.count(), "received by the server": receiver.count()}
-    assert at_kill == {"sent and marked": k - 1, "claimed, not marked": 1, "received by the server": k}, at_kill
-    in_flight_id = in_flight.get().id
 
     if whole_worker:
         stack.worker("w2")  # no beat: only the restored message can finish the batch
