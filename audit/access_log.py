@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import json
+import types
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -113,20 +114,31 @@ def access_log_context(*, route: str, user=None) -> Iterator[AccessContext]:
 
 def access_log_read(instance) -> None:
     """Note that `instance` is being disclosed to the current reader (no-op outside a request or for other data)."""
+    _note_read(type(instance), instance)
+
+
+def access_log_read_rows(model: type, rows: Iterable[dict]) -> None:
+    """The same for records of `model` read as rows of values (a list written without model instances):
+    each row holds the fields its subject describes the record by (`id`, `resident_id`, ...)."""
+    for row in rows:
+        _note_read(model, types.SimpleNamespace(pk=row["id"], **row))
+
+
+def _note_read(model: type, record) -> None:
     context = _context.get()
     if context is None or is_suspended():
         return
-    subject = subject_for(type(instance))
-    if subject is None or instance.pk is None:
+    subject = subject_for(model)
+    if subject is None or record.pk is None:
         return
-    key = (type(instance), instance.pk)
-    if key in context.reads or (subject.kind, instance.pk) in context.created:
+    key = (model, record.pk)
+    if key in context.reads or (subject.kind, record.pk) in context.created:
         return
     grant_key = None
     if subject.grant is not None:
-        model, codename, attribute = subject.grant
-        grant_key = (model, codename, getattr(instance, attribute))
-    context.reads[key] = _Read(type(instance), instance.pk, subject.residents(instance), subject.category(instance),
+        grant_model, codename, attribute = subject.grant
+        grant_key = (grant_model, codename, getattr(record, attribute))
+    context.reads[key] = _Read(model, record.pk, subject.residents(record), subject.category(record),
                                grant_key, subject.basis)
 
 

@@ -101,6 +101,31 @@ def cases_visible_to(*, user: User) -> QuerySet[Case]:
     )
 
 
+# What a caseload row shows, as values of one query (the resident, district, lead and lead worker joined).
+CASELOAD_VALUES = (
+    "id", "resident_id", "resident__name_kanji", "resident__name_kana", "resident__district_id",
+    "resident__district__code", "resident__district__name", "resident__do_not_contact", "concern", "status",
+    "risk_level", "lead_organization_id", "lead_organization__kind", "lead_organization__name", "lead_worker_id",
+    "lead_worker__display_name", "visit_cadence_days", "next_visit_due", "due_order", "opened_at", "closed_at",
+    "updated_at", "version",
+)
+
+
+def caseload_values(cases: QuerySet[Case]) -> QuerySet:
+    """The caller's (already scoped and filtered) cases as rows of `CASELOAD_VALUES`, for a list page."""
+    return cases.values(*CASELOAD_VALUES)
+
+
+def case_teams(*, case_ids: list[int]) -> dict[int, list[dict]]:
+    """Each case's team organisations (id, kind, name) in the order they joined, in one query."""
+    teams: dict[int, list[dict]] = {case_id: [] for case_id in case_ids}
+    rows = CaseTeamMember.objects.filter(case_id__in=case_ids).order_by("id").values_list(
+        "case_id", "organization_id", "organization__kind", "organization__name")
+    for case_id, organization_id, kind, name in rows:
+        teams[case_id].append({"id": organization_id, "kind": kind, "name": name})
+    return teams
+
+
 def case_get_for_user(*, user: User, case_id: int, codename: str = "view_case", field: str | None = None) -> Case:
     """The case, if the user holds `codename` on it now; else NotFound (naming `field` of a request body)."""
     case = scope(case_rows().filter(pk=case_id), user=user, codename=codename).first()
@@ -115,6 +140,11 @@ def case_can_change(*, user: User, case: Case) -> bool:
 
 def today() -> datetime.date:
     return timezone.localdate()
+
+
+def visit_overdue(*, next_visit_due: datetime.date | None, today: datetime.date | None) -> bool:
+    """A case's visit is overdue once the day it was due has passed (the `overdue` filter says the same in SQL)."""
+    return bool(next_visit_due and today and next_visit_due < today)
 
 
 def visits_visible_to(*, user: User) -> QuerySet[Visit]:

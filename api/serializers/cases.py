@@ -6,7 +6,9 @@ from rest_framework import serializers
 
 from api.serializers.base import StrictModelSerializer
 from api.serializers.directory import DistrictRefSerializer, OrganizationRefSerializer
+from audit.access_log import access_log_read_rows
 from cases.models import Case, Organization, Resident, User
+from cases.selectors import visit_overdue
 
 
 class CaseResidentSerializer(serializers.ModelSerializer):
@@ -58,11 +60,11 @@ class CaseSerializer(StrictModelSerializer):
 
     @extend_schema_field(OrganizationRefSerializer(many=True))
     def get_team(self, case) -> list[dict]:
-        return OrganizationRefSerializer([m.organization for m in case.team_members.all()], many=True).data
+        return [{"id": m.organization.id, "kind": m.organization.kind, "name": m.organization.name}
+                for m in case.team_members.all()]
 
     def get_visit_overdue(self, case) -> bool:
-        today = self.context.get("today")
-        return bool(case.next_visit_due and today and case.next_visit_due < today)
+        return visit_overdue(next_visit_due=case.next_visit_due, today=self.context.get("today"))
 
     def validate_concern(self, value: str) -> str:
         if "<" in value or ">" in value:
@@ -73,6 +75,53 @@ class CaseSerializer(StrictModelSerializer):
         if len(value) > 20:
             raise serializers.ValidationError(_("A team has at most 20 organisations."), code="too_many")
         return value
+
+
+_DATE = serializers.DateField()
+_DATETIME = serializers.DateTimeField()
+
+
+def _date(value):
+    return None if value is None else _DATE.to_representation(value)
+
+
+def _datetime(value):
+    return None if value is None else _DATETIME.to_representation(value)
+
+
+def caseload_represent(rows: list[dict], *, teams: dict[int, list[dict]], today) -> list[dict]:
+    """A caseload page as `CaseSerializer` writes it, key for key, from rows of `CASELOAD_VALUES` and the
+    teams of one query: no serializer is built per row (a test holds the two to the same bytes)."""
+    access_log_read_rows(Case, rows)
+    return [
+        {
+            "id": row["id"],
+            "resident_detail": {
+                "id": row["resident_id"],
+                "name_kanji": row["resident__name_kanji"],
+                "name_kana": row["resident__name_kana"],
+                "district": {"id": row["resident__district_id"], "code": row["resident__district__code"],
+                             "name": row["resident__district__name"]},
+                "do_not_contact": row["resident__do_not_contact"],
+            },
+            "concern": row["concern"],
+            "status": row["status"],
+            "risk_level": row["risk_level"],
+            "lead_organization": {"id": row["lead_organization_id"], "kind": row["lead_organization__kind"],
+                                  "name": row["lead_organization__name"]},
+            "lead_worker_detail": None if row["lead_worker_id"] is None else {
+                "id": row["lead_worker_id"], "display_name": row["lead_worker__display_name"]},
+            "team": teams[row["id"]],
+            "visit_cadence_days": row["visit_cadence_days"],
+            "next_visit_due": _date(row["next_visit_due"]),
+            "visit_overdue": visit_overdue(next_visit_due=row["next_visit_due"], today=today),
+            "opened_at": _datetime(row["opened_at"]),
+            "closed_at": _datetime(row["closed_at"]),
+            "updated_at": _datetime(row["updated_at"]),
+            "version": row["version"],
+        }
+        for row in rows
+    ]
 
 
 class CaseUpdateSerializer(CaseSerializer):
