@@ -43,7 +43,7 @@ class CaseViewSet(IdempotentPosts, mixins.ListModelMixin, viewsets.GenericViewSe
         return {**super().get_serializer_context(), "today": today()}
 
     def list(self, request):
-        """The page is written from rows of one query plus the teams of another, never per-row serializers."""
+        # The page is written from rows of one query plus the teams of another, never per-row serializers.
         page = self.paginate_queryset(caseload_values(self.filter_queryset(self.get_queryset())))
         teams = case_teams(case_ids=[row["id"] for row in page])
         return self.get_paginated_response(caseload_represent(page, teams=teams, today=today()))
