@@ -3,7 +3,8 @@
 For each reader of `benchmarks.access` (a sparse commissioner, the busiest care-centre worker,
 the busiest ward caseworker) it times, interleaved, medians of `--repeat`:
 
-- request: `GET /api/v1/cases` (the first page of 50) through the whole Django stack in this
+- request: `GET /api/v1/cases` (the first page of 50) and `GET /api/v1/notes?case=` (the first page
+  of the reader's case with the most notes) through the whole Django stack in this
   process — middleware, token authentication, the membership check, the scoped query, the
   page written as JSON, the access log's rows — as `django.test.Client` sends it (no socket,
   no gunicorn: what a worker spends on the request, less the HTTP parsing);
@@ -35,10 +36,12 @@ django.setup()
 import orjson  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from api.tokens import token_issue  # noqa: E402
 from benchmarks.access import _reader  # noqa: E402
+from cases.selectors import notes_visible_to  # noqa: E402
 from cases.selectors import today as local_today  # noqa: E402
 
 PAGE = 50
@@ -60,6 +63,30 @@ SELECT t.case_id, o.id, o.kind, o.name FROM cases_caseteammember t
 JOIN cases_organization o ON o.id = t.organization_id
 WHERE t.case_id = ANY(%s) ORDER BY t.id
 """
+
+NOTE_SQL = """
+SELECT n.id, n.resident_id, n.case_id, n.category, n.body, u.id, u.display_name, o.id, o.kind, o.name,
+       n.supersedes_id, s.id, n.created_at
+FROM cases_note n
+JOIN cases_user u ON u.id = n.author_id
+JOIN cases_organization o ON o.id = n.author_organization_id
+LEFT JOIN cases_note s ON s.supersedes_id = n.id
+WHERE n.id = ANY(%s)
+ORDER BY n.created_at DESC, n.id DESC
+"""
+
+
+def _notes_floor(ids: list[int]) -> bytes:
+    with connection.cursor() as cursor:
+        cursor.execute(NOTE_SQL, [ids])
+        rows = cursor.fetchall()
+    return orjson.dumps([
+        {"id": r[0], "resident": r[1], "case": r[2], "category": r[3], "body": r[4],
+         "author": {"id": r[5], "display_name": r[6]},
+         "author_organization": {"id": r[7], "kind": r[8], "name": r[9]},
+         "supersedes": r[10], "superseded_by": r[11], "created_at": r[12]}
+        for r in rows
+    ])
 
 
 def _caseload_floor(ids: list[int], today: datetime.date) -> bytes:
@@ -116,7 +143,7 @@ def main() -> int:
         raise SystemExit("run the benchmark on PostgreSQL (DATABASE_URL=postgres://...)")
     settings.DEBUG = False
     print(f"load average before: {os.getloadavg()[0]:.2f}; page {PAGE}; median of {args.repeat}, interleaved")
-    print(f"{'reader':<16}{'route':<10}{'request ms':>11}{'floor ms':>10}{'ratio':>8}")
+    print(f"{'reader':<16}{'route':<10}{'rows':>5}{'request ms':>11}{'floor ms':>10}{'ratio':>8}")
     worst = 0.0
     with transaction.atomic():
         for kind in ("commissioner", "care_worker", "ward_caseworker"):
@@ -126,21 +153,26 @@ def main() -> int:
             _, token = token_issue(user=user, name="bench")
             client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
 
-            def request(client=client):
-                response = client.get("/api/v1/cases", {"page_size": PAGE})
-                assert response.status_code == 200, response.content
-                return response
+            busiest = (notes_visible_to(user=user).values("case_id").annotate(n=Count("id"))
+                       .order_by("-n").first())
+            routes = [("caseload", "/api/v1/cases", {}, lambda ids: _caseload_floor(ids, local_today()))]
+            if busiest is not None:
+                routes.append(("notes", "/api/v1/notes", {"case": busiest["case_id"]}, _notes_floor))
+            for label, path, params, floor_of in routes:
+                def request(client=client, path=path, params=params):
+                    response = client.get(path, {**params, "page_size": PAGE})
+                    assert response.status_code == 200, response.content
+                    return response
 
-            shown = json.loads(request().content)["results"]
-            ids = [row["id"] for row in shown]
-            today = local_today()
-            floor = lambda ids=ids, today=today: _caseload_floor(ids, today)  # noqa: E731
-            if _instants(orjson.loads(floor())) != _instants(shown):
-                raise SystemExit(f"{kind}: the floor's rows are not the request's rows")
-            times = _medians_ms({"request": request, "floor": floor}, args.repeat)
-            ratio = times["request"] / times["floor"]
-            worst = max(worst, ratio)
-            print(f"{kind:<16}{'caseload':<10}{times['request']:>11.2f}{times['floor']:>10.2f}{ratio:>8.2f}")
+                shown = json.loads(request().content)["results"]
+                floor = lambda ids=[row["id"] for row in shown], floor_of=floor_of: floor_of(ids)  # noqa: E731
+                if _instants(orjson.loads(floor())) != _instants(shown):
+                    raise SystemExit(f"{kind} {label}: the floor's rows are not the request's rows")
+                times = _medians_ms({"request": request, "floor": floor}, args.repeat)
+                ratio = times["request"] / times["floor"]
+                worst = max(worst, ratio)
+                print(f"{kind:<16}{label:<10}{len(shown):>5}{times['request']:>11.2f}{times['floor']:>10.2f}"
+                      f"{ratio:>8.2f}")
         transaction.set_rollback(True)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     print(f"worst whole-request/SQL floor: {worst:.2f}")

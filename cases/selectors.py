@@ -178,6 +178,19 @@ def notes_visible_to(*, user: User) -> QuerySet[Note]:
     )
 
 
+# What a note row shows, as values of one query (author, organisation and successor joined).
+NOTE_VALUES = (
+    "id", "resident_id", "case_id", "category", "body", "author_id", "author__display_name",
+    "author_organization_id", "author_organization__kind", "author_organization__name", "supersedes_id",
+    "superseded_by__id", "created_at",
+)
+
+
+def note_values(notes: QuerySet[Note]) -> QuerySet:
+    """The caller's (already scoped and filtered) notes as rows of `NOTE_VALUES`, for a list page."""
+    return notes.values(*NOTE_VALUES)
+
+
 def note_get_for_user(*, user: User, note_id: int) -> Note:
     note = scope(
         note_rows().filter(pk=note_id), user=user,

@@ -23,6 +23,20 @@ def _unsafe_fields(data, path: str = "") -> list[str]:
     return []
 
 
+_DATE = serializers.DateField()
+_DATETIME = serializers.DateTimeField()
+
+
+def date_represent(value):
+    """A date as DRF's DateField writes it (None stays null)."""
+    return None if value is None else _DATE.to_representation(value)
+
+
+def datetime_represent(value):
+    """A date and time as DRF's DateTimeField writes it, in the current time zone (None stays null)."""
+    return None if value is None else _DATETIME.to_representation(value)
+
+
 class StrictSerializer(serializers.Serializer):
     """Rejects unknown (or read-only) fields instead of silently ignoring them."""
 

@@ -1,8 +1,10 @@
-"""The caseload list is written from rows of values, not per-row serializers; its answer must not change.
+"""The caseload and the note lists are written from rows of values, not per-row serializers; their
+answers must not change.
 
-On the seeded demo ward, every demo account's caseload (with and without each filter) is read
-page by page through the API and compared, byte for byte as rendered, with what `CaseSerializer`
-writes for the same cases in the same order; and both ways note the same reads for the access log.
+On the seeded demo ward, every demo account's caseload and notes (with and without each filter) are
+read page by page through the API and compared, byte for byte as rendered, with what `CaseSerializer`
+and `NoteSerializer` write for the same records in the same order; and both ways note the same reads
+for the access log.
 """
 
 from __future__ import annotations
@@ -15,17 +17,18 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
 from api.serializers.cases import CaseSerializer
+from api.serializers.notes import NoteSerializer
 from audit.access_log import access_log_context
 from audit.models import AccessLogEntry
 from cases.models import Case, User
-from cases.selectors import cases_visible_to, today
+from cases.selectors import cases_visible_to, notes_visible_to, today
 from demo.seed import DEMO_ACCOUNTS
 
 FILTERS = [{}, {"status": "open"}, {"overdue": "true"}, {"overdue": "false"}, {"mine": "true"}]
 
 
-def _pages(client: APIClient, params: dict) -> list[dict]:
-    rows, url, query = [], "/api/v1/cases", {**params, "page_size": 7}
+def _pages(client: APIClient, params: dict, path: str = "/api/v1/cases") -> list[dict]:
+    rows, url, query = [], path, {**params, "page_size": 7}
     while url:
         response = client.get(url, query)
         assert response.status_code == 200, response.content
@@ -67,6 +70,30 @@ def test_the_caseload_answers_byte_for_byte_what_the_serializer_writes():
     assert Case.objects.filter(team_members__isnull=False).distinct().count() > 10
 
 
+NOTE_FILTERS = [{}, {"category": "health"}, {"category": "basic"}]
+
+
+@pytest.mark.django_db
+def test_the_notes_answer_byte_for_byte_what_the_serializer_writes():
+    call_command("seed_demo", stdout=io.StringIO())
+    compared = 0
+    for account in DEMO_ACCOUNTS:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {account.token}")
+        if client.get("/api/v1/notes").status_code != 200:
+            continue
+        user = User.objects.get(username=account.username)
+        for params in NOTE_FILTERS:
+            got = _pages(client, params, "/api/v1/notes")
+            notes = notes_visible_to(user=user)
+            if params.get("category"):
+                notes = notes.filter(category=params["category"])
+            expected = list(NoteSerializer(list(notes), many=True).data)
+            assert JSONRenderer().render(got) == JSONRenderer().render(expected), (account.username, params)
+            compared += len(got)
+    assert compared >= 5  # the demo ward's few notes, read by several accounts: not an empty comparison
+
+
 def _entries(since: int) -> list[tuple]:
     return sorted(
         (e.kind, e.resident_id, tuple(e.object_ids), tuple(e.categories), tuple(e.bases), e.outside_caseload)
@@ -92,3 +119,12 @@ def test_the_rows_are_access_logged_as_the_serialized_cases_were():
             CaseSerializer(cases, many=True, context={"today": today()}).data  # noqa: B018 (it notes the reads)
         assert by_rows == _entries(middle), username
         assert {row["id"] for row in shown} == {i for entry in by_rows for i in entry[2]}
+
+        start = AccessLogEntry.objects.order_by("-id").values_list("id", flat=True).first()
+        shown = client.get("/api/v1/notes", {"page_size": 200}).json()["results"]
+        assert shown, username
+        by_rows = _entries(start)
+        middle = AccessLogEntry.objects.order_by("-id").values_list("id", flat=True).first()
+        with access_log_context(route="GET note-list", user=user):
+            NoteSerializer(list(notes_visible_to(user=user)[:200]), many=True).data  # noqa: B018
+        assert by_rows == _entries(middle), username
