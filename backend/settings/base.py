@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "api",
     "audit",
     "notifications",
+    "integrations",
     "demo",
 ]
 
@@ -143,6 +144,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "integrations.authentication.OrganizationClientAuthentication",  # mmc_ keys only; before mmr_ tokens
         "api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],

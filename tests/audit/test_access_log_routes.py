@@ -29,6 +29,8 @@ NO_PERSONAL_DATA = {
     "notification-list": "notifications carry ids and links, never personal data",
     "notification-detail": "notifications carry ids and links, never personal data",
     "audit-unusual-access": "counts per staff member; no resident appears in it",
+    "integration-client-list": "the organisation's own API clients: names, scopes, key ids",
+    "integration-client-detail": "the organisation's own API clients: names, scopes, key ids",
 }
 
 
