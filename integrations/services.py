@@ -26,7 +26,7 @@ from cases.models.consent import Purpose
 from integrations.models import ClientSecret, OrganizationClient
 from integrations.scopes import RECORD_SCOPES, SCOPES
 from permissions.actors import actor_for
-from permissions.guards import authorize_client_manage, authorize_client_scopes
+from permissions.guards import authorize_client_scopes, authorize_integration_manage
 
 PREFIX = "mmc_"
 _FORMAT = re.compile(r"^mmc_([a-f0-9]{12})_([A-Za-z0-9_-]{43})$")
@@ -53,7 +53,7 @@ def _organization_of(*, actor, organization_id: int | None) -> Organization:
         if len(administered) > 1:
             raise RuleViolation("organization_required", field="organization")
         organization_id = next(iter(administered))
-    authorize_client_manage(actor=actor, organization_id=organization_id)
+    authorize_integration_manage(actor=actor, organization_id=organization_id)
     return Organization.objects.get(pk=organization_id)  # an organisation it administers exists
 
 

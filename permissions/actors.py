@@ -224,6 +224,12 @@ def members_of(organization, *, roles: Iterable[str] = ORGANIZATION_ROLES) -> li
     return list(User.objects.filter(is_active=True, memberships__in=memberships).distinct().order_by("id"))
 
 
+def org_admins_of(*, organization_id: int) -> list[User]:
+    """The org admins of an organisation right now (told when one of its webhook endpoints is disabled)."""
+    memberships = Membership.objects.active().filter(role=Role.ORG_ADMIN, organization_id=organization_id)
+    return list(User.objects.filter(is_active=True, memberships__in=memberships).distinct().order_by("id"))
+
+
 def privacy_officers_of(*, ward_id: int) -> list[User]:
     """The privacy officers of a ward right now (they oversee legal-basis grants and escalation access)."""
     memberships = Membership.objects.active().filter(role=Role.PRIVACY_OFFICER, organization__ward_id=ward_id)

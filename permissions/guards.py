@@ -318,8 +318,8 @@ def authorize_task_cancel(*, actor: Actor, task: Task) -> None:
 
 
 
-def authorize_client_manage(*, actor: Actor, organization_id: int) -> None:
-    """Register, rotate or revoke an organisation's API clients: its org admins, nobody else."""
+def authorize_integration_manage(*, actor: Actor, organization_id: int) -> None:
+    """Manage an organisation's API clients and webhook endpoints: its org admins, nobody else."""
     if not actor.administers(organization_id=organization_id):
         raise NotPermitted("org_admin_required")
 
@@ -327,6 +327,6 @@ def authorize_client_manage(*, actor: Actor, organization_id: int) -> None:
 def authorize_client_scopes(*, actor: Actor, organization: Organization, record_scopes: bool) -> None:
     """A client acts as a worker of its organisation, never wider: scopes that read or write residents'
     records only for an organisation that holds records (a partner business reports, it never reads)."""
-    authorize_client_manage(actor=actor, organization_id=organization.id)
+    authorize_integration_manage(actor=actor, organization_id=organization.id)
     if record_scopes and organization.kind not in RECORD_KEEPING_KINDS:
         raise NotPermitted("client_beyond_organization")
