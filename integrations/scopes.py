@@ -23,6 +23,8 @@ SCOPES: dict[str, frozenset[tuple[str, str]]] = {
         ("GET", "resident-list"), ("GET", "resident-detail"), ("GET", "case-list"), ("GET", "case-detail"),
     }),
     "visits.write": frozenset({("POST", "visit-list"), ("POST", "visit-batch"), ("GET", "visit-detail")}),
+    # The organisation's event feed: types and ids only.
+    "events.read": frozenset({("GET", "event-list")}),
 }
 
 # Scopes that read or write residents' records: only for organisations that hold records.

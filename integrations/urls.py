@@ -3,9 +3,13 @@
 from django.urls import include, path
 
 from api.urls import IdRouter
-from integrations.views import OrganizationClientViewSet
+from integrations.views import EventFeedView, OrganizationClientViewSet, WebhookEndpointViewSet
 
 router = IdRouter()
 router.register("integrations/clients", OrganizationClientViewSet, basename="integration-client")
+router.register("integrations/webhooks", WebhookEndpointViewSet, basename="integration-webhook")
 
-urlpatterns = [path("", include(router.urls))]
+urlpatterns = [
+    path("events", EventFeedView.as_view(), name="event-list"),
+    path("", include(router.urls)),
+]

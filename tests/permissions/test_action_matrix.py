@@ -40,6 +40,7 @@ from cases.models import Consent, LegalBasisGrant, Note, SupportMeeting, Task
 from cases.models.choices import Role
 from cases.models.consent import Decision, Grantor, GrantStatus, Method
 from integrations.services import client_register
+from integrations.webhooks import webhook_register
 from notifications.models import Notification
 from permissions.grants import grants_check, grants_sync_residents
 from tests.conftest import PERSONAS
@@ -72,6 +73,7 @@ class Subjects:
     hold_id: int
     rights_id: int
     client_id: int = 0  # an API client of care centre 1, registered by its org admin
+    webhook_id: int = 0  # a webhook endpoint of care centre 1, registered by its org admin
 
 
 def _consent(world, organization, categories, purposes, **fields) -> Consent:
@@ -126,8 +128,9 @@ def subjects(world) -> Subjects:
     MembershipFactory(user=care_admin, organization=world.care_centre, role=Role.ORG_ADMIN)
     client, _ = client_register(actor=care_admin, name="ケース管理システム", scopes=["tasks.read"],
                                 purposes=["watch_over"])
+    webhook = webhook_register(actor=care_admin, url="https://hooks.example.jp/care", event_types=["task.assigned"])
     return Subjects(world, note, consent, grant_pending, grant_active, meeting, referral.id, task, notification,
-                    token.id, hold.id, rights.id, client.id)
+                    token.id, hold.id, rights.id, client.id, webhook.id)
 
 
 Request = Callable[[Subjects], tuple[str, dict]]
@@ -245,6 +248,12 @@ SPECS: list[tuple[str, str, str, Request]] = [
      lambda s: (f"/integrations/clients/{s.client_id}/rotate", {})),
     ("POST", "/integrations/clients/{pk}/revoke", "revoke care centre 1's API client",
      lambda s: (f"/integrations/clients/{s.client_id}/revoke", {})),
+    ("POST", "/integrations/webhooks", "register a webhook endpoint for one's organisation",
+     lambda s: ("/integrations/webhooks", {"url": "https://hooks.example.jp/x", "event_types": ["task.assigned"]})),
+    *[("POST", f"/integrations/webhooks/{{pk}}/{verb}", f"{verb} care centre 1's webhook endpoint",
+       lambda s, verb=verb: (f"/integrations/webhooks/{s.webhook_id}/{verb}",
+                             {"delivery": 1} if verb == "replay" else {}))
+      for verb in ("rotate-secret", "pause", "resume", "replay")],
 ]
 
 
@@ -357,6 +366,10 @@ EXPECTED: dict[str, tuple[str, ...]] = {
                                                       ADMIN, EXP),
     "rotate care centre 1's API client key": (NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, EXP),
     "revoke care centre 1's API client": (NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, EXP),
+    "register a webhook endpoint for one's organisation": (ADMIN, ADMIN, ADMIN, ADMIN, ADMIN, ADMIN, ADMIN, ADMIN,
+                                                           ADMIN, ADMIN, EXP),
+    **{f"{verb} care centre 1's webhook endpoint": (NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, EXP)
+       for verb in ("rotate-secret", "pause", "resume", "replay")},
 }
 assert set(COLUMNS) == set(PERSONAS)
 assert set(EXPECTED) == {label for _, _, label, _ in SPECS}
