@@ -4,7 +4,7 @@ An endpoint is sent to by one worker at a time (a lease: a conditional update of
 deliveries go in sequence order. Each delivery is (1) claimed (attempt counted, `claimed_at`, commit),
 (2) POSTed, signed with `standardwebhooks` (`webhook-id` is the event's id, the same on every attempt and
 replay, so a receiver drops a repeat), (3) marked delivered by a conditional update on its claim. A worker
-killed between 1 and 3 leaves the lease to expire (`LEASE`); the next run sends that delivery again: the
+killed between 1 and 3 leaves the lease to expire (`_lease_length()`); the next run sends that delivery again: the
 send in flight is the only one a crash can repeat, and it carries the same `webhook-id`.
 
 A failed send (no 2xx, no answer within `WEBHOOK_TIMEOUT`) stops this endpoint's run and backs the endpoint
@@ -35,7 +35,7 @@ from permissions.actors import org_admins_of
 
 logger = logging.getLogger("integrations.delivery")
 
-LEASE = datetime.timedelta(seconds=60)  # longer than a run's budget plus one send's timeout
+DEFAULT_LEASE_SECONDS = 60  # longer than a run's budget plus one send's timeout
 MAX_BACKOFF = datetime.timedelta(hours=1)
 BUDGET_SECONDS = 5.0
 TURN = 100  # deliveries to one endpoint before the next endpoint's turn
@@ -45,6 +45,12 @@ _clock = time.monotonic
 
 def _timeout() -> float:
     return float(getattr(settings, "WEBHOOK_TIMEOUT", 5.0))
+
+
+def _lease_length() -> datetime.timedelta:
+    """How long a run holds an endpoint: longer than its budget plus one send, so only a dead worker's lease
+    is ever taken over (WEBHOOK_LEASE_SECONDS overrides it, e.g. in the fault tests)."""
+    return datetime.timedelta(seconds=getattr(settings, "WEBHOOK_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
 
 
 def _disable_after() -> datetime.timedelta:
@@ -95,7 +101,7 @@ def _lease(endpoint_id: int, now: datetime.datetime) -> bool:
     due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
     return bool(WebhookEndpoint.objects.filter(due & free, pk=endpoint_id, status=EndpointStatus.ACTIVE)
-                .update(lease_until=now + LEASE))
+                .update(lease_until=now + _lease_length()))
 
 
 def _disable(endpoint: WebhookEndpoint, *, reason: str, now: datetime.datetime) -> None:

@@ -31,6 +31,11 @@ class Receiver:
     rejected: int = 0
     server: ThreadingHTTPServer | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # hold_at=k: the k-th verified request waits before it is answered until `released` (a test kills the
+    # sender meanwhile); it counts as received, as a receiver that stored it before answering would.
+    hold_at: int | None = None
+    holding: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
@@ -59,11 +64,18 @@ class Receiver:
                         status = 401
                     elif 200 <= status < 300:
                         receiver.received.append(Received(self.path, headers["webhook-id"], verified, raw, headers))
+                    n = len(receiver.received)
+                if n == receiver.hold_at and verified is not None:
+                    receiver.holding.set()
+                    receiver.released.wait(30)
                 answer = json.dumps({"ok": 200 <= status < 300}).encode()
-                self.send_response(status)
-                self.send_header("content-length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
+                try:
+                    self.send_response(status)
+                    self.send_header("content-length", str(len(answer)))
+                    self.end_headers()
+                    self.wfile.write(answer)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the sender is gone (a killed worker)
 
             def log_message(self, *args):
                 pass
@@ -73,6 +85,7 @@ class Receiver:
         return self
 
     def stop(self) -> int:
+        self.released.set()
         port = self.server.server_address[1]
         self.server.shutdown()
         self.server.server_close()
