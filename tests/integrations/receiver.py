@@ -47,6 +47,8 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            disable_nagle_algorithm = True  # the answer's headers and body leave at once (no delayed-ACK wait)
+
             def do_POST(self):  # noqa: N802
                 raw = self.rfile.read(int(self.headers.get("content-length", 0)))
                 status = receiver.statuses.get(self.path, 200)
