@@ -182,3 +182,30 @@ def test_a_registration_replayed_with_one_key_registers_once_without_the_key(wor
     revoked = admin.post(path, {}, format="json", HTTP_IDEMPOTENCY_KEY="revoke-1")
     again = admin.post(path, {}, format="json", HTTP_IDEMPOTENCY_KEY="revoke-1")
     assert (again.status_code, again["Idempotent-Replayed"]) == (200, "true") and again.json() == revoked.json()
+
+
+def test_a_client_works_its_organisations_referral_inbox_as_a_worker_would(world, admin_for, client_for):
+    from cases import services
+    from tests.api.test_referrals import referral_consent
+
+    referral_consent(world, recipient=world.care_centre_2)
+    referral = services.referral_create(
+        actor=world.users["care_worker"], case=world.tanaka_case, receiver_organization=world.care_centre_2,
+        reason="専門職による評価をお願いします", categories=["basic", "health"])
+    created = register(admin_for("care_centre_2"), scopes=["referrals.read", "referrals.work"],
+                       purposes=["referral"])
+    client = machine(created["key"])
+    assert ids(client.get(f"{API}/referrals/inbox")) == {referral.id}
+    # Sending is the sender's, and not in its scopes anyway; cancelling is the sender's too.
+    assert client.post(f"{API}/referrals/{referral.id}/cancel", {"reason": "x"},
+                       format="json").json()["code"] == "client_scope_denied"
+    accepted = client.post(f"{API}/referrals/{referral.id}/accept", {}, format="json")
+    assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
+    account = OrganizationClient.objects.get(pk=created["id"]).user
+    label = f"client:{created['id']}/org:{world.care_centre_2.id}/purpose:referral"
+    written = AccessLogEntry.objects.filter(request_id=accepted["X-Request-ID"])
+    assert written.exists() and set(written.values_list("user_id", "username")) == {(account.id, label)}
+    # A client of an organisation that is no party to the referral sees nothing of it.
+    outsider = machine(register(admin_for("npo"), scopes=["referrals.read"])["key"])
+    assert ids(outsider.get(f"{API}/referrals/inbox")) == set()
+    assert outsider.get(f"{API}/referrals/{referral.id}").status_code == 404
