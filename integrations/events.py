@@ -14,6 +14,7 @@ subscribed to its type (active or paused), and after the commit a worker is aske
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -123,8 +124,16 @@ def deliveries_create(*, events: list[Event], endpoint_ids: Iterable[int] | None
     return {d.endpoint_id for d in deliveries}
 
 
+BROKER_BACKOFF_SECONDS = 10.0
+_broker_down_until = 0.0
+
+
 def enqueue_webhooks(endpoint_ids: list[int]) -> bool:
-    """Ask a worker to send to these endpoints now. Never raises: the sweep is the safety net."""
+    """Ask a worker to send to these endpoints now. Never raises: the sweep is the safety net. After a failed
+    enqueue, enqueues are skipped for a few seconds (as the outbox does), so a dead broker slows no request."""
+    global _broker_down_until
+    if time.monotonic() < _broker_down_until:
+        return False
     try:
         from integrations.tasks import webhooks_deliver
 
@@ -133,6 +142,7 @@ def enqueue_webhooks(endpoint_ids: list[int]) -> bool:
             retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2})
         return True
     except Exception as error:  # the broker is down: the sweep sends them
+        _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
         logger.warning("webhook enqueue failed (%s); %d endpoint(s) wait for the sweep", type(error).__name__,
                        len(endpoint_ids))
         return False

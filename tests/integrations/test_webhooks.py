@@ -264,3 +264,20 @@ def test_no_body_header_or_log_row_carries_personal_data(world, admin, receiver)
     for text in sent + logged:
         for secret in secrets:
             assert secret not in text, secret
+
+
+def test_a_dead_broker_is_asked_once_then_left_to_the_sweep(monkeypatch):
+    import integrations.events as events_module
+    from integrations import tasks
+
+    calls = []
+
+    def refuse(*args, **kwargs):
+        calls.append(args)
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.webhooks_deliver, "apply_async", refuse)
+    monkeypatch.setattr(events_module, "_broker_down_until", 0.0)
+    assert events_module.enqueue_webhooks([1]) is False
+    assert events_module.enqueue_webhooks([2]) is False
+    assert len(calls) == 1
