@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo-reset test schema seed-scale bench-access bench-audit bench-sweep bench-request lint migrations-check clean
+.PHONY: run demo-reset test schema seed-scale bench-access bench-audit bench-sweep bench-request lint migrations-check clean bench-webhooks
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required: make PYTHON=/path/to/python3.11")'
@@ -64,6 +64,11 @@ bench-sweep: $(STAMP)
 # database (DATABASE_URL, PostgreSQL). Its writes are rolled back. See docs/benchmarks.md.
 bench-request: $(STAMP)
 	$(PY) -m benchmarks.request
+
+# Webhooks: EVENTS events to 20 endpoints (3 answering 500) with ONE real worker process on PostgreSQL
+# (DATABASE_URL, migrated): time to the healthy 17, duplicates per event id per endpoint (must be 0).
+bench-webhooks: $(STAMP)
+	$(PY) -m benchmarks.webhooks --events $${EVENTS:-10000}
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

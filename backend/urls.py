@@ -23,6 +23,7 @@ urlpatterns = [
     # The split view serves its start-up script from its own URL (?script), so no inline script runs.
     path("api/docs/", login_required(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="docs"),
     path("api/v1/", include("api.urls")),
+    path("api/v1/", include("integrations.urls")),
 ]
 
 handler400 = "api.problems.django_handler400"

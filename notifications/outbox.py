@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -38,8 +38,16 @@ class Message:
     urgent: bool = False
 
 
+# Called with every batch of messages inside the writer's transaction (the integrations register one that
+# turns them into their organisations' events), so whatever they write commits or rolls back with the change.
+outbox_listeners: list[Callable[[list[Message]], None]] = []
+
+
 def outbox_write(messages: Iterable[Message]) -> list[int]:
     """Store the messages (in-app, and e-mail when the user has an address) once per key; deliver after commit."""
+    messages = list(messages)
+    for listener in outbox_listeners:
+        listener(messages)
     rows = []
     for m in messages:
         channels = [Channel.IN_APP] + ([Channel.EMAIL] if m.recipient_email else [])

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from cases.errors import NotPermitted, RuleViolation
-from cases.models import Membership, User
+from cases.models import Membership, Organization, User
 from cases.models.choices import OrganizationKind, Role
 
 # Roles that act through their organisation's group (workers and supervisors). Commissioners act
@@ -107,6 +107,14 @@ class Actor:
     def supervises(self, *, organization_id: int) -> bool:
         return bool(self.with_roles([Role.SUPERVISOR], organization_id=organization_id))
 
+    def administers(self, *, organization_id: int) -> bool:
+        """An org admin of the organisation right now (manages its members and its API clients)."""
+        return bool(self.with_roles([Role.ORG_ADMIN], organization_id=organization_id))
+
+    @property
+    def administered_organization_ids(self) -> set[int]:
+        return {s.organization_id for s in self.standings if s.role == Role.ORG_ADMIN}
+
     @property
     def queue_organization_ids(self) -> set[int]:
         """Organisations whose task queue the actor works (workers and supervisors)."""
@@ -176,6 +184,26 @@ def actor_for(*, user: User, at=None) -> Actor:
     return actor
 
 
+def actor_assume_organization(*, user: User, organization_id: int) -> Actor:
+    """For the rest of this request, `user` (an organisation's API client, a machine) acts as a worker of
+    the organisation: it reads and acts through the organisation's group, and the policy still decides per
+    record. Only inside a request (the route's client authentication calls it); elsewhere the user holds no
+    membership and so sees nothing. A worker's standing, never a supervisor's or an admin's."""
+    resolved = _resolved.get()
+    if resolved is None:
+        raise RuntimeError("an organisation's client acts only inside a request")
+    org = Organization.objects.filter(pk=organization_id).values_list("kind", "group_id", "ward_id").first()
+    if org is None:
+        actor = Actor(user=user, standings=())
+    else:
+        kind, group_id, ward_id = org
+        actor = Actor(user=user, standings=(Standing(
+            membership_id=0, organization_id=organization_id, organization_kind=kind, organization_group_id=group_id,
+            ward_id=ward_id, role=Role.WORKER, district_ids=frozenset(), district_group_ids=frozenset()),))
+    resolved[user.pk] = actor
+    return actor
+
+
 def actor_forget(*, user: User) -> None:
     """Drop the kept answer (after this request changed the user's memberships)."""
     resolved = _resolved.get()
@@ -193,6 +221,12 @@ def members_of(organization, *, roles: Iterable[str] = ORGANIZATION_ROLES) -> li
     if organization is None:
         return []
     memberships = Membership.objects.active().filter(organization=organization, role__in=list(roles))
+    return list(User.objects.filter(is_active=True, memberships__in=memberships).distinct().order_by("id"))
+
+
+def org_admins_of(*, organization_id: int) -> list[User]:
+    """The org admins of an organisation right now (told when one of its webhook endpoints is disabled)."""
+    memberships = Membership.objects.active().filter(role=Role.ORG_ADMIN, organization_id=organization_id)
     return list(User.objects.filter(is_active=True, memberships__in=memberships).distinct().order_by("id"))
 
 

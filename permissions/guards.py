@@ -40,7 +40,7 @@ from cases.models import (
 )
 from cases.models.choices import Role
 from permissions.access import granted_to_groups, own_right_groups, scope, unseen
-from permissions.actors import CASEWORK_ROLES, PROFESSIONAL_KINDS, Actor, Standing, actor_for
+from permissions.actors import CASEWORK_ROLES, PROFESSIONAL_KINDS, RECORD_KEEPING_KINDS, Actor, Standing, actor_for
 from permissions.bases import BASES, REQUESTABLE
 from permissions.policy import VISIT_CATEGORY
 
@@ -316,3 +316,17 @@ def authorize_task_cancel(*, actor: Actor, task: Task) -> None:
     if not (task.assignee_user_id == actor.user.id or task.assignee_organization_id in actor.queue_organization_ids):
         raise NotPermitted()
 
+
+
+def authorize_integration_manage(*, actor: Actor, organization_id: int) -> None:
+    """Manage an organisation's API clients and webhook endpoints: its org admins, nobody else."""
+    if not actor.administers(organization_id=organization_id):
+        raise NotPermitted("org_admin_required")
+
+
+def authorize_client_scopes(*, actor: Actor, organization: Organization, record_scopes: bool) -> None:
+    """A client acts as a worker of its organisation, never wider: scopes that read or write residents'
+    records only for an organisation that holds records (a partner business reports, it never reads)."""
+    authorize_integration_manage(actor=actor, organization_id=organization.id)
+    if record_scopes and organization.kind not in RECORD_KEEPING_KINDS:
+        raise NotPermitted("client_beyond_organization")

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "api",
     "audit",
     "notifications",
+    "integrations",
     "demo",
 ]
 
@@ -112,6 +113,12 @@ LOGIN_REDIRECT_URL = "/api/docs/"
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
 # The longest lifetime of an API token; a client may ask for less, never more.
 API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 90, minimum=1, maximum=730)
+# Webhooks (integrations/): hosts that may resolve to private, loopback or link-local addresses (a receiver
+# inside the operator's own network; else none may), each send's timeout, and how long an endpoint may fail
+# before it is disabled.
+WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", [])
+WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1, maximum=30)
+WEBHOOK_DISABLE_AFTER_DAYS = env_int("WEBHOOK_DISABLE_AFTER_DAYS", 3, minimum=1, maximum=30)
 
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", "日本語"), ("en", "English")]
@@ -143,6 +150,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "integrations.authentication.OrganizationClientAuthentication",  # mmc_ keys only; before mmr_ tokens
         "api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],

@@ -95,3 +95,6 @@ CELERY_BEAT_SCHEDULE.update({
                         "options": {"queue": "bulk", "expires": 86400}},
 })
 CELERY_BEAT_SCHEDULE_FILENAME = str(_VAR / "celerybeat-schedule")
+# Webhooks (integrations/delivery.py): what is due after a back-off, a lost task or a dead worker's lease.
+CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {"task": "integrations.tasks.webhooks_sweep", "schedule": 10.0,
+                                          "options": {"queue": "default", "expires": 10}}

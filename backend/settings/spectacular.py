@@ -15,6 +15,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "CaseStatusEnum": "cases.models.choices.CaseStatus",
+        "WebhookEndpointStatusEnum": "integrations.models.EndpointStatus",
         "GrantStatusEnum": "cases.models.consent.GrantStatus",
         "GrantorEnum": "cases.models.consent.Grantor",
         "CategoryEnum": "cases.models.consent.Category",

@@ -29,6 +29,12 @@ NO_PERSONAL_DATA = {
     "notification-list": "notifications carry ids and links, never personal data",
     "notification-detail": "notifications carry ids and links, never personal data",
     "audit-unusual-access": "counts per staff member; no resident appears in it",
+    "integration-client-list": "the organisation's own API clients: names, scopes, key ids",
+    "integration-client-detail": "the organisation's own API clients: names, scopes, key ids",
+    "integration-webhook-list": "the organisation's webhook endpoints: URLs and event types",
+    "integration-webhook-detail": "the organisation's webhook endpoints: URLs and event types",
+    "integration-webhook-deliveries": "deliveries carry event types, ids, statuses and the receiver's answer",
+    "event-list": "events carry types, ids and times, never personal data",
 }
 
 

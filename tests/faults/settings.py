@@ -32,4 +32,7 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "notifications.tasks.outbox_sweep", "schedule": 6.0,
                      "options": {"queue": "default", "expires": 6}},
 }
+# Webhooks to the test's receiver on loopback; a killed worker's endpoint lease ends within the test.
+WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+WEBHOOK_LEASE_SECONDS = 3
 CELERY_BEAT_SCHEDULE_FILENAME = os.environ.get("FAULT_BEAT_SCHEDULE", "/tmp/mimamori-fault-beat")

@@ -37,10 +37,14 @@ from audit.legal_holds import legal_hold_place
 from audit.rights import rights_request_receive
 from cases import services
 from cases.models import Consent, LegalBasisGrant, Note, SupportMeeting, Task
+from cases.models.choices import Role
 from cases.models.consent import Decision, Grantor, GrantStatus, Method
+from integrations.services import client_register
+from integrations.webhooks import webhook_register
 from notifications.models import Notification
 from permissions.grants import grants_check, grants_sync_residents
 from tests.conftest import PERSONAS
+from tests.factories import MembershipFactory, UserFactory
 
 API = "/api/v1"
 HOUR = datetime.timedelta(hours=1)
@@ -68,6 +72,8 @@ class Subjects:
     token_id: int
     hold_id: int
     rights_id: int
+    client_id: int = 0  # an API client of care centre 1, registered by its org admin
+    webhook_id: int = 0  # a webhook endpoint of care centre 1, registered by its org admin
 
 
 def _consent(world, organization, categories, purposes, **fields) -> Consent:
@@ -118,8 +124,13 @@ def subjects(world) -> Subjects:
                             reason="開示請求への対応中のため保存")
     rights = rights_request_receive(actor=users["privacy_officer"], resident=world.tanaka, kind="cessation",
                                     identity_check="photo_id_in_person")
+    care_admin = UserFactory(username="care_admin")
+    MembershipFactory(user=care_admin, organization=world.care_centre, role=Role.ORG_ADMIN)
+    client, _ = client_register(actor=care_admin, name="ケース管理システム", scopes=["tasks.read"],
+                                purposes=["watch_over"])
+    webhook = webhook_register(actor=care_admin, url="https://hooks.example.jp/care", event_types=["task.assigned"])
     return Subjects(world, note, consent, grant_pending, grant_active, meeting, referral.id, task, notification,
-                    token.id, hold.id, rights.id)
+                    token.id, hold.id, rights.id, client.id, webhook.id)
 
 
 Request = Callable[[Subjects], tuple[str, dict]]
@@ -231,6 +242,18 @@ SPECS: list[tuple[str, str, str, Request]] = [
      lambda s: (f"/rights/requests/{s.rights_id}/close", {"outcome": "refused", "note": "本人が取り下げ"})),
     ("POST", "/rights/requests/{pk}/cessation", "apply tanaka's cessation request",
      lambda s: (f"/rights/requests/{s.rights_id}/cessation", {})),
+    ("POST", "/integrations/clients", "register an API client for one's organisation",
+     lambda s: ("/integrations/clients", {"name": "連携", "scopes": ["tasks.read"], "purposes": ["watch_over"]})),
+    ("POST", "/integrations/clients/{pk}/rotate", "rotate care centre 1's API client key",
+     lambda s: (f"/integrations/clients/{s.client_id}/rotate", {})),
+    ("POST", "/integrations/clients/{pk}/revoke", "revoke care centre 1's API client",
+     lambda s: (f"/integrations/clients/{s.client_id}/revoke", {})),
+    ("POST", "/integrations/webhooks", "register a webhook endpoint for one's organisation",
+     lambda s: ("/integrations/webhooks", {"url": "https://hooks.example.jp/x", "event_types": ["task.assigned"]})),
+    *[("POST", f"/integrations/webhooks/{{pk}}/{verb}", f"{verb} care centre 1's webhook endpoint",
+       lambda s, verb=verb: (f"/integrations/webhooks/{s.webhook_id}/{verb}",
+                             {"delivery": 1} if verb == "replay" else {}))
+      for verb in ("rotate-secret", "pause", "resume", "replay")],
 ]
 
 
@@ -278,6 +301,7 @@ PARTY = "403 referral_wrong_party"
 BADSTATE = "409 referral_transition_invalid"
 UNACK = "403 confidentiality_not_acknowledged"
 ONE_ORG = "400 meeting_needs_several_organizations"
+ADMIN = "403 org_admin_required"
 ITEM_W, ITEM_NF, ITEM_NP = "200 [201]", "200 [404 not_found]", "200 [403 not_permitted]"
 
 COLUMNS = ("commissioner_a", "commissioner_b", "care_worker", "care_supervisor", "care_outsider", "ward_caseworker",
@@ -336,6 +360,16 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "receive a disclosure request from tanaka": (NF, NF, NF, NF, NF, NF, NF, NF, NF, W, EXP),
     "close tanaka's cessation request as refused": (NF, NF, NF, NF, NF, NF, NF, NF, NF, OK, EXP),
     "apply tanaka's cessation request": (NF, NF, NF, NF, NF, NF, NF, NF, NF, OK, EXP),
+    # Only an org admin manages its organisation's API clients (no persona here is one:
+    # tests/integrations/test_clients.py registers, rotates and revokes as care centre 1's admin).
+    "register an API client for one's organisation": (ADMIN, ADMIN, ADMIN, ADMIN, ADMIN, ADMIN, ADMIN, ADMIN, ADMIN,
+                                                      ADMIN, EXP),
+    "rotate care centre 1's API client key": (NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, EXP),
+    "revoke care centre 1's API client": (NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, EXP),
+    "register a webhook endpoint for one's organisation": (ADMIN, ADMIN, ADMIN, ADMIN, ADMIN, ADMIN, ADMIN, ADMIN,
+                                                           ADMIN, ADMIN, EXP),
+    **{f"{verb} care centre 1's webhook endpoint": (NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, EXP)
+       for verb in ("rotate-secret", "pause", "resume", "replay")},
 }
 assert set(COLUMNS) == set(PERSONAS)
 assert set(EXPECTED) == {label for _, _, label, _ in SPECS}

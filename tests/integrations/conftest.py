@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from api.tokens import token_issue
+from cases.models.choices import Role
+from tests.factories import MembershipFactory, UserFactory
+
+
+@pytest.fixture
+def admin_for(world):
+    """An org admin of the named organisation of the world (e.g. "care_centre"), with a token."""
+
+    def make(organization: str, **headers) -> APIClient:
+        user = UserFactory(username=f"{organization}_admin")
+        MembershipFactory(user=user, organization=getattr(world, organization), role=Role.ORG_ADMIN)
+        _, plaintext = token_issue(user=user, name="test")
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext}", **headers)
+        client.user = user
+        return client
+
+    return make
+
+
+def machine(key: str, **headers) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}", **headers)
+    return client
