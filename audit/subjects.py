@@ -23,7 +23,7 @@ from cases.models.consent import Category
 
 VISIT_CATEGORY = Category.LIVING_SITUATION
 # Bookkeeping fields that never appear in a change entry.
-UNTRACKED = frozenset({"id", "updated_at", "version", "name_kana_key", "due_order"})
+UNTRACKED = frozenset({"id", "updated_at", "version", "name_kana_key", "due_order", "address_key", "room_key"})
 
 
 @dataclass(frozen=True)
