@@ -131,6 +131,12 @@ SUBJECTS[case_models.Task] = Subject(
     actor="created_by",
 )
 
+# A resident registered at the address a partner reported: seen by those who work the report's task.
+SUBJECTS[case_models.PartnerReportCandidate] = Subject(
+    "partner_report_candidate", lambda o: [o.resident_id], _basic, basis="partner_report",
+    clear=frozenset({"report", "resident"}),
+)
+
 # Records that only say who works where, or that are derived: never a resident's data on their own.
 NOT_SUBJECTS = frozenset({"CaseTeamMember", "MeetingMember", "TaskEscalation", "Anonymisation", "RetentionRun",
                       "AccessLogCheckpoint", "AccessLogHead", "OutboxMessage", "Notification"})

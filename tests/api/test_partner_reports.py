@@ -174,3 +174,36 @@ def test_the_sweep_routes_what_the_broker_lost(world, agreement, client_for):
     assert PartnerReportRouting.objects.filter(report_id=report_id).exists()
     assert partner_reports_route_due().done == 0
     assert partner_report_route(report_id=report_id) is None
+
+
+# Who reads what of a routed report: the partner its own list only; the care centre the report on its check.
+READS = {
+    # persona: (its list of reports, the report on the safety check)
+    "commissioner_a": (0, "404 not_found"), "commissioner_b": (0, "404 not_found"),
+    "care_worker": (0, "200 [tanaka]"), "care_supervisor": (0, "200 [tanaka]"),
+    "care_outsider": (0, "404 not_found"), "ward_caseworker": (0, "404 not_found"),
+    "ward_supervisor": (0, "404 not_found"), "npo_worker": (0, "404 not_found"),
+    "partner": (1, "404 not_found"), "privacy_officer": (0, "404 not_found"),
+    "expired_commissioner": ("403 no_active_membership", "403 no_active_membership"),
+}
+
+
+@pytest.mark.parametrize("persona", sorted(READS))
+def test_who_reads_a_routed_report(persona, world, agreement, tanaka_at_home, client_for):
+    report_id = report(client_for("partner"), "登戸1-2-15 コーポ登戸 101", "slip-9").json()["id"]
+    check = partner_report_route(report_id=report_id).task
+    client = client_for(persona)
+
+    def seen(response):
+        if response.status_code != 200:
+            return f"{response.status_code} {response.json()['code']}"
+        body = response.json()
+        if isinstance(body, dict):
+            return len(body["results"])
+        names = ("tanaka" if c == world.tanaka.id else str(c) for s in body for c in s["candidates"])
+        return f"200 [{', '.join(names)}]"
+
+    assert (seen(client.get(f"{API}/partner-reports")),
+            seen(client.get(f"{API}/tasks/{check.id}/partner-reports"))) == READS[persona]
+    detail = client.get(f"{API}/partner-reports/{report_id}")
+    assert detail.status_code == (200 if persona == "partner" else 404 if READS[persona][0] == 0 else 403)

@@ -36,7 +36,7 @@ from api.tokens import token_issue
 from audit.legal_holds import legal_hold_place
 from audit.rights import rights_request_receive
 from cases import services
-from cases.models import Consent, LegalBasisGrant, Note, SupportMeeting, Task
+from cases.models import Consent, LegalBasisGrant, Note, PartnerAgreement, SupportMeeting, Task
 from cases.models.consent import Decision, Grantor, GrantStatus, Method
 from notifications.models import Notification
 from permissions.grants import grants_check, grants_sync_residents
@@ -118,6 +118,8 @@ def subjects(world) -> Subjects:
                             reason="開示請求への対応中のため保存")
     rights = rights_request_receive(actor=users["privacy_officer"], resident=world.tanaka, kind="cessation",
                                     identity_check="photo_id_in_person")
+    PartnerAgreement.objects.create(code="TAMA-2026-001", organization=world.partner_business,
+                                    signals=["newspapers_piling_up"], valid_from=now - 24 * HOUR)
     return Subjects(world, note, consent, grant_pending, grant_active, meeting, referral.id, task, notification,
                     token.id, hold.id, rights.id)
 
@@ -231,6 +233,10 @@ SPECS: list[tuple[str, str, str, Request]] = [
      lambda s: (f"/rights/requests/{s.rights_id}/close", {"outcome": "refused", "note": "本人が取り下げ"})),
     ("POST", "/rights/requests/{pk}/cessation", "apply tanaka's cessation request",
      lambda s: (f"/rights/requests/{s.rights_id}/cessation", {})),
+    ("POST", "/partner-reports", "report papers piling up at tanaka's address",
+     lambda s: ("/partner-reports", {"agreement": "TAMA-2026-001", "reference": "slip-1", "address": "登戸1-1-1",
+                                     "observed_at": timezone.now().isoformat(),
+                                     "signals": ["newspapers_piling_up"]})),
 ]
 
 
@@ -264,9 +270,10 @@ def run_cell(client, subjects: Subjects, method: str, request: Request) -> str:
 
 
 # Outcomes, short.
-W, OK, GONE = "201", "200", "204"
+W, OK, GONE, ACCEPTED = "201", "200", "204", "202"
 NF = "404 not_found"
 NP = "403 not_permitted"
+PARTNER = "403 partner_only"
 OWN = "403 own_right_required"
 MOVE = "403 move_beyond_own_access"
 EXP = EXPIRED
@@ -336,6 +343,9 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "receive a disclosure request from tanaka": (NF, NF, NF, NF, NF, NF, NF, NF, NF, W, EXP),
     "close tanaka's cessation request as refused": (NF, NF, NF, NF, NF, NF, NF, NF, NF, OK, EXP),
     "apply tanaka's cessation request": (NF, NF, NF, NF, NF, NF, NF, NF, NF, OK, EXP),
+    # Only a partner business reports, under its own agreement; the answer is the same whoever lives there.
+    "report papers piling up at tanaka's address": (PARTNER, PARTNER, PARTNER, PARTNER, PARTNER, PARTNER, PARTNER,
+                                                     PARTNER, ACCEPTED, PARTNER, EXP),
 }
 assert set(COLUMNS) == set(PERSONAS)
 assert set(EXPECTED) == {label for _, _, label, _ in SPECS}
