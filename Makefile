@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo-reset test schema seed-scale bench-access bench-audit bench-sweep lint migrations-check clean
+.PHONY: run demo-reset test schema seed-scale bench-access bench-audit bench-sweep bench-partner lint migrations-check clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required: make PYTHON=/path/to/python3.11")'
@@ -58,6 +58,11 @@ bench-audit: $(STAMP)
 # ITEMS due items, throughput and duplicates (must be 0). See docs/benchmarks.md.
 bench-sweep: $(STAMP)
 	$(PY) -m benchmarks.sweep --items $${ITEMS:-100000}
+
+# Partner reports on PostgreSQL (DATABASE_URL, migrated): identical answers and their timing for matched,
+# unmatched and multi-matched addresses, and a burst routed by ONE real worker. See docs/benchmarks.md.
+bench-partner: $(STAMP)
+	$(PY) -m benchmarks.partner_reports --reports $${REPORTS:-1000}
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

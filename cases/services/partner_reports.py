@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from audit.access_log import access_log_reads
 from audit.changes import changes_record
-from cases.addresses import Address, address_parse
+from cases.addresses import Address, address_parse, municipality_normalize
 from cases.errors import Conflict, RuleViolation
 from cases.models import (
     Case,
@@ -74,8 +74,12 @@ def _fingerprint(**content) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
+def _area(agreement: PartnerAgreement) -> str:
+    return municipality_normalize(agreement.municipality)
+
+
 def _in_area(address: Address, agreement: PartnerAgreement) -> bool:
-    if address.municipality and address.municipality != agreement.municipality:
+    if address.municipality and address.municipality != _area(agreement):
         return False
     return not agreement.towns or address.town in agreement.towns
 
@@ -107,7 +111,7 @@ def partner_report_receive(
     authorize_partner_report(actor=actor_for(user=actor), agreement=agreement, signals=signals, at=now)
     if observed_at > now + datetime.timedelta(minutes=10):
         raise RuleViolation("partner_observed_in_future", field="observed_at")
-    if not _in_area(address_parse(address, default_municipality=agreement.municipality), agreement):
+    if not _in_area(address_parse(address, default_municipality=_area(agreement)), agreement):
         raise RuleViolation("partner_address_outside_area", field="address")
     signals = sorted(set(signals))
     fingerprint = _fingerprint(observed_at=observed_at.isoformat(), address=address, signals=signals,
@@ -258,7 +262,7 @@ def partner_report_route(*, report_id: int) -> PartnerReportRouting | None:
                   .select_related("agreement__organization").first())
         if report is None:
             return None
-        address = address_parse(report.address_text, default_municipality=report.agreement.municipality)
+        address = address_parse(report.address_text, default_municipality=_area(report.agreement))
         candidates = residents_at(address=address)
         outcome = (RoutingOutcome.NONE if not candidates else
                    RoutingOutcome.MATCHED if len(candidates) == 1 else RoutingOutcome.SEVERAL)

@@ -53,7 +53,10 @@ def report(client, address: str, reference: str, **extra):
 
 def answer_without_id(response) -> tuple:
     report_id = response.json()["id"]
-    headers = sorted((k, v.removesuffix(f"/{report_id}") if k == "Location" else v) for k, v in response.items())
+    # The id's own digits are the only difference, in the body, the Location and so the Content-Length.
+    digits = len(str(report_id))
+    headers = sorted((k, v.removesuffix(f"/{report_id}") if k == "Location" else
+                      str(int(v) - digits) if k == "Content-Length" else v) for k, v in response.items())
     return response.status_code, headers, response.content.replace(f'"id":{report_id},'.encode(), b'"id":<id>,')
 
 
