@@ -74,12 +74,12 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='escalationpolicy',
             name='task_kind',
-            field=models.CharField(choices=[('safety_check', '安否確認'), ('follow_up_visit', '再訪問'), ('answer_referral', 'つなぎへの回答'), ('renew_consent', '同意の更新'), ('review_grant', '緊急アクセスの事後確認'), ('partner_signal', '見守り協定事業者からの通報')], max_length=20),
+            field=models.CharField(choices=[('safety_check', '安否確認'), ('follow_up_visit', '再訪問'), ('answer_referral', 'つなぎへの回答'), ('renew_consent', '同意の更新'), ('review_grant', '緊急アクセスの事後確認'), ('partner_signal', '見守り協定事業者からの通報'), ('link_residents', '同一人物の確認')], max_length=20),
         ),
         migrations.AlterField(
             model_name='task',
             name='kind',
-            field=models.CharField(choices=[('safety_check', '安否確認'), ('follow_up_visit', '再訪問'), ('answer_referral', 'つなぎへの回答'), ('renew_consent', '同意の更新'), ('review_grant', '緊急アクセスの事後確認'), ('partner_signal', '見守り協定事業者からの通報')], max_length=20),
+            field=models.CharField(choices=[('safety_check', '安否確認'), ('follow_up_visit', '再訪問'), ('answer_referral', 'つなぎへの回答'), ('renew_consent', '同意の更新'), ('review_grant', '緊急アクセスの事後確認'), ('partner_signal', '見守り協定事業者からの通報'), ('link_residents', '同一人物の確認')], max_length=20),
         ),
         migrations.CreateModel(
             name='PartnerAgreement',
