@@ -176,6 +176,10 @@ def side_channel(world: World, reports: int, runs: int) -> int:
 
 
 def burst(world: World, reports: int, env: dict, temp: Path, processes: list) -> int:
+    import redis
+
+    # The side channel's reports were enqueued too (nobody routed them): the burst starts on an empty broker.
+    redis.Redis.from_url(BROKER).flushdb()
     log = temp / "worker.log"
     processes.append(subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "backend", "worker", "--pool", "solo", "-Q", "urgent,default,bulk",

@@ -210,3 +210,14 @@ def test_who_reads_a_routed_report(persona, world, agreement, tanaka_at_home, cl
             seen(client.get(f"{API}/tasks/{check.id}/partner-reports"))) == READS[persona]
     detail = client.get(f"{API}/partner-reports/{report_id}")
     assert detail.status_code == (200 if persona == "partner" else 404 if READS[persona][0] == 0 else 403)
+
+
+def test_the_worker_task_routes_once_and_logs_under_its_route(world, agreement, tanaka_at_home, client_for):
+    from cases import tasks
+
+    report_id = report(client_for("partner"), "登戸1-2-15 101", "slip-10").json()["id"]
+    assert tasks.partner_report_route(report_id) is True
+    assert tasks.partner_report_route(report_id) is False  # a second delivery does nothing
+    entry = AccessLogEntry.objects.get(kind="partner_report_match", object_ids=[report_id])
+    assert (entry.route, entry.resident_id, entry.bases) == (
+        "partner_report_route", world.tanaka.id, [f"partner_report:{report_id}"])
