@@ -1,6 +1,6 @@
 """The demo ward's watch-over agreements (見守り協定) with its partner businesses.
 
-The newspaper shop's agreement is the one the demo `partner` account reports under (story 7):
+The newspaper shop's agreement is the one the demo `partner` account reports under:
 `POST /api/v1/partner-reports` with `"agreement": "TAMA-2026-001"`.
 """
 

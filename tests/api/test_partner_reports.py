@@ -60,7 +60,7 @@ def answer_without_id(response) -> tuple:
     return response.status_code, headers, response.content.replace(f'"id":{report_id},'.encode(), b'"id":<id>,')
 
 
-def test_story_seven_end_to_end(world, agreement, tanaka_at_home, client_for):
+def test_a_newspaper_report_reaches_the_care_centre_and_tells_nothing(world, agreement, tanaka_at_home, client_for):
     partner = client_for("partner")
     matched = report(partner, "多摩区登戸１－２－１５　コーポ登戸　１０１", "slip-0001")
     nobody = report(partner, "多摩区登戸4-29-30", "slip-0002")

@@ -236,7 +236,7 @@ def test_org_admin_edits_escalation_policies_in_the_admin_and_nothing_else(demo)
 
 @pytest.mark.django_db
 def test_the_demo_partner_reports_mr_tanaka_as_a_delivery_slip_writes_him(demo):
-    """Story 7 on the demo ward: the newspaper shop's report reaches his care centre as an urgent safety check."""
+    """On the demo ward: the newspaper shop's report reaches his care centre as an urgent safety check."""
     from cases.models import PartnerReport, Resident, TaskKind
     from cases.services.partner_reports import partner_report_route
 
