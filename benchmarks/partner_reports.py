@@ -10,11 +10,12 @@ Two measurements, on a ward of the benchmark's own (its own municipality, so no 
   one kind). The answer is sent before anything reads the register, so the kinds may differ by no more
   than that noise.
 - `--burst`: a typhoon morning — `--reports` reports arrive at once (the same mix) while ONE real Celery
-  worker (`--pool solo`, urgent/default/bulk, on a private redis-server) routes them; it prints the time
+  worker (`--pool solo`, urgent/default/bulk, on a private redis-server) routes them, and the benchmark
+  sends the sweep every 15 s as beat would (a report whose enqueue failed is routed by it); it prints the time
   until the last report's task exists, reports/s, and duplicates (must be 0: a report with two routings,
   a safety check opened twice for one report).
 
-The benchmark's rows stay in the database (`--keep` is the default: delete the scratch database after).
+The benchmark's rows stay in the database: run it on a scratch database and drop it after.
 
     DATABASE_URL=postgres://... python -m benchmarks.partner_reports --side-channel --burst   # make bench-partner
 """
@@ -60,13 +61,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings.dev")
 django.setup()
 
 from django.db import connection  # noqa: E402
-from django.db.models import Count  # noqa: E402
+from django.db.models import Count, F  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from api.tokens import token_issue  # noqa: E402
 from cases.models import PartnerAgreement, PartnerReport, PartnerReportRouting, Task  # noqa: E402
 from cases.models.choices import OrganizationKind, Role  # noqa: E402
+from cases.services.partner_reports import ROUTE_GRACE  # noqa: E402
 from tests.factories import (  # noqa: E402
     CouncilAreaFactory,
     DistrictFactory,
@@ -80,6 +82,7 @@ from tests.factories import (  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = ("matched", "unmatched", "multi")
 TIMEOUT = 900.0
+BEAT_SECONDS = 15.0  # the partner-reports sweep's beat schedule
 
 
 class World:
@@ -196,10 +199,18 @@ def burst(world: World, reports: int, env: dict, temp: Path, processes: list) ->
                                content_type="application/json")
         ids.append(response.json()["id"])
     received = time.monotonic()
+    from backend.celery import app
+
+    swept = received
     while PartnerReportRouting.objects.filter(report_id__in=ids).count() < reports:
         if time.monotonic() - start > TIMEOUT:
             raise SystemExit(f"timed out; worker log: {log.read_text()[-2000:]}")
+        if time.monotonic() - swept > BEAT_SECONDS:
+            # What beat does: the sweep routes a report whose enqueue failed (the broker slow or down).
+            app.send_task("cases.tasks.partner_reports_sweep", queue="urgent")
+            swept = time.monotonic()
         time.sleep(0.2)
+    by_sweep = PartnerReport.objects.filter(id__in=ids, routed_at__gt=F("received_at") + ROUTE_GRACE).count()
     routed = time.monotonic()
     time.sleep(2)
     routings = PartnerReportRouting.objects.filter(report_id__in=ids)
@@ -219,7 +230,7 @@ def burst(world: World, reports: int, env: dict, temp: Path, processes: list) ->
     print(f"  last task exists {routed - start:.1f} s after the first report "
           f"({reports / (routed - start):,.0f} reports/s routed end to end; {routed - received:.1f} s after the "
           "last answer)")
-    print(f"  outcomes: {outcomes}; joined an open task: {joined}")
+    print(f"  outcomes: {outcomes}; joined an open task: {joined}; routed by the sweep (enqueue lost): {by_sweep}")
     for name, count in duplicates.items():
         print(f"  {name}: {count}")
     return 0 if sum(duplicates.values()) == 0 else 1
