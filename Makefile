@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo-reset test schema seed-scale bench-access bench-audit bench-sweep bench-request lint migrations-check clean bench-webhooks
+.PHONY: run demo-reset test schema seed-scale bench-access bench-audit bench-sweep bench-request lint migrations-check clean bench-webhooks bench-partner
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required: make PYTHON=/path/to/python3.11")'
@@ -69,6 +69,10 @@ bench-request: $(STAMP)
 # (DATABASE_URL, migrated): time to the healthy 17, duplicates per event id per endpoint (must be 0).
 bench-webhooks: $(STAMP)
 	$(PY) -m benchmarks.webhooks --events $${EVENTS:-10000}
+# Partner reports on PostgreSQL (DATABASE_URL, migrated): identical answers and their timing for matched,
+# unmatched and multi-matched addresses, and a burst routed by ONE real worker. See docs/benchmarks.md.
+bench-partner: $(STAMP)
+	$(PY) -m benchmarks.partner_reports --reports $${REPORTS:-1000}
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

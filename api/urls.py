@@ -17,6 +17,7 @@ from api.views.directory import DistrictViewSet, OrganizationViewSet
 from api.views.me import ApiTokenViewSet, MeView
 from api.views.notes import NoteViewSet
 from api.views.notifications import NotificationViewSet
+from api.views.partner_reports import PartnerReportViewSet, TaskSignalViewSet
 from api.views.referrals import ReferralViewSet
 from api.views.residents import ResidentViewSet
 from api.views.rights import DisclosurePdfView, DisclosureView, RightsRequestViewSet
@@ -76,6 +77,8 @@ router.register("legal-basis-grants", LegalBasisGrantViewSet, basename="legal-ba
 router.register("support-meetings", SupportMeetingViewSet, basename="support-meeting")
 router.register("referrals", ReferralViewSet, basename="referral")
 router.register("tasks", TaskViewSet, basename="task")
+router.register("tasks/<id:task_id>/partner-reports", TaskSignalViewSet, basename="task-partner-report")
+router.register("partner-reports", PartnerReportViewSet, basename="partner-report")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("audit/access-log", AccessLogViewSet, basename="audit-access-log")
 router.register("audit/provisions", ProvisionViewSet, basename="audit-provision")

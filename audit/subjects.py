@@ -23,7 +23,7 @@ from cases.models.consent import Category
 
 VISIT_CATEGORY = Category.LIVING_SITUATION
 # Bookkeeping fields that never appear in a change entry.
-UNTRACKED = frozenset({"id", "updated_at", "version", "name_kana_key", "due_order"})
+UNTRACKED = frozenset({"id", "updated_at", "version", "name_kana_key", "due_order", "address_key", "room_key"})
 
 
 @dataclass(frozen=True)
@@ -129,6 +129,12 @@ SUBJECTS[case_models.Task] = Subject(
                      "escalation_level", "next_escalation_at", "created_by", "created_at", "acknowledged_at",
                      "acknowledged_by", "closed_at", "closed_by"}),
     actor="created_by",
+)
+
+# A resident registered at the address a partner reported: seen by those who work the report's task.
+SUBJECTS[case_models.PartnerReportCandidate] = Subject(
+    "partner_report_candidate", lambda o: [o.resident_id], _basic, basis="partner_report",
+    clear=frozenset({"report", "resident"}),
 )
 
 # Records that only say who works where, or that are derived: never a resident's data on their own.

@@ -11,11 +11,14 @@ import logging
 from celery import shared_task
 from django.db import DatabaseError
 
+from audit.access_log import access_log_context
 from cases.services.escalations import (
     consents_expiring_open_tasks,
     escalations_fire_due,
     visits_overdue_open_tasks,
 )
+from cases.services.partner_reports import partner_report_route as route_partner_report
+from cases.services.partner_reports import partner_reports_route_due
 from permissions.grants import memberships_sync_all
 
 logger = logging.getLogger("cases.tasks")
@@ -61,4 +64,26 @@ def consents_expiring_sweep() -> int:
     result = consents_expiring_open_tasks()
     if result.more:
         _again(consents_expiring_sweep, "bulk")
+    return result.done
+
+
+# A report is routed within seconds of its answer: late ack so a killed worker's message comes back.
+ROUTE = {"max_retries": 5, "autoretry_for": (DatabaseError,), "retry_backoff": 2, "retry_backoff_max": 30,
+         "acks_late": True, "reject_on_worker_lost": True, "time_limit": 30, "soft_time_limit": 20}
+
+
+@shared_task(name="cases.tasks.partner_report_route", **ROUTE)
+def partner_report_route(report_id: int) -> bool:
+    """Match a partner's report to the register and open (or join) its task (urgent queue)."""
+    with access_log_context(route="partner_report_route"):
+        return route_partner_report(report_id=report_id) is not None
+
+
+@shared_task(name="cases.tasks.partner_reports_sweep", **SWEEP)
+def partner_reports_sweep() -> int:
+    """Route every report still unrouted past its due time (urgent queue): nothing waits on the broker."""
+    with access_log_context(route="partner_reports_sweep"):
+        result = partner_reports_route_due()
+    if result.more:
+        _again(partner_reports_sweep, "urgent")
     return result.done

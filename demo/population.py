@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 from faker import Faker
 
+from cases.addresses import resident_address_keys
 from cases.kana import kana_normalize
 from cases.models import Case, CaseTeamMember, Consent, Note, Organization, Resident, User, Visit
 from cases.models.choices import CaseStatus, HouseholdType, Language, RiskLevel, SpecialCare
@@ -217,6 +218,8 @@ class _Builder:
                 block_number=block,
                 building=building,
                 room=room,
+                **resident_address_keys(municipality="川崎市多摩区", town=spec.town, chome=chome, block_number=block,
+                                        building=building, room=room),
                 district=self.world.districts[code],
                 household_type=household_type,
                 phone="" if person.do_not_contact else phone,

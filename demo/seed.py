@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from cases.models import Case, Consent, District, Organization, Resident, User, Visit, Ward
+from cases.models import Case, Consent, District, Organization, PartnerAgreement, Resident, User, Visit, Ward
 from cases.models.referrals import ReferralStatus
 from cases.selectors import referrals_inbox_for, tasks_visible_to
 from cases.services.tasks import OPEN_STATUSES
 from demo.activity import Activity, activity_deliver, activity_seed
+from demo.partners import agreements_build
 from demo.population import TANAKA, Population, population_build
 from demo.ward import DEMO_ACCOUNTS, DEMO_PASSWORD, WARD_CODE, DemoAccount, world_build
 from notifications.selectors import notifications_of
@@ -46,6 +47,7 @@ def demo_seed(*, today: datetime.date | None = None) -> DemoReport:
     with transaction.atomic():
         ward, _ = Ward.objects.update_or_create(code=WARD_CODE, defaults={"name": "多摩区"})
         world = world_build(ward=ward)
+        agreements_build(world=world)
         residents = Resident.objects.filter(district__council_area__ward=ward)
         if not residents.exists():
             report.created = population_build(world=world, today=today)
@@ -68,6 +70,7 @@ def demo_seed(*, today: datetime.date | None = None) -> DemoReport:
         "cases": Case.objects.filter(resident__district__council_area__ward=ward).count(),
         "consents": Consent.objects.filter(resident__district__council_area__ward=ward).count(),
         "visits": Visit.objects.filter(case__resident__district__council_area__ward=ward).count(),
+        "partner agreements": PartnerAgreement.objects.filter(organization__ward=ward).count(),
     }
     return report
 

@@ -34,6 +34,10 @@ RECORD_KEEPING_KINDS = frozenset({
     OrganizationKind.SOCIAL_WELFARE_COUNCIL,
     OrganizationKind.NPO,
 })
+# Organisations that report warning signs under a watch-over agreement (見守り協定), and the roles that may
+# send a report for them: they hold no records and see none.
+REPORTING_KINDS = frozenset({OrganizationKind.PARTNER_BUSINESS})
+REPORTING_ROLES = frozenset({Role.INTEGRATION, Role.WORKER, Role.SUPERVISOR})
 # Professional bodies that may open access without consent (a legal basis) and convene support meetings.
 PROFESSIONAL_KINDS = frozenset({OrganizationKind.WARD_SECTION, OrganizationKind.CARE_CENTRE})
 
@@ -103,6 +107,11 @@ class Actor:
             and (s.role in ORGANIZATION_ROLES or (s.role == Role.COMMISSIONER and district_id in s.district_ids))
             for s in self.standings
         )
+
+    @property
+    def reporting_organization_ids(self) -> set[int]:
+        """Partner businesses the actor reports for."""
+        return {s.organization_id for s in self.with_roles(REPORTING_ROLES, kinds=REPORTING_KINDS)}
 
     def supervises(self, *, organization_id: int) -> bool:
         return bool(self.with_roles([Role.SUPERVISOR], organization_id=organization_id))

@@ -18,6 +18,7 @@ when they see it but the action is not theirs.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 
 from django.db.models import Q
@@ -31,6 +32,7 @@ from cases.models import (
     MeetingMember,
     Note,
     Organization,
+    PartnerAgreement,
     Referral,
     Resident,
     SupportMeeting,
@@ -330,3 +332,22 @@ def authorize_client_scopes(*, actor: Actor, organization: Organization, record_
     authorize_integration_manage(actor=actor, organization_id=organization.id)
     if record_scopes and organization.kind not in RECORD_KEEPING_KINDS:
         raise NotPermitted("client_beyond_organization")
+
+
+# --- Partner signals -------------------------------------------------------------------------------
+
+def authorize_partner_report(*, actor: Actor, agreement: PartnerAgreement | None, signals: Iterable[str],
+                             at: datetime.datetime) -> int:
+    """A partner business reports only under its own agreement, while it is in force, and only the signals it
+    covers; nobody else reports at all. Another partner's agreement answers as a missing one does. Returns
+    the reporting organisation."""
+    reporting = actor.reporting_organization_ids
+    if not reporting:
+        raise NotPermitted("partner_only")
+    if agreement is None or agreement.organization_id not in reporting:
+        raise NotFound(field="agreement")
+    if agreement.valid_from > at or (agreement.valid_until is not None and agreement.valid_until <= at):
+        raise NotPermitted("partner_agreement_inactive", field="agreement")
+    if set(signals) - set(agreement.signals):
+        raise RuleViolation("partner_signal_not_covered", field="signals")
+    return agreement.organization_id

@@ -8,6 +8,7 @@ import factory
 from django.utils import timezone
 from faker import Faker
 
+from cases.addresses import resident_address_keys
 from cases.kana import kana_normalize
 from cases.models import (
     Case,
@@ -109,9 +110,12 @@ class ResidentFactory(factory.django.DjangoModelFactory):
     name_kana_key = factory.LazyAttribute(lambda o: kana_normalize(o.name_kana))
     date_of_birth = factory.Faker("date_of_birth", minimum_age=65, maximum_age=100)
     postal_code = "2140014"
+    municipality = "川崎市多摩区"
     town = "登戸"
     chome = 1
     block_number = factory.Sequence(lambda n: f"{n % 30 + 1}-{n % 12 + 1}")
+    address_key = factory.LazyAttribute(lambda o: resident_address_keys(
+        municipality=o.municipality, town=o.town, chome=o.chome, block_number=o.block_number)["address_key"])
     district = factory.SubFactory(DistrictFactory)
     household_type = HouseholdType.LIVES_ALONE
     phone = "044-900-0000"

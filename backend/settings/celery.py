@@ -78,6 +78,9 @@ CELERY_BEAT_SCHEDULE = {
     "escalations-sweep": {"task": "cases.tasks.escalations_sweep", "schedule": 30.0, "options": _SWEEP},
     # Redelivery of old rows: on `default`, behind fresh urgent deliveries; each run stops after 5 s
     # and enqueues nothing, so a backlog drains beside new work instead of in front of it.
+    # A partner's report still unrouted after its grace (a lost enqueue, a broker that was down).
+    "partner-reports-sweep": {"task": "cases.tasks.partner_reports_sweep", "schedule": 15.0,
+                              "options": {"queue": "urgent", "expires": 15}},
     "outbox-sweep": {"task": "notifications.tasks.outbox_sweep", "schedule": 10.0,
                      "options": {"queue": "default", "expires": 10}},
     "visits-overdue-sweep": {"task": "cases.tasks.visits_overdue_sweep", "schedule": 900.0,

@@ -21,6 +21,15 @@ from cases.models.directory import (
 )
 from cases.models.escalations import EscalationPolicy, EscalationStep, EscalationTarget, TaskKind
 from cases.models.notes import Note
+from cases.models.partners import (
+    PartnerAgreement,
+    PartnerReport,
+    PartnerReportCandidate,
+    PartnerReportRouting,
+    PartnerReportState,
+    PartnerSignal,
+    RoutingOutcome,
+)
 from cases.models.referrals import Referral, ReferralEvent, ReferralStatus
 from cases.models.residents import Resident
 from cases.models.tasks import Task, TaskEscalation, TaskStatus
@@ -33,6 +42,13 @@ __all__ = [
     "LegalBasisGrant",
     "MeetingMember",
     "Note",
+    "PartnerAgreement",
+    "PartnerReport",
+    "PartnerReportCandidate",
+    "PartnerReportRouting",
+    "PartnerReportState",
+    "PartnerSignal",
+    "RoutingOutcome",
     "Purpose",
     "SupportMeeting",
     "Channel",

@@ -20,6 +20,8 @@ class TaskKind(models.TextChoices):
     ANSWER_REFERRAL = "answer_referral", "つなぎへの回答"
     RENEW_CONSENT = "renew_consent", "同意の更新"
     REVIEW_GRANT = "review_grant", "緊急アクセスの事後確認"
+    PARTNER_SIGNAL = "partner_signal", "見守り協定事業者からの通報"
+    LINK_RESIDENTS = "link_residents", "同一人物の確認"
 
 
 class EscalationTarget(models.TextChoices):

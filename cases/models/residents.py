@@ -22,6 +22,10 @@ class Resident(models.Model):
     building = models.CharField(max_length=60, blank=True)
     room = models.CharField(max_length=20, blank=True)
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="residents")
+    address_key = models.CharField(
+        max_length=120, blank=True, db_index=True, editable=False,
+        help_text="The dwelling's normalised house address (cases/addresses.py), kept in step by the services.")
+    room_key = models.CharField(max_length=20, blank=True, editable=False, help_text="The normalised room.")
 
     household_type = models.CharField(max_length=32, choices=HouseholdType.choices)
     phone = models.CharField(max_length=20, blank=True)

@@ -22,6 +22,7 @@ from django.db import connection, reset_queries
 from django.utils import timezone
 from faker.providers.person.ja_JP import Provider as JaNames
 
+from cases.addresses import resident_address_keys
 from cases.kana import kana_normalize
 from cases.models import Case, CaseTeamMember, Consent, District, Note, Organization, Resident, Visit
 from cases.models.choices import CaseStatus, HouseholdType, RiskLevel, SpecialCare
@@ -170,6 +171,8 @@ class People:
                 date_of_birth=self.today - datetime.timedelta(days=age * 365 + rng.randint(0, 364)),
                 postal_code=postal, municipality=f"川崎市{ward}", town=town, chome=chome, block_number=block,
                 building=building, room=room, district=district, household_type=household,
+                **resident_address_keys(municipality=f"川崎市{ward}", town=town, chome=chome, block_number=block,
+                                        building=building, room=room),
                 phone="" if do_not_contact else phone,
                 special_care=[SpecialCare.DV_RISK.value] if do_not_contact else [
                     str(care) for care in CARE if rng.random() < 0.08],

@@ -16,12 +16,14 @@ from cases.services.legal_bases import (
     meeting_share,
 )
 from cases.services.notes import note_amend, note_write
+from cases.services.partner_reports import partner_report_receive
 from cases.services.referrals import referral_create, referral_transition
 from cases.services.residents import resident_register, resident_update
 from cases.services.tasks import task_acknowledge, task_cancel, task_complete, task_request
 from cases.services.visits import visit_record, visits_record_batch
 
 __all__ = [
+    "partner_report_receive",
     "consent_record",
     "consent_withdraw",
     "legal_basis_grant_approve",

@@ -26,7 +26,7 @@ from tests.conftest import PERSONAS
 from tests.permissions.test_action_matrix import COLUMNS, EXPECTED, SPECS, subjects, unsafe_routes  # noqa: F401
 
 API = "/api/v1"
-SUCCESS = {"200", "201", "204"}
+SUCCESS = {"200", "201", "202", "204"}
 POSTS = [(method, route, label, request) for method, route, label, request in SPECS if method == "POST"
          and any(cell in SUCCESS or cell.startswith("200 [") for cell in EXPECTED[label])]
 
@@ -96,6 +96,17 @@ def test_a_replay_re_checks_access_and_is_logged(world, client_for):
     assert later.json()["reason"] is None and later.json()["status"] == "cancelled"
     assert caseworker.get(f"{API}/referrals/{referral['id']}").json()["reason"] is None
     assert Referral.objects.get(pk=referral["id"]).status == "cancelled"
+
+
+def test_a_report_sent_again_under_another_key_is_the_same_report(subjects, client_for):  # noqa: F811
+    """A partner's reference is a report's own idempotency: a retry with a fresh key (a restarted sender)
+    gets the same 202 and writes nothing."""
+    _, _, label, request = next(spec for spec in SPECS if spec[1] == "/partner-reports")
+    path, body = request(subjects)
+    first = client_for("partner", HTTP_IDEMPOTENCY_KEY="first").post(f"{API}{path}", body, format="json")
+    before = _rows()
+    again = client_for("partner", HTTP_IDEMPOTENCY_KEY="second").post(f"{API}{path}", body, format="json")
+    assert (again.status_code, again.content, _rows()) == (202, first.content, before)
 
 
 def test_stored_answers_keep_no_body():

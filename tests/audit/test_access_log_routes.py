@@ -35,6 +35,8 @@ NO_PERSONAL_DATA = {
     "integration-webhook-detail": "the organisation's webhook endpoints: URLs and event types",
     "integration-webhook-deliveries": "deliveries carry event types, ids, statuses and the receiver's answer",
     "event-list": "events carry types, ids and times, never personal data",
+    "partner-report-list": "a partner's own reports: its reference, signals and state; no address, no resident",
+    "partner-report-detail": "a partner's own report: its reference, signals and state; no address, no resident",
 }
 
 
@@ -84,6 +86,18 @@ def _task(world):
     return task
 
 
+def _partner_report_on(task, world):
+    """A partner's report routed to the task, Mr Tanaka its one candidate."""
+    agreement = case_models.PartnerAgreement.objects.create(
+        code="TEST-1", organization=world.partner_business, signals=["strange_smell"], valid_from=timezone.now())
+    report = case_models.PartnerReport.objects.create(
+        agreement=agreement, reference="r1", fingerprint="-", observed_at=timezone.now(), address_text="登戸1-1-1",
+        signals=["strange_smell"], route_due_at=timezone.now(), state="routed")
+    case_models.PartnerReportRouting.objects.create(report=report, outcome="matched", task=task)
+    case_models.PartnerReportCandidate.objects.create(report=report, resident=world.tanaka)
+    return task
+
+
 def samples(world, records) -> dict[str, tuple[str, dict]]:
     """url name → (a persona who sees data there, the URL's keyword arguments)."""
     tanaka = world.tanaka.id
@@ -126,6 +140,7 @@ def samples(world, records) -> dict[str, tuple[str, dict]]:
             "task-detail": ("care_worker", {"pk": task.id}),
             "task-mine": ("care_worker", {}),
             "task-queue": ("care_worker", {}),
+            "task-partner-report-list": ("care_worker", {"task_id": _partner_report_on(task, world).id}),
         })
     return table
 
@@ -138,7 +153,7 @@ def test_every_route_is_classified():
         "support-meeting-list", "support-meeting-detail", "audit-access-log-list", "audit-provision-list",
         "audit-legal-hold-list", "audit-resident-readers", "rights-request-list", "rights-request-detail",
         "rights-disclosure", "rights-disclosure-pdf", "referral-list", "referral-detail", "referral-sent",
-        "referral-inbox", "task-list", "task-detail", "task-mine", "task-queue",
+        "referral-inbox", "task-list", "task-detail", "task-mine", "task-queue", "task-partner-report-list",
     }
     unclassified = sorted(set(ROUTES) - covered_names - set(NO_PERSONAL_DATA))
     assert not unclassified, (

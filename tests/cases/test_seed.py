@@ -232,3 +232,22 @@ def test_org_admin_edits_escalation_policies_in_the_admin_and_nothing_else(demo)
         assert client.get(hidden).status_code in (403, 404), hidden
     others = [a.username for a in DEMO_ACCOUNTS if a.username != "org_admin"]
     assert not User.objects.filter(username__in=others, is_staff=True).exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_partner_reports_mr_tanaka_as_a_delivery_slip_writes_him(demo):
+    """On the demo ward: the newspaper shop's report reaches his care centre as an urgent safety check."""
+    from cases.models import PartnerReport, Resident, TaskKind
+    from cases.services.partner_reports import partner_report_route
+
+    tanaka = Resident.objects.get(name_kanji=TANAKA["name_kanji"], district__code=TANAKA["district"])
+    slip = f"多摩区{tanaka.town}{tanaka.chome}-{tanaka.block_number} {tanaka.building} {tanaka.room}".translate(
+        str.maketrans("0123456789-", "０１２３４５６７８９－"))
+    response = _client("partner").post("/api/v1/partner-reports", {
+        "agreement": "TAMA-2026-001", "reference": "demo-slip-1", "address": slip,
+        "observed_at": "2026-11-30T07:30:00+09:00", "signals": ["newspapers_piling_up"]}, format="json")
+    assert response.status_code == 202, response.content
+    routing = partner_report_route(report_id=response.json()["id"])
+    assert (routing.outcome, routing.task.kind, routing.task.resident, routing.task.assignee_organization.name) == (
+        "matched", TaskKind.SAFETY_CHECK, tanaka, "登戸地域包括支援センター")
+    assert PartnerReport.objects.get(pk=response.json()["id"]).state == "routed"

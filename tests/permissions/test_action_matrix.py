@@ -36,7 +36,7 @@ from api.tokens import token_issue
 from audit.legal_holds import legal_hold_place
 from audit.rights import rights_request_receive
 from cases import services
-from cases.models import Consent, LegalBasisGrant, Note, SupportMeeting, Task
+from cases.models import Consent, LegalBasisGrant, Note, PartnerAgreement, SupportMeeting, Task
 from cases.models.choices import Role
 from cases.models.consent import Decision, Grantor, GrantStatus, Method
 from integrations.services import client_register
@@ -129,6 +129,8 @@ def subjects(world) -> Subjects:
     client, _ = client_register(actor=care_admin, name="ケース管理システム", scopes=["tasks.read"],
                                 purposes=["watch_over"])
     webhook = webhook_register(actor=care_admin, url="https://hooks.example.jp/care", event_types=["task.assigned"])
+    PartnerAgreement.objects.create(code="TAMA-2026-001", organization=world.partner_business,
+                                    signals=["newspapers_piling_up"], valid_from=now - 24 * HOUR)
     return Subjects(world, note, consent, grant_pending, grant_active, meeting, referral.id, task, notification,
                     token.id, hold.id, rights.id, client.id, webhook.id)
 
@@ -254,6 +256,10 @@ SPECS: list[tuple[str, str, str, Request]] = [
        lambda s, verb=verb: (f"/integrations/webhooks/{s.webhook_id}/{verb}",
                              {"delivery": 1} if verb == "replay" else {}))
       for verb in ("rotate-secret", "pause", "resume", "replay")],
+    ("POST", "/partner-reports", "report papers piling up at tanaka's address",
+     lambda s: ("/partner-reports", {"agreement": "TAMA-2026-001", "reference": "slip-1", "address": "登戸1-1-1",
+                                     "observed_at": timezone.now().isoformat(),
+                                     "signals": ["newspapers_piling_up"]})),
 ]
 
 
@@ -287,9 +293,10 @@ def run_cell(client, subjects: Subjects, method: str, request: Request) -> str:
 
 
 # Outcomes, short.
-W, OK, GONE = "201", "200", "204"
+W, OK, GONE, ACCEPTED = "201", "200", "204", "202"
 NF = "404 not_found"
 NP = "403 not_permitted"
+PARTNER = "403 partner_only"
 OWN = "403 own_right_required"
 MOVE = "403 move_beyond_own_access"
 EXP = EXPIRED
@@ -370,6 +377,9 @@ EXPECTED: dict[str, tuple[str, ...]] = {
                                                            ADMIN, ADMIN, EXP),
     **{f"{verb} care centre 1's webhook endpoint": (NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, EXP)
        for verb in ("rotate-secret", "pause", "resume", "replay")},
+    # Only a partner business reports, under its own agreement; the answer is the same whoever lives there.
+    "report papers piling up at tanaka's address": (PARTNER, PARTNER, PARTNER, PARTNER, PARTNER, PARTNER, PARTNER,
+                                                     PARTNER, ACCEPTED, PARTNER, EXP),
 }
 assert set(COLUMNS) == set(PERSONAS)
 assert set(EXPECTED) == {label for _, _, label, _ in SPECS}
