@@ -18,6 +18,7 @@ docs/fuzzing.md lists each check, what it found and what became of it.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -34,6 +35,8 @@ from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import CHECKS as REGISTERED_CHECKS
+from schemathesis.core.failures import FailureGroup
+from schemathesis.openapi.checks import RejectedPositiveData
 
 from api.tokens import token_issue
 from cases.models import Consent
@@ -170,7 +173,32 @@ def _steer(case, session) -> None:
 )
 def test_operation_conforms_to_schema(case, fuzz_session):
     _steer(case, fuzz_session)
-    case.call_and_validate(headers=fuzz_session["headers"], checks=CHECKS)
+    response = case.call(headers=fuzz_session["headers"])
+    with _accepted_failures_set_aside(response):
+        case.validate_response(response, checks=CHECKS, transport_kwargs={"headers": fuzz_session["headers"]})
+
+
+def _refused_only_for_characters(failure, response) -> bool:
+    """docs/fuzzing.md, accepted: a schema-valid body refused only because its text holds control
+    characters or lone surrogates (400, every error `invalid_characters`). JSON Schema has no way to
+    say "no lone surrogates" (patterns match code points), and the API must not store them."""
+    if not isinstance(failure, RejectedPositiveData):
+        return False
+    try:
+        errors = json.loads(response.content or b"{}").get("errors") or []
+    except ValueError:
+        return False
+    return bool(errors) and all(error.get("code") == "invalid_characters" for error in errors)
+
+
+@contextlib.contextmanager
+def _accepted_failures_set_aside(response):
+    try:
+        yield
+    except FailureGroup as group:
+        remaining = [failure for failure in group.exceptions if not _refused_only_for_characters(failure, response)]
+        if remaining:
+            raise FailureGroup(remaining) from None
 
 
 def _api_routes(resolver=None, prefix: str = "") -> set[str]:
@@ -195,3 +223,4 @@ def test_every_route_is_in_the_schema_and_fuzzed():
     routes = _api_routes()
     assert len(routes) >= 11, routes
     assert routes <= set(SCHEMA_DICT["paths"]), routes - set(SCHEMA_DICT["paths"])
+
