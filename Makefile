@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo-reset test schema seed-scale bench-access bench-audit bench-sweep bench-request lint migrations-check clean bench-webhooks bench-partner
+.PHONY: run demo-reset test schema seed-scale bench-access bench-audit bench-sweep bench-request lint migrations-check clean bench-webhooks bench-partner fuzz
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required: make PYTHON=/path/to/python3.11")'
@@ -30,6 +30,13 @@ demo-reset: $(STAMP)
 	rm -rf var/db.sqlite3 var/db.sqlite3-wal var/db.sqlite3-shm var/celery-broker var/celery-processed var/celery-control var/celerybeat-schedule*
 	DJANGO_SETTINGS_MODULE=backend.settings.dev $(PY) manage.py migrate --noinput
 	DJANGO_SETTINGS_MODULE=backend.settings.dev $(PY) manage.py seed_demo
+
+# schemathesis with every check, three personas, more examples than the suite's run and the coverage
+# phase (negative values, unexpected methods) on every operation; docs/fuzzing.md says what it finds.
+FUZZ_EXAMPLES ?= 50
+fuzz: $(STAMP)
+	FUZZ_COVERAGE=1 FUZZ_MAX_EXAMPLES=$(FUZZ_EXAMPLES) DJANGO_SETTINGS_MODULE=backend.settings.test \
+		$(PY) -m pytest tests/api/test_fuzz.py -p no:cacheprovider $(PYTEST_ARGS)
 
 # The whole suite. With DATABASE_URL and REDIS_URL set (as .ci/run does) it
 # runs on PostgreSQL and Redis.

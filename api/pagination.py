@@ -5,6 +5,11 @@ replaced by a default: a client that asked for 500 rows and got 50 would think i
 had them all. A cursor is only base64 of `o=…&r=…&p=…`, so anyone can forge one:
 its position must be a value of the list's first ordering field (a whole number in
 range, a real date and time) or the query would fail in the database.
+
+Every list route pages through here, so this is also where a query parameter the
+route does not know (`?date_of_brith=1940-04-01`, a typo) is refused with a 400
+naming it: ignored, it would answer the whole unfiltered list as if it were the
+filtered one. A route knows `cursor`, `page_size`, DRF's `format` and its filters.
 """
 
 import datetime
@@ -15,8 +20,10 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.utils import timezone
-from rest_framework.exceptions import NotFound, ValidationError
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.exceptions import ErrorDetail, NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
+from rest_framework.settings import api_settings
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 _BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")  # b64decode would silently drop any other character
@@ -40,6 +47,7 @@ class StableCursorPagination(CursorPagination):
         return int(raw)
 
     def paginate_queryset(self, queryset, request, view=None):
+        self._refuse_unknown_parameters(request, view, queryset)
         self._queryset = queryset
         return super().paginate_queryset(queryset, request, view)
 
@@ -54,6 +62,17 @@ class StableCursorPagination(CursorPagination):
         if cursor is not None and cursor.position is not None and not self._valid_position(cursor.position):
             self._invalid()
         return cursor
+
+    def _refuse_unknown_parameters(self, request, view, queryset) -> None:
+        known = {self.cursor_query_param, self.page_size_query_param, api_settings.URL_FORMAT_OVERRIDE}
+        # The filters the view's filter backend applies (a filterset_class, or one built from filterset_fields).
+        filterset_class = DjangoFilterBackend().get_filterset_class(view, queryset) if view is not None else None
+        if filterset_class is not None:
+            known |= set(filterset_class.base_filters)
+        unknown = sorted(set(request.query_params) - known)
+        if unknown:
+            raise ValidationError({name: [ErrorDetail("Unknown query parameter.", code="unknown_parameter")]
+                                   for name in unknown})
 
     def _invalid(self) -> NoReturn:
         raise ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from None

@@ -231,6 +231,7 @@ FIELD_MESSAGES_JA: dict[str, str] = {
     "The period is at most 366 days.": "期間は366日以内にしてください。",
     "Enter true or false.": "true または false を入力してください。",
     "Invalid cursor.": "カーソルが不正です。",
+    "Unknown query parameter.": "不明なクエリパラメータです。",
     "Enter a value, or leave the parameter out.": "値を入力するか、このパラメータを省略してください。",
     "Enter a whole number from 1 to 200.": "1から200までの整数を入力してください。",
 }

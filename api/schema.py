@@ -11,6 +11,7 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
 from api.problems import PROBLEM_CONTENT_TYPE
+from api.serializers.base import StrictSerializer
 
 
 class ProblemFieldErrorSerializer(serializers.Serializer):
@@ -88,6 +89,9 @@ class ProblemAutoSchema(AutoSchema):
             # drf-spectacular falls back on a base class's docstring: the base's contract (e.g. "Rejects unknown
             # fields") would read as this component's description.
             schema.pop("description", None)
+        if direction == "request" and isinstance(serializer, StrictSerializer):
+            # The serializer answers 400 `unknown_field` for any other key: the schema says so.
+            schema["additionalProperties"] = False
         absent = set(getattr(getattr(serializer, "Meta", None), "sometimes_absent", ()))
         if absent and "required" in schema:
             schema["required"] = [name for name in schema["required"] if name not in absent]

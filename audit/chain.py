@@ -15,7 +15,10 @@ update (an empty seal filled in, nothing else changed) and no other.
 `access_log_verify` recomputes every hash from the stored fields and walks the
 chain from the latest checkpoint (or the genesis): an edited entry fails its own
 hash, a removed one leaves a gap in `seq` and a broken link, a reordered one
-breaks both, a truncated tail disagrees with the head row.
+breaks both, a truncated tail disagrees with the head row. A log re-chained by someone who can
+rewrite the tables is consistent with itself; it disagrees with the signed anchors that
+`access_log_anchor` writes outside the database (audit/anchors.py), which verification
+checks too.
 """
 
 from __future__ import annotations
@@ -23,13 +26,17 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from audit.anchors import Anchor, AnchorCheck, anchor_append, anchor_last, anchor_path, anchors_check
 from audit.models import AccessLogCheckpoint, AccessLogEntry, AccessLogHead
+
+logger = logging.getLogger("audit.chain")
 
 SEAL_BATCH = 2000
 # An entry not sealed after this long means the sealer is not running: verification reports it.
@@ -104,6 +111,7 @@ class Verification:
     start_seq: int = 0
     head_seq: int = 0
     problems: list[str] = field(default_factory=list)
+    anchors: AnchorCheck = field(default_factory=AnchorCheck)
 
     @property
     def ok(self) -> bool:
@@ -166,8 +174,55 @@ def access_log_verify(*, now: datetime.datetime | None = None) -> Verification:
         result.problems.append(
             f"chain head is at position {head.seq} but the last entry is at {last_seq}: "
             f"entries after position {last_seq} were removed or the head was changed")
+    result.anchors = anchors_check(checkpoint=checkpoint, head=head, now=now)
+    result.problems += result.anchors.problems
     unsealed = AccessLogEntry.objects.filter(seq__isnull=True)
     result.pending = unsealed.count()
     for entry_id in unsealed.filter(at__lt=now - SEAL_GRACE).order_by("id").values_list("id", flat=True)[:20]:
         result.problems.append(f"entry id {entry_id}: not sealed after {SEAL_GRACE} (is the sealer running?)")
     return result
+
+
+def _follows(*, anchor: Anchor, head: AccessLogHead) -> str | None:
+    """Why the sealed entries from the last anchor up to the head do not chain on from it (None: they do)."""
+    checkpoint = AccessLogCheckpoint.objects.filter(through_seq__gte=anchor.seq).order_by("through_seq").last()
+    start = AccessLogEntry.objects.filter(seq=anchor.seq).first()
+    if checkpoint is not None and start is None:  # retention removed the anchored entry: start at its cut
+        previous, position = checkpoint.entry_hash, checkpoint.through_seq
+    elif start is None or start.entry_hash != anchor.entry_hash:
+        return f"position {anchor.seq} no longer has the hash anchored at {anchor.at.isoformat()}"
+    else:
+        previous, position = anchor.entry_hash, anchor.seq
+    for entry in _sealed_in_order(position):
+        if entry.seq > head.seq:
+            break
+        if entry.seq != position + 1 or entry.prev_hash != previous or entry_digest(entry) != entry.entry_hash:
+            return f"the chain breaks at entry id {entry.id} (position {entry.seq})"
+        previous, position = entry.entry_hash, entry.seq
+    if (position, previous) != (head.seq, head.entry_hash):
+        return f"the head at position {head.seq} is not where the chain from the last anchor ends ({position})"
+    return None
+
+
+def access_log_anchor(*, now: datetime.datetime | None = None) -> Anchor | None:
+    """Sign the chain head and append it to the anchor file (audit/anchors.py).
+
+    Writes nothing when anchoring is not configured or the head has not moved since the last
+    anchor, and refuses (logs an error, writes nothing) when the entries sealed since the last
+    anchor do not chain on from it: an anchor never vouches for a log that was rewritten.
+    """
+    path = anchor_path()
+    if path is None:
+        return None
+    head = AccessLogHead.objects.filter(pk=1).first()
+    if head is None or head.seq == 0:
+        return None
+    last = anchor_last(path)
+    if last is not None and (last.seq, last.entry_hash) == (head.seq, head.entry_hash):
+        return None
+    if last is not None and (broken := _follows(anchor=last, head=head)):
+        logger.error("access log not anchored: %s since the last anchor; run manage.py audit_verify", broken)
+        return None
+    anchor = Anchor(seq=head.seq, entry_hash=head.entry_hash, at=now or timezone.now())
+    anchor_append(path, anchor)
+    return anchor

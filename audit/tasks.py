@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from audit.chain import access_log_seal
+from audit.chain import access_log_anchor, access_log_seal
 from audit.retention import retention_run
 from audit.rights import rights_reminders_send
 
@@ -11,6 +11,13 @@ from audit.rights import rights_reminders_send
 def access_log_seal_sweep() -> int:
     """Chain the entries written since the last run (one sealer at a time: the head row's lock)."""
     return access_log_seal()
+
+
+@shared_task(name="audit.tasks.access_log_anchor")
+def access_log_anchor_sweep() -> int | None:
+    """Sign the chain head into the external anchor file (when configured); returns the anchored position."""
+    anchor = access_log_anchor()
+    return anchor.seq if anchor else None
 
 
 @shared_task(name="audit.tasks.retention")

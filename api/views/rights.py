@@ -140,6 +140,8 @@ class DisclosureView(APIView):
 
 class DisclosurePdfView(DisclosureView):
     renderer_classes = [DisclosurePdfRenderer]
+    # OPTIONS would describe the route in a dict that the PDF renderer cannot lay out: 405, as a problem.
+    metadata_class = None
 
     @extend_schema(
         summary="Disclosure as a Japanese PDF (the font is embedded: it reads on any viewer)",

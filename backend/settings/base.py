@@ -171,6 +171,7 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
+from backend.settings.audit import *  # noqa: E402,F403
 from backend.settings.axes import *  # noqa: E402,F403
 from backend.settings.celery import *  # noqa: E402,F403
 from backend.settings.csp import *  # noqa: E402,F403

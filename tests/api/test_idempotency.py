@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
 import threading
 
 import pytest
 from django.db import connections
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from api.models import IdempotencyRecord
+from api.tasks import idempotency_records_purge
 from cases import services
 from cases.models import Resident
 
@@ -193,3 +196,15 @@ def test_two_concurrent_posts_with_one_key_create_one_resident(client_for, world
     assert responses[0].json()["id"] == responses[1].json()["id"]
     assert sorted(r.has_header("Idempotent-Replayed") for r in responses) == [False, True]
     assert yamadas() == 1
+
+
+def test_a_key_is_forgotten_after_a_week_and_kept_until_then(client_for, world):
+    """An offline phone retries within days: a week-old key is purged, a younger one stays."""
+    client = client_for("commissioner_a")
+    assert post(client, resident_body(world), key="old").status_code == 201
+    assert post(client, resident_body(world, name_kanji="山田 次郎"), key="young").status_code == 201
+    now = timezone.now()
+    IdempotencyRecord.objects.filter(key="old").update(created_at=now - datetime.timedelta(days=7, minutes=1))
+    IdempotencyRecord.objects.filter(key="young").update(created_at=now - datetime.timedelta(days=6, hours=23))
+    assert idempotency_records_purge(now=now) == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["young"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import json
 
 import pytest
 import time_machine
@@ -75,6 +76,15 @@ def _fonts_of(reader: PdfReader) -> list[dict]:
             found.append(font)
             found += [d.get_object() for d in font.get("/DescendantFonts", [])]
     return found
+
+
+@pytest.mark.parametrize("persona", ["privacy_officer", "care_worker"])
+def test_options_on_the_disclosure_pdf_is_a_problem_not_a_crash(world, client_for, persona):
+    """OPTIONS used to hand DRF's route description to the PDF renderer: 500."""
+    response = client_for(persona).options(f"/api/v1/rights/disclosures/{world.tanaka.id}/pdf")
+    assert response.status_code == 405
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert json.loads(response.content)["code"] == "method_not_allowed"
 
 
 def test_disclosure_pdf_is_readable_japanese_with_its_font_embedded(world, records, client_for):

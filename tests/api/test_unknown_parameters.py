@@ -1,0 +1,52 @@
+"""Every list route refuses a query parameter it does not know: 400 naming it, never the unfiltered list.
+
+The routes are read from the generated schema (every GET with a `cursor` parameter is a list),
+so a list added later is covered without a new row here."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from drf_spectacular.generators import SchemaGenerator
+
+from cases import services
+from cases.models import Consent
+
+PERSONAS = ("care_worker", "commissioner_a", "ward_caseworker", "privacy_officer", "ward_supervisor")
+
+
+def _list_routes() -> list[str]:
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+    return sorted(path for path, item in paths.items()
+                  if "get" in item and any(p["name"] == "cursor" for p in item["get"].get("parameters", [])))
+
+
+LIST_ROUTES = _list_routes()
+
+
+def _fill(path: str, world) -> str:
+    if path.startswith("/api/v1/notes/"):
+        record = services.note_write(actor=world.users["commissioner_a"], resident=world.tanaka, category="family",
+                                     body="長女が月1回来訪")
+    else:
+        record = Consent.objects.filter(resident=world.tanaka).first()
+    ids = {"resident_id": world.tanaka.id, "case_id": world.tanaka_case.id, "id": record.id}
+    return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)
+
+
+def test_the_schema_has_the_list_routes():
+    assert len(LIST_ROUTES) >= 10, LIST_ROUTES
+
+
+@pytest.mark.parametrize("route", LIST_ROUTES)
+def test_an_unknown_parameter_is_refused_naming_it(route, world, client_for):
+    url = _fill(route, world)
+    client = next((c for c in map(client_for, PERSONAS) if c.get(url).status_code == 200), None)
+    assert client is not None, f"no persona may read {url}"
+    response = client.get(url, {"date_of_brith": "1940-04-01", "page_size": "5"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert response.json()["errors"] == [
+        {"field": "date_of_brith", "code": "unknown_parameter", "message": "Unknown query parameter."}]
+    assert client.get(url, {"page_size": "5", "format": "json"}).status_code == 200
