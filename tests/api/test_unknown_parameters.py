@@ -9,9 +9,14 @@ import re
 
 import pytest
 from drf_spectacular.generators import SchemaGenerator
+from rest_framework.test import APIClient
 
+from api.tokens import token_issue
 from cases import services
 from cases.models import Consent
+from cases.models.choices import Role
+from integrations.webhooks import webhook_register
+from tests.factories import MembershipFactory, UserFactory
 
 PERSONAS = ("care_worker", "commissioner_a", "ward_caseworker", "privacy_officer", "ward_supervisor")
 
@@ -25,13 +30,27 @@ def _list_routes() -> list[str]:
 LIST_ROUTES = _list_routes()
 
 
-def _fill(path: str, world) -> str:
-    if path.startswith("/api/v1/notes/"):
+def _org_admin(world) -> tuple[APIClient, int]:
+    """Care centre 1's org admin, who alone reads its webhook endpoints' delivery logs, and one endpoint."""
+    admin = UserFactory(username="care_admin")
+    MembershipFactory(user=admin, organization=world.care_centre, role=Role.ORG_ADMIN)
+    webhook = webhook_register(actor=admin, url="https://hooks.example.jp/care", event_types=["task.assigned"])
+    _, plaintext = token_issue(user=admin, name="test")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+    return client, webhook.id
+
+
+def _fill(path: str, world, record_id: int | None = None) -> str:
+    if record_id is not None:
+        record = None
+    elif path.startswith("/api/v1/notes/"):
         record = services.note_write(actor=world.users["commissioner_a"], resident=world.tanaka, category="family",
                                      body="長女が月1回来訪")
     else:
         record = Consent.objects.filter(resident=world.tanaka).first()
-    ids = {"resident_id": world.tanaka.id, "case_id": world.tanaka_case.id, "id": record.id}
+    ids = {"resident_id": world.tanaka.id, "case_id": world.tanaka_case.id,
+           "id": record_id if record is None else record.id}
     return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)
 
 
@@ -41,8 +60,12 @@ def test_the_schema_has_the_list_routes():
 
 @pytest.mark.parametrize("route", LIST_ROUTES)
 def test_an_unknown_parameter_is_refused_naming_it(route, world, client_for):
-    url = _fill(route, world)
-    client = next((c for c in map(client_for, PERSONAS) if c.get(url).status_code == 200), None)
+    if route.startswith("/api/v1/integrations/"):
+        admin, webhook_id = _org_admin(world)
+        url, candidates = _fill(route, world, webhook_id), [admin]
+    else:
+        url, candidates = _fill(route, world), map(client_for, PERSONAS)
+    client = next((c for c in candidates if c.get(url).status_code == 200), None)
     assert client is not None, f"no persona may read {url}"
     response = client.get(url, {"date_of_brith": "1940-04-01", "page_size": "5"}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400, response.content
