@@ -61,6 +61,12 @@ def _font() -> None:
     pdfmetrics.registerFont(TTFont(FONT, str(font_file())))
 
 
+def pdf_font() -> str:
+    """IPAex Gothic, registered once: the name every printable document of the network sets its text in."""
+    _font()
+    return FONT
+
+
 def _styles() -> dict[str, ParagraphStyle]:
     base = ParagraphStyle("body", fontName=FONT, fontSize=9, leading=13, wordWrap="CJK")
     return {

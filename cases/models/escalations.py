@@ -20,6 +20,7 @@ class TaskKind(models.TextChoices):
     ANSWER_REFERRAL = "answer_referral", "つなぎへの回答"
     RENEW_CONSENT = "renew_consent", "同意の更新"
     REVIEW_GRANT = "review_grant", "緊急アクセスの事後確認"
+    DISASTER_CHECK = "disaster_check", "災害時の安否確認"
 
 
 class EscalationTarget(models.TextChoices):
