@@ -57,9 +57,8 @@ class EvacuationEntryRemoveSerializer(StrictSerializer):
 
 
 class RefreshResultSerializer(serializers.Serializer):
-    added = serializers.IntegerField()
-    updated = serializers.IntegerField()
-    no_longer_met = serializers.IntegerField()
+    listed = serializers.IntegerField(help_text="Entries on the ward's list after the refresh.")
+    removed = serializers.IntegerField(help_text="Entries taken off (by hand, or no longer meeting the criteria).")
 
 
 class SupporterSerializer(StrictSerializer):

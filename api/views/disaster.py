@@ -39,6 +39,7 @@ from api.serializers.disaster import (
 from api.views.visits import _problem_for
 from audit.access_log import access_log_read, access_log_reads
 from audit.models import Action
+from cases import services
 from cases.errors import NotFound
 from cases.models import DisasterEvent, EvacuationListEntry, EvacuationPlan, Task
 from cases.models.disaster import EntryStatus
@@ -53,7 +54,6 @@ from cases.selectors import (
     evacuation_plans_for_user,
     tasks_visible_to,
 )
-from cases.services import disaster as services
 
 
 class EntryFilter(SafeFilterSet):

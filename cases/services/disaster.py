@@ -99,9 +99,10 @@ def list_reasons(*, date_of_birth: datetime.date, household_type: str, special_c
 
 @dataclass
 class RefreshReport:
-    added: int = 0
-    updated: int = 0
-    no_longer_met: int = 0
+    """The list after a refresh: the same answer however often it runs on the same register."""
+
+    listed: int = 0
+    removed: int = 0
 
 
 def _sync_entries(resident_ids: list[int]) -> None:
@@ -114,7 +115,6 @@ def evacuation_list_refresh(*, actor: User) -> RefreshReport:
     and take off entries the criteria listed that they no longer do. Manual additions and removals stay."""
     standing = authorize_evacuation_list_keep(actor=actor_for(user=actor))
     today = timezone.localdate()
-    report = RefreshReport()
     wanted: dict[int, list[str]] = {}
     for resident_id, born, household, care in Resident.objects.filter(
             district__council_area__ward_id=standing.ward_id).values_list(
@@ -130,7 +130,6 @@ def evacuation_list_refresh(*, actor: User) -> RefreshReport:
                                    source=EntrySource.CRITERIA, created_at=now, updated_at=now)
                for rid, reasons in wanted.items() if rid not in existing]
         EvacuationListEntry.objects.bulk_create(new, batch_size=CHUNK, ignore_conflicts=True)
-        report.added = len(new)
         changed = [entry.resident_id for entry in new]
         for rid, entry in existing.items():
             if entry.source != EntrySource.CRITERIA or entry.status != EntryStatus.LISTED:
@@ -139,13 +138,13 @@ def evacuation_list_refresh(*, actor: User) -> RefreshReport:
                 EvacuationListEntry.objects.filter(pk=entry.pk).update(
                     status=EntryStatus.REMOVED, change_reason="基準に該当しなくなった", changed_by=actor,
                     updated_at=now)
-                report.no_longer_met += 1
                 changed.append(rid)
             elif wanted[rid] != entry.reasons:
                 EvacuationListEntry.objects.filter(pk=entry.pk).update(reasons=wanted[rid], updated_at=now)
-                report.updated += 1
         _sync_entries(sorted(changed))
-    return report
+        entries = EvacuationListEntry.objects.filter(ward_id=standing.ward_id)
+        return RefreshReport(listed=entries.filter(status=EntryStatus.LISTED).count(),
+                             removed=entries.filter(status=EntryStatus.REMOVED).count())
 
 
 def _reason(text: str) -> str:

@@ -31,6 +31,11 @@ class Listed:
 
 @pytest.fixture
 def listed(world) -> Listed:
+    return make_listed(world)
+
+
+def make_listed(world) -> Listed:
+    """The list of the suite's world (also used by the access-log and who-may-act tables)."""
     area = world.district_a.council_area
     area.council = world.council
     area.save()
@@ -46,7 +51,7 @@ def listed(world) -> Listed:
         taken_by_organization=world.ward_section)
     consent.recipient_organizations.set([world.council, world.npo])
     report = evacuation_list_refresh(actor=world.users["ward_caseworker"])
-    assert report.added == 3
+    assert (report.listed, report.removed) == (3, 0)
     entries = {e.resident_id: e for e in EvacuationListEntry.objects.all()}
     return Listed(world, entries[world.tanaka.id], entries[world.suzuki.id], entries[yamada.id], consent)
 

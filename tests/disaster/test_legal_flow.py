@@ -124,8 +124,8 @@ def test_declaring_creates_one_check_per_listed_resident_and_a_retry_creates_non
     assert yamada.assignee_user_id == w.users["commissioner_a"].id and yamada.next_escalation_at == yamada.due_at
     again = declare(listed, client_id=client_id)  # the same declaration retried, campaign run again
     assert again.id == event.id
-    from cases.services.disaster import disaster_campaign_step
     from cases.models import DisasterEvent
+    from cases.services.disaster import disaster_campaign_step
 
     DisasterEvent.objects.filter(pk=event.id).update(checks_cursor=0, checks_opened_at=None)  # as if lost
     while disaster_campaign_step(event_id=event.id):
