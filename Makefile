@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo-reset test schema seed-scale bench-access bench-audit bench-sweep lint migrations-check clean
+.PHONY: run demo-reset test schema seed-scale bench-access bench-audit bench-sweep bench-disaster lint migrations-check clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required: make PYTHON=/path/to/python3.11")'
@@ -58,6 +58,12 @@ bench-audit: $(STAMP)
 # ITEMS due items, throughput and duplicates (must be 0). See docs/benchmarks.md.
 bench-sweep: $(STAMP)
 	$(PY) -m benchmarks.sweep --items $${ITEMS:-100000}
+
+# A disaster over the largest ward of a seeded city: list, declaration to the last safety-check task with
+# ONE real worker, a retry creating nothing twice, the progress view, a district's PDF, closing. It writes:
+# run it on a scratch copy (createdb -T city …, then migrate) named by DATABASE_URL. See docs/benchmarks.md.
+bench-disaster: $(STAMP)
+	$(PY) -m benchmarks.disaster
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -347,7 +347,7 @@ def disaster_campaign_step(*, event_id: int) -> bool:
             consented = _consented(event, supporters, resident_ids)
             rows = [row for row in rows if row[1] in consented]
         else:
-            _provide(event, supporters, resident_ids, now)
+            _provide(event, supporters, [(row[1], row[3]) for row in rows], now)
         tasks = _checks(event, rows, supporters, now)
         Task.objects.bulk_create(tasks, batch_size=CHUNK, ignore_conflicts=True)
         _announce_chunk(event, tasks, cursor=resident_ids[-1])
@@ -355,9 +355,10 @@ def disaster_campaign_step(*, event_id: int) -> bool:
     return True
 
 
-def _provide(event: DisasterEvent, supporters: list[Organization], resident_ids: list[int],
+def _provide(event: DisasterEvent, supporters: list[Organization], residents: list[tuple[int, int | None]],
              now: datetime.datetime) -> None:
-    """DCBA49-11-3: one grant per supporter organisation and resident, open until the event closes."""
+    """DCBA49-11-3: one grant per supporter organisation and resident, open until the event closes. A commissioner
+    council receives its own area's residents only (its commissioners read them through their districts)."""
     rule = basis_rule(LegalBasis.DISASTER)
     starts = max(event.starts_at, event.declared_at)
     ends = starts + rule.max_duration
@@ -367,9 +368,10 @@ def _provide(event: DisasterEvent, supporters: list[Organization], resident_ids:
             justification=f"災害対策基本法第49条の11第3項：災害イベント{event.id}（{event.get_kind_display()}）",
             disaster_event=event, status=GrantStatus.ACTIVE, requested_by_id=event.declared_by_id,
             approved_by_id=event.declared_by_id, starts_at=starts, ends_at=ends, review_due_at=ends, created_at=now)
-        for resident_id in resident_ids for org in supporters
+        for resident_id, council_id in residents for org in supporters
+        if org.kind != OrganizationKind.COMMISSIONER_COUNCIL or org.id == council_id
     ], batch_size=CHUNK * 4, ignore_conflicts=True)
-    grants_sync_entries(resident_ids=resident_ids)
+    grants_sync_entries(resident_ids=[resident_id for resident_id, _ in residents])
 
 
 def _checks(event: DisasterEvent, rows: list[tuple], supporters: list[Organization],
