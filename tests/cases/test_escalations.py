@@ -39,6 +39,7 @@ def test_default_policies_come_with_the_migration_and_are_editable_in_the_admin(
     assert kinds == {
         ("answer_referral", "", "emergency"), ("answer_referral", "", "urgent"), ("answer_referral", "", "routine"),
         ("follow_up_visit", "commissioner_council", ""), ("follow_up_visit", "", ""), ("safety_check", "", ""),
+        ("disaster_check", "", ""),
     }
     referral = EscalationPolicy.objects.get(task_kind="answer_referral", urgency="emergency")
     assert [s.target for s in referral.steps.order_by("position")] == ["assignee", "assignee_supervisors",
