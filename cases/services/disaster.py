@@ -170,6 +170,7 @@ def evacuation_entry_add(*, actor: User, resident_id: int, sex: str, reason: str
             entry = EvacuationListEntry(resident=resident, ward_id=standing.ward_id, created_at=now)
         entry.sex, entry.reasons, entry.source, entry.status = sex, [ListReason.MANUAL], EntrySource.MANUAL, \
             EntryStatus.LISTED
+        entry.ward_id = standing.ward_id  # a resident who moved here is listed by their new ward
         entry.change_reason, entry.changed_by, entry.updated_at = text, actor, now
         entry.save()
         grants_sync_entries(resident_ids=[resident.id])
