@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo-reset test schema seed-scale bench-access bench-audit bench-sweep bench-request lint migrations-check clean bench-webhooks bench-partner fuzz
+.PHONY: run demo-reset test schema seed-scale bench-access bench-audit bench-sweep bench-request lint migrations-check clean bench-webhooks bench-partner fuzz bench-disaster
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required: make PYTHON=/path/to/python3.11")'
@@ -80,6 +80,11 @@ bench-webhooks: $(STAMP)
 # unmatched and multi-matched addresses, and a burst routed by ONE real worker. See docs/benchmarks.md.
 bench-partner: $(STAMP)
 	$(PY) -m benchmarks.partner_reports --reports $${REPORTS:-1000}
+# A disaster over the largest ward of a seeded city: list, declaration to the last safety-check task with
+# ONE real worker, a retry creating nothing twice, the progress view, a district's PDF, closing. It writes:
+# run it on a scratch copy (createdb -T city …, then migrate) named by DATABASE_URL. See docs/benchmarks.md.
+bench-disaster: $(STAMP)
+	$(PY) -m benchmarks.disaster
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

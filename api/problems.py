@@ -209,6 +209,33 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
                               "利用停止はその旨の請求に対してのみ行えます。"),
     "legal_hold_exists": (409, "This case is already under a legal hold.", "このケースには既に保存命令（リーガルホールド）があります。"),
     "legal_hold_released": (409, "The legal hold was already released.", "このリーガルホールドは既に解除されています。"),
+    # Disaster mode.
+    "ward_section_required": (403, "Only the ward section's caseworkers of the resident's ward keep the evacuation "
+                              "list and its plans.", "避難行動要支援者名簿と個別避難計画は、その区の区役所の職員が管理します。"),
+    "disaster_declarer_required": (403, "Only a supervisor of the ward section declares or closes a disaster event "
+                                   "for its ward.", "災害イベントの発令・終了は、その区の区役所の管理者が行います。"),
+    "bulk_export_not_permitted": (403, "The printable list goes to the event's supporter organisations' staff and "
+                                  "the ward section; welfare commissioners take no bulk export.",
+                                  "名簿の一括出力は支援団体の職員と区役所が行います。民生委員は一括出力できません。"),
+    "evacuation_reason_required": (400, "Say why (2 to 200 characters).", "理由を2〜200文字で記入してください。"),
+    "evacuation_entry_exists": (409, "The resident is already on the list.", "この方は既に名簿に掲載されています。"),
+    "evacuation_entry_not_listed": (409, "The entry is not on the list (it was already removed).",
+                                    "この方は名簿から既に除外されています。"),
+    "evacuation_plan_superseded": (409, "The plan changed meanwhile: write the new version on the current one.",
+                                   "計画が更新されています。最新の版をもとに作成してください。"),
+    "evacuation_supporter_invalid": (400, "Supporter organisations must be of the ward and of a kind that supports "
+                                     "evacuation.", "支援団体は同じ区の、避難支援を担う種類の組織を指定してください。"),
+    "disaster_client_id_reused": (409, "This client_id already declared another event.",
+                                  "この client_id は別の災害イベントに使われています。"),
+    "disaster_start_invalid": (400, "The start is now or earlier (within the basis' longest period), never later.",
+                               "開始日時は現在以前（根拠の最長期間内）にしてください。"),
+    "disaster_districts_invalid": (400, "Name districts of your ward.", "自区の地区を指定してください。"),
+    "disaster_event_closed": (409, "The event is already closed.", "この災害イベントは既に終了しています。"),
+    "check_client_id_reused": (409, "This client_id already recorded another resident's check.",
+                               "この client_id は別の方の安否確認に使われています。"),
+    "check_time_invalid": (400, "The check happened during the event and not in the future.",
+                           "確認日時はイベント期間中で、未来でない日時にしてください。"),
+    "evacuated_to_required": (400, "Say where the person evacuated to.", "避難先を記入してください。"),
     "rule_violation": (400, "The request breaks a rule of the record.", "記録の規則に反しています。"),
     "server_error": (500, "An unexpected error occurred.", "予期しないエラーが発生しました。"),
     "service_unavailable": (503, "A dependency is unavailable.", "依存サービスが利用できません。"),

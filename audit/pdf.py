@@ -34,6 +34,7 @@ LABELS: dict[str, str] = {
     **dict(Category.choices), **dict(Purpose.choices), **dict(HouseholdType.choices), **dict(Language.choices),
     **dict(SpecialCare.choices), **dict(WarningSign.choices),
     "resident": "対象者", "case": "ケース", "note": "記録", "visit": "訪問記録",
+    "evacuation_list": "避難行動要支援者名簿", "evacuation_plan": "個別避難計画",
 }
 RESIDENT_FIELDS = [
     ("name_kanji", "氏名"), ("name_kana", "ふりがな"), ("date_of_birth", "生年月日"), ("postal_code", "郵便番号"),
@@ -59,6 +60,12 @@ def font_file() -> Path:
 @functools.cache
 def _font() -> None:
     pdfmetrics.registerFont(TTFont(FONT, str(font_file())))
+
+
+def pdf_font() -> str:
+    """IPAex Gothic, registered once: the name every printable document of the network sets its text in."""
+    _font()
+    return FONT
 
 
 def _styles() -> dict[str, ParagraphStyle]:

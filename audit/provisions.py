@@ -20,13 +20,15 @@ from django.utils import timezone
 
 from audit.models import ProvisionRecord
 from audit.switch import is_suspended
-from cases.models import Case, Note, Resident, Visit
+from cases.models import Case, EvacuationListEntry, Note, Resident, Visit
 from cases.models.consent import Category
 from permissions.policy import THIRD_PARTY_PREFIXES
 
 logger = logging.getLogger("audit.provisions")
 
-ITEMS = {Resident: "resident", Case: "case", Note: "note", Visit: "visit"}
+ITEMS = {Resident: "resident", Case: "case", Note: "note", Visit: "visit", EvacuationListEntry: "evacuation_list"}
+# An entry's grants open two items: the list's fields, and the individual evacuation plan.
+ITEM_BY_CODENAME = {"view_evacuation_plan": "evacuation_plan"}
 
 
 def _recipients(group_ids: set[int]) -> dict[int, int]:
@@ -50,6 +52,9 @@ def _described(model, object_ids: set[int]) -> dict[int, tuple[int, str]]:
     if model is Visit:
         rows = Visit.objects.filter(id__in=object_ids).values_list("id", "case__resident_id")
         return {object_id: (resident_id, Category.LIVING_SITUATION) for object_id, resident_id in rows}
+    if model is EvacuationListEntry:
+        rows = EvacuationListEntry.objects.filter(id__in=object_ids).values_list("id", "resident_id")
+        return {object_id: (resident_id, Category.BASIC) for object_id, resident_id in rows}
     return {}
 
 
@@ -75,11 +80,12 @@ def provisions_record(*, rows: list, model, codenames: dict[int, str]) -> int:
             logger.warning("provision without a recipient organisation: group %s basis %s", row.group_id, row.basis)
             continue
         resident_id, category = described[row.content_object_id]
-        key = (recipient_id, resident_id, ITEMS[model], category, row.basis)
+        item = ITEM_BY_CODENAME.get(codenames.get(row.permission_id, ""), ITEMS[model])
+        key = (recipient_id, resident_id, item, category, row.basis)
         if key not in records:
             records[key] = ProvisionRecord(
                 provided_at=max(now, row.valid_from), recorded_at=now, recipient_id=recipient_id,
-                resident_id=resident_id, item=ITEMS[model], category=category, basis=row.basis,
+                resident_id=resident_id, item=item, category=category, basis=row.basis,
                 basis_code=row.basis.split(":", 1)[0],
             )
     created = ProvisionRecord.objects.bulk_create(list(records.values()), ignore_conflicts=True)

@@ -136,6 +136,26 @@ SUBJECTS[case_models.PartnerReportCandidate] = Subject(
     "partner_report_candidate", lambda o: [o.resident_id], _basic, basis="partner_report",
     clear=frozenset({"report", "resident"}),
 )
+# Disaster mode: the evacuation-support list's entries (read through their own grants), their plans (through
+# the entry's plan permission) and safety-check reports (the task's queue).
+SUBJECTS[case_models.EvacuationListEntry] = Subject(
+    "evacuation_entry", lambda o: [o.resident_id], _basic,
+    grant=(case_models.EvacuationListEntry, "view_evacuationlistentry", "id"),
+    clear=frozenset({"resident", "ward", "sex", "reasons", "source", "status", "changed_by", "created_at"}),
+    actor="changed_by",
+)
+SUBJECTS[case_models.EvacuationPlan] = Subject(
+    "evacuation_plan", lambda o: [o.entry.resident_id], _basic,
+    grant=(case_models.EvacuationListEntry, "view_evacuation_plan", "entry_id"),
+    clear=frozenset({"entry", "needs", "author", "author_organization", "supersedes", "created_at"}),
+    actor="author",
+)
+SUBJECTS[case_models.SafetyCheckReport] = Subject(
+    "safety_check_report", lambda o: [o.resident_id], _basic, basis="task_queue",
+    clear=frozenset({"event", "task", "resident", "client_id", "outcome", "observed_at", "uploaded_at",
+                     "recorded_by"}),
+    actor="recorded_by",
+)
 
 # Records that only say who works where, or that are derived: never a resident's data on their own.
 NOT_SUBJECTS = frozenset({"CaseTeamMember", "MeetingMember", "TaskEscalation", "Anonymisation", "RetentionRun",

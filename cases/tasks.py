@@ -7,11 +7,13 @@ enqueue fails (broker down), the next beat picks up where it stopped.
 """
 
 import logging
+import time
 
 from celery import shared_task
 from django.db import DatabaseError
 
 from audit.access_log import access_log_context
+from cases.services.disaster import disaster_campaign_step, disaster_campaigns_pending
 from cases.services.escalations import (
     consents_expiring_open_tasks,
     escalations_fire_due,
@@ -87,3 +89,36 @@ def partner_reports_sweep() -> int:
     if result.more:
         _again(partner_reports_sweep, "urgent")
     return result.done
+CAMPAIGN_BUDGET_SECONDS = 15.0
+
+
+@shared_task(name="cases.tasks.disaster_campaign", **SWEEP)
+def disaster_campaign(event_id: int) -> int:
+    """Open an event's campaign chunk by chunk (bulk queue) for at most 15 s, then hand the rest to a fresh
+    message, so fresh urgent work gets the worker in between. Returns the chunks opened."""
+    started, chunks = time.monotonic(), 0
+    while disaster_campaign_step(event_id=event_id):
+        chunks += 1
+        if time.monotonic() - started > CAMPAIGN_BUDGET_SECONDS:
+            try:
+                disaster_campaign.apply_async(args=[event_id], queue="bulk")
+            except Exception as error:  # the broker is down: the sweep continues it
+                logger.warning("could not re-enqueue campaign %s: %s", event_id, type(error).__name__)
+            break
+    return chunks
+
+
+@shared_task(name="cases.tasks.disaster_campaigns_sweep", **SWEEP)
+def disaster_campaigns_sweep() -> int:
+    """Continue every active event's campaign whose enqueue was lost (bulk queue, every minute)."""
+    pending = disaster_campaigns_pending()
+    for event_id in pending:
+        _again_with(disaster_campaign, event_id)
+    return len(pending)
+
+
+def _again_with(task, *args) -> None:
+    try:
+        task.apply_async(args=list(args), queue="bulk")
+    except Exception as error:  # the broker is down: the next beat tries again
+        logger.warning("could not enqueue %s: %s", task.name, type(error).__name__)

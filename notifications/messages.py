@@ -12,9 +12,18 @@ EVENTS: dict[str, tuple[str, str]] = {
     "referral_requested": ("つなぎの依頼が届きました", "A referral was sent to you"),
     "referral_updated": ("つなぎの状況が変わりました", "A referral changed state"),
     "rights_request_due": ("開示等の請求の期限が近づいています", "A rights request is due soon"),
+    "disaster_declared": ("災害イベントが発令されました", "A disaster event was declared"),
+    "disaster_checks_assigned": ("安否確認のタスクが割り当てられました", "Safety checks were assigned to you"),
+    "disaster_closed": ("災害イベントが終了しました。提供の事後確認があります",
+                        "A disaster event closed: its provisions await review"),
+    # An exercise says so in every message (【訓練】 / [EXERCISE]).
+    "exercise_declared": ("【訓練】災害訓練が発令されました", "[EXERCISE] A disaster exercise was declared"),
+    "exercise_checks_assigned": ("【訓練】安否確認のタスクが割り当てられました",
+                                 "[EXERCISE] Safety checks were assigned to you"),
+    "exercise_closed": ("【訓練】災害訓練が終了しました", "[EXERCISE] A disaster exercise closed"),
 }
 SUBJECTS = {"task": ("タスク", "Task"), "referral": ("つなぎ", "Referral"),
-            "rights_request": ("開示等の請求", "Rights request")}
+            "rights_request": ("開示等の請求", "Rights request"), "disaster_event": ("災害イベント", "Disaster event")}
 GENERIC = ("お知らせがあります", "You have a notification")
 
 

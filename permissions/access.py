@@ -13,11 +13,12 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from cases.models import Case, Note, Resident, User, Visit
+from cases.models import Case, EvacuationListEntry, Note, Resident, User, Visit
 from permissions.actors import actor_for, actor_remembered, actors_remembered
 from permissions.grants import active_group_queries
 from permissions.models import (
     CaseGroupObjectPermission,
+    EvacuationEntryGroupObjectPermission,
     NoteGroupObjectPermission,
     ResidentGroupObjectPermission,
     VisitGroupObjectPermission,
@@ -29,6 +30,7 @@ _TABLES = {
     Case: CaseGroupObjectPermission,
     Note: NoteGroupObjectPermission,
     Visit: VisitGroupObjectPermission,
+    EvacuationListEntry: EvacuationEntryGroupObjectPermission,
 }
 
 

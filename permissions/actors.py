@@ -40,6 +40,15 @@ REPORTING_KINDS = frozenset({OrganizationKind.PARTNER_BUSINESS})
 REPORTING_ROLES = frozenset({Role.INTEGRATION, Role.WORKER, Role.SUPERVISOR})
 # Professional bodies that may open access without consent (a legal basis) and convene support meetings.
 PROFESSIONAL_KINDS = frozenset({OrganizationKind.WARD_SECTION, OrganizationKind.CARE_CENTRE})
+# Evacuation supporters (避難支援等関係者) a disaster event or an individual plan may name: the bodies that help
+# people evacuate. The ward section keeps the list itself; partner businesses never receive it.
+EVACUATION_SUPPORTER_KINDS = frozenset({
+    OrganizationKind.COMMISSIONER_COUNCIL,
+    OrganizationKind.CARE_CENTRE,
+    OrganizationKind.SOCIAL_WELFARE_COUNCIL,
+    OrganizationKind.NPO,
+    OrganizationKind.NEIGHBOURHOOD_ASSOCIATION,
+})
 
 
 @dataclass(frozen=True)

@@ -47,9 +47,17 @@ BASES: dict[str, BasisRule] = {
     LegalBasis.SUPPORT_MEETING: BasisRule(
         requested_by=PROFESSIONAL_KINDS, opens_at_once=True,
         max_duration=datetime.timedelta(days=30), review_after=None),
+    # A declared disaster (Disaster Countermeasures Basic Act Art. 49-11-3): the evacuation-support list of the
+    # event's districts goes to its named supporter organisations without consent, the list's fields only. Declared
+    # by a supervisor of the ward section (opens at once: lives depend on it), one grant per supporter organisation
+    # and resident; it ends when the event closes (at the latest after max_duration) and is reviewed then.
+    LegalBasis.DISASTER: BasisRule(
+        requested_by=frozenset({OrganizationKind.WARD_SECTION}), opens_at_once=True,
+        max_duration=datetime.timedelta(days=14), review_after=None),
 }
-# Requested through POST /legal-basis-grants; a support meeting's share goes through the meeting.
-REQUESTABLE = frozenset(BASES) - {LegalBasis.SUPPORT_MEETING}
+# Requested through POST /legal-basis-grants; a support meeting's share goes through the meeting, a disaster's
+# through the declaration of its event.
+REQUESTABLE = frozenset(BASES) - {LegalBasis.SUPPORT_MEETING, LegalBasis.DISASTER}
 
 
 def basis_rule(basis: str) -> BasisRule:

@@ -21,16 +21,17 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.provisions import provisions_record
-from cases.models import Case, DistrictAssignment, Membership, Note, Resident, User, Visit
+from cases.models import Case, DistrictAssignment, EvacuationListEntry, Membership, Note, Resident, User, Visit
 from cases.models.choices import Role
 from permissions.actors import ORGANIZATION_ROLES, actor_for
 from permissions.models import (
     CaseGroupObjectPermission,
+    EvacuationEntryGroupObjectPermission,
     NoteGroupObjectPermission,
     ResidentGroupObjectPermission,
     VisitGroupObjectPermission,
 )
-from permissions.policy import ALWAYS_FROM, FOREVER, Grant, expected_for_residents
+from permissions.policy import ALWAYS_FROM, FOREVER, Grant, expected_entries_for_residents, expected_for_residents
 
 BATCH = 2000
 
@@ -136,6 +137,8 @@ TABLES = (  # grant table, record, label, attribute of ExpectedGrants, path from
     (CaseGroupObjectPermission, Case, "case", "cases", "content_object__resident_id"),
     (NoteGroupObjectPermission, Note, "note", "notes", "content_object__resident_id"),
     (VisitGroupObjectPermission, Visit, "visit", "visits", "content_object__case__resident_id"),
+    (EvacuationEntryGroupObjectPermission, EvacuationListEntry, "evacuation entry", "entries",
+     "content_object__resident_id"),
 )
 
 
@@ -157,6 +160,22 @@ def grants_sync_residents(*, resident_ids: list[int], write: bool = True) -> Syn
             perms = permissions[model]
             current = _current(table, resident_path, resident_ids, {pk: codename for codename, pk in perms.items()})
             _apply(table, model, label, getattr(expected, attribute), current, perms, write=write, report=report)
+    return report
+
+
+def grants_sync_entries(*, resident_ids: list[int]) -> SyncReport:
+    """Make only the evacuation-list grants of these residents match the policy (a disaster's declaration and
+    closing change nothing else: the same derivation as `grants_sync_residents`, for one table)."""
+    report = SyncReport()
+    if not resident_ids:
+        return report
+    table, model, label, _, resident_path = TABLES[-1]
+    with transaction.atomic():
+        list(Resident.objects.select_for_update().filter(id__in=resident_ids).values_list("id", flat=True))
+        perms = _permission_ids([model])[model]
+        current = _current(table, resident_path, resident_ids, {pk: codename for codename, pk in perms.items()})
+        _apply(table, model, label, expected_entries_for_residents(resident_ids), current, perms, write=True,
+               report=report)
     return report
 
 
@@ -193,7 +212,7 @@ def grants_check() -> list[str]:
 def _global_view_grants() -> list[str]:
     """Model-level view permissions on sensitive models would bypass the policy: report them."""
     problems = []
-    for model in (Resident, Case, Note, Visit):
+    for model in (Resident, Case, Note, Visit, EvacuationListEntry):
         perms = Permission.objects.filter(content_type=ContentType.objects.get_for_model(model))
         for group in Group.objects.filter(permissions__in=perms).distinct():
             problems.append(f"group {group.pk} holds a model-level permission on {model._meta.label}")

@@ -27,7 +27,9 @@ from cases.errors import NotFound, NotPermitted, RuleViolation
 from cases.models import (
     Case,
     CaseTeamMember,
+    DisasterEvent,
     District,
+    LegalBasis,
     LegalBasisGrant,
     MeetingMember,
     Note,
@@ -40,9 +42,17 @@ from cases.models import (
     User,
     Visit,
 )
-from cases.models.choices import Role
+from cases.models.choices import OrganizationKind, Role
 from permissions.access import granted_to_groups, own_right_groups, scope, unseen
-from permissions.actors import CASEWORK_ROLES, PROFESSIONAL_KINDS, RECORD_KEEPING_KINDS, Actor, Standing, actor_for
+from permissions.actors import (
+    CASEWORK_ROLES,
+    ORGANIZATION_ROLES,
+    PROFESSIONAL_KINDS,
+    RECORD_KEEPING_KINDS,
+    Actor,
+    Standing,
+    actor_for,
+)
 from permissions.bases import BASES, REQUESTABLE
 from permissions.policy import VISIT_CATEGORY
 
@@ -351,3 +361,41 @@ def authorize_partner_report(*, actor: Actor, agreement: PartnerAgreement | None
     if set(signals) - set(agreement.signals):
         raise RuleViolation("partner_signal_not_covered", field="signals")
     return agreement.organization_id
+# --- Disaster mode: the evacuation-support list, events, safety checks ------------------------------
+
+def authorize_evacuation_list_keep(*, actor: Actor, ward_id: int | None = None) -> Standing:
+    """The list and its plans are kept by the ward section's caseworkers (workers and supervisors) of the ward."""
+    for standing in actor.with_roles([Role.WORKER, Role.SUPERVISOR], kinds=[OrganizationKind.WARD_SECTION]):
+        if ward_id is None or standing.ward_id == ward_id:
+            return standing
+    raise NotPermitted("ward_section_required")
+
+
+def authorize_disaster_declare(*, actor: Actor, ward_id: int | None = None) -> Standing:
+    """A disaster (or an exercise) is declared, and closed, by a supervisor of a body the DCBA49-11-3 row of
+    permissions/bases.py names (the ward section), for its own ward."""
+    rule = BASES[LegalBasis.DISASTER]
+    for standing in actor.with_roles([Role.SUPERVISOR], kinds=rule.requested_by):
+        if ward_id is None or standing.ward_id == ward_id:
+            return standing
+    raise NotPermitted("disaster_declarer_required")
+
+
+def disaster_event_parties(*, actor: Actor, event: DisasterEvent, supporter_ids: set[int]) -> tuple[bool, bool]:
+    """(keeps the list of the event's ward, acts for one of its supporter organisations)."""
+    keeper = any(s.ward_id == event.ward_id and s.organization_kind == OrganizationKind.WARD_SECTION
+                 for s in actor.standings)
+    supporter = any(s.organization_id in supporter_ids and s.role in CASEWORK_ROLES for s in actor.standings)
+    return keeper, supporter
+
+
+def authorize_disaster_export(*, actor: Actor, event: DisasterEvent, supporter_ids: set[int]) -> Standing:
+    """The printable list goes to the event's supporter organisations' workers and supervisors and to the ward
+    section; a welfare commissioner never takes a bulk export (their duty is to their district, by visits)."""
+    for standing in actor.standings:
+        if standing.role not in ORGANIZATION_ROLES:
+            continue
+        if standing.organization_id in supporter_ids or (
+                standing.organization_kind == OrganizationKind.WARD_SECTION and standing.ward_id == event.ward_id):
+            return standing
+    raise NotPermitted("bulk_export_not_permitted")

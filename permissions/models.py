@@ -16,7 +16,7 @@ import datetime
 from django.db import models
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from cases.models import Case, Note, Resident, Visit
+from cases.models import Case, EvacuationListEntry, Note, Resident, Visit
 
 ALWAYS_FROM = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 FOREVER = datetime.datetime(9999, 12, 31, tzinfo=datetime.UTC)
@@ -71,6 +71,15 @@ class VisitUserObjectPermission(UserObjectPermissionBase):
 
 class VisitGroupObjectPermission(WindowedGroupObjectPermission):
     content_object = models.ForeignKey(Visit, on_delete=models.CASCADE)
+
+    class Meta(WindowedGroupObjectPermission.Meta):
+        indexes = [models.Index(fields=["content_object", "group", "permission"])]
+
+
+class EvacuationEntryGroupObjectPermission(WindowedGroupObjectPermission):
+    """Who sees an evacuation-list entry (view_evacuationlistentry) and its plan (view_evacuation_plan)."""
+
+    content_object = models.ForeignKey(EvacuationListEntry, on_delete=models.CASCADE)
 
     class Meta(WindowedGroupObjectPermission.Meta):
         indexes = [models.Index(fields=["content_object", "group", "permission"])]

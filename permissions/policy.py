@@ -38,6 +38,15 @@ The rules:
   the case and the visit that raised it. Nothing more; it ends when the task
   closes, and a review follows.
 - Visits count as `living_situation` data.
+- The evacuation-support list (cases/models/disaster.py): the ward section of the
+  entry's ward keeps it (basis `list_keeper`: every entry and its plan). A listed
+  entry (its fields only, never the resident's record) goes to an organisation
+  while the resident's consent for `basic` data and the purpose
+  `disaster_evacuation` names it (commissioners: the resident's district, by
+  consent naming the council), and the plan to the organisations the plan names
+  as supporters, within that same consent. While a declared disaster event lasts,
+  each of its DCBA49-11-3 grants opens the entry — and only the entry — to its
+  organisation without consent, until the event closes. An exercise has no grants.
 
 Every grant carries a window (valid_from, valid_until); withdrawal ends a
 consent's window at the moment of withdrawal. The derivation does not depend
@@ -58,6 +67,8 @@ from cases.models import (
     Case,
     CaseTeamMember,
     Consent,
+    EvacuationListEntry,
+    EvacuationPlan,
     LegalBasis,
     LegalBasisGrant,
     MeetingMember,
@@ -73,6 +84,7 @@ from cases.models import (
 )
 from cases.models.choices import CaseStatus, OrganizationKind
 from cases.models.consent import Category, Decision, GrantStatus, Purpose
+from cases.models.disaster import EntryStatus
 from permissions.models import ALWAYS_FROM, FOREVER
 
 VISIT_CATEGORY = Category.LIVING_SITUATION
@@ -86,7 +98,7 @@ REFERRAL_WORKING = frozenset({ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRES
 Window = tuple[datetime.datetime, datetime.datetime, str]
 Grant = tuple[int, str, datetime.datetime, datetime.datetime, str]  # group, codename, from, until, basis
 THIRD_PARTY_PREFIXES = ("consent:", "APPI27-1-1:", "APPI27-1-2:", "APPI27-1-4:", "SWA106-6:", "referral:",
-                        "safety_check:")
+                        "safety_check:", "DCBA49-11-3:")
 # Bases through which an organisation holds a resident in its own right (the only ones granting
 # change_resident): the district's commissioners, the registering organisation, the lead of an open case.
 OWN_RIGHT_BASES = ("district", "registration", "case_lead")
@@ -102,6 +114,7 @@ class ExpectedGrants:
     cases: dict[int, set[Grant]] = field(default_factory=dict)
     notes: dict[int, set[Grant]] = field(default_factory=dict)
     visits: dict[int, set[Grant]] = field(default_factory=dict)
+    entries: dict[int, set[Grant]] = field(default_factory=dict)
 
 
 def _merge(windows: Iterable[Window]) -> list[Window]:
@@ -386,7 +399,8 @@ def _load(resident_ids: list[int]) -> list[_Facts]:
     visit_orgs = Organization.objects.in_bulk({organization_id for _, _, organization_id, _ in visits})
     consents = Consent.objects.filter(resident_id__in=resident_ids).prefetch_related("recipient_organizations")
     legal = (
-        LegalBasisGrant.objects.filter(resident_id__in=resident_ids)
+        # A disaster's grants open the evacuation list only: derived by `expected_entries_for_residents`.
+        LegalBasisGrant.objects.filter(resident_id__in=resident_ids).exclude(basis=LegalBasis.DISASTER)
         .select_related("organization", "meeting")
         .prefetch_related(Prefetch("meeting__cases", queryset=Case.objects.only("id")))
     )
@@ -463,4 +477,63 @@ def expected_for_residents(resident_ids: list[int]) -> ExpectedGrants:
         expected.cases.update(builder.cases)
         expected.notes.update(builder.notes)
         expected.visits.update(builder.visits)
+    expected.entries = expected_entries_for_residents(resident_ids)
     return expected
+
+
+# --- The evacuation-support list -------------------------------------------------------------------
+
+def expected_entries_for_residents(resident_ids: list[int]) -> dict[int, set[Grant]]:
+    """Every grant the evacuation-list entries of these residents should carry (entry and plan)."""
+    entries = list(EvacuationListEntry.objects.filter(resident_id__in=resident_ids).select_related(
+        "resident__district__council_area__council"))
+    if not entries:
+        return {}
+    ids = [entry.resident_id for entry in entries]
+    consents: dict[int, list[Consent]] = defaultdict(list)
+    for consent in Consent.objects.filter(resident_id__in=ids).prefetch_related("recipient_organizations"):
+        if Purpose.DISASTER_EVACUATION in consent.purposes:
+            consent.recipient_org_ids = {org.id for org in consent.recipient_organizations.all()}
+            consents[consent.resident_id].append(consent)
+    grants: dict[int, list[LegalBasisGrant]] = defaultdict(list)
+    for grant in LegalBasisGrant.objects.filter(resident_id__in=ids, basis=LegalBasis.DISASTER).select_related(
+            "organization"):
+        grants[grant.resident_id].append(grant)
+    plans: dict[int, EvacuationPlan] = {}
+    for plan in EvacuationPlan.objects.filter(entry__in=entries, superseded_by__isnull=True):
+        plans[plan.entry_id] = plan
+    ward_ids = {entry.ward_id for entry in entries}
+    ward_orgs: dict[int, list[Organization]] = defaultdict(list)
+    for org in Organization.objects.filter(ward_id__in=ward_ids).order_by("id"):
+        ward_orgs[org.ward_id].append(org)
+    return {entry.id: _entry_grants(entry, consents[entry.resident_id], grants[entry.resident_id],
+                                    plans.get(entry.id), ward_orgs[entry.ward_id]) for entry in entries}
+
+
+def _entry_grants(entry: EvacuationListEntry, consents: list[Consent], grants: list[LegalBasisGrant],
+                  plan: EvacuationPlan | None, ward_orgs: list[Organization]) -> set[Grant]:
+    result: set[Grant] = set()
+    for org in ward_orgs:
+        if org.kind == OrganizationKind.WARD_SECTION:
+            _Builder._add(result, org.group_id, "view_evacuationlistentry", always("list_keeper"))
+            _Builder._add(result, org.group_id, "view_evacuation_plan", always("list_keeper"))
+    if entry.status != EntryStatus.LISTED:
+        return result
+    named = {org_id for consent in consents for org_id in consent.recipient_org_ids}
+    kinds = {kind for consent in consents for kind in consent.recipient_kinds}
+    planned = plan.supporter_organization_ids if plan is not None else set()
+    for org in ward_orgs:
+        if org.kind == OrganizationKind.WARD_SECTION or (org.id not in named and org.kind not in kinds):
+            continue
+        windows = consent_windows(consents, organization=org, category=Category.BASIC,
+                                  purpose=Purpose.DISASTER_EVACUATION)
+        group_id = _author_group(org, entry.resident)
+        _Builder._add(result, group_id, "view_evacuationlistentry", windows)
+        if org.id in planned:
+            _Builder._add(result, group_id, "view_evacuation_plan", windows)
+    for grant in grants:
+        window = _grant_window(grant)
+        if window is not None:
+            _Builder._add(result, _author_group(grant.organization, entry.resident), "view_evacuationlistentry",
+                          [window])
+    return result

@@ -75,7 +75,9 @@ class LegalBasisGrantSerializer(AccessLoggedModelSerializer):
 
 class LegalBasisGrantCreateSerializer(StrictSerializer):
     resident = serializers.IntegerField(min_value=1, max_value=2**62)
-    basis = serializers.ChoiceField(choices=[c for c in LegalBasis.choices if c[0] != LegalBasis.SUPPORT_MEETING])
+    # A support meeting's share goes through the meeting, a disaster's through its event's declaration.
+    basis = serializers.ChoiceField(choices=[c for c in LegalBasis.choices
+                                             if c[0] not in (LegalBasis.SUPPORT_MEETING, LegalBasis.DISASTER)])
     categories = _choices(Category.choices, min_length=1)
     justification = serializers.CharField(min_length=10, max_length=2000)
     hours = serializers.IntegerField(min_value=1, max_value=720, help_text="APPI27-1-2: at most 72.")

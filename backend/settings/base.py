@@ -142,6 +142,15 @@ EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "mimamori@localhost")
 # Notifications carry a link to the record (ids only); this is the origin the links start with.
+# Who is on the evacuation-support list (避難行動要支援者名簿), the ward's criteria: anyone with one of these
+# special-care categories, or aged at least EVACUATION_LIST_MIN_AGE in one of these household types.
+EVACUATION_LIST_MIN_AGE = env_int("EVACUATION_LIST_MIN_AGE", 75, minimum=60, maximum=100)
+EVACUATION_LIST_HOUSEHOLD_TYPES = env_list(
+    "EVACUATION_LIST_HOUSEHOLD_TYPES", ["lives_alone", "elderly_couple", "elderly_household"])
+EVACUATION_LIST_SPECIAL_CARE = env_list(
+    "EVACUATION_LIST_SPECIAL_CARE",
+    ["bedridden", "dementia", "disability_physical", "disability_intellectual", "evacuation_support"])
+
 NOTIFICATION_LINK_BASE = env_url("NOTIFICATION_LINK_BASE", "http://localhost:8000", schemes=("http", "https"))
 
 # The largest body any route accepts (a full visit batch fits: api/limits.py says why). Longer

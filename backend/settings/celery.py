@@ -87,6 +87,9 @@ CELERY_BEAT_SCHEDULE = {
                              "options": {"queue": "bulk", "expires": 900}},
     "consents-expiring-sweep": {"task": "cases.tasks.consents_expiring_sweep", "schedule": 3600.0,
                                 "options": {"queue": "bulk", "expires": 3600}},
+    # A disaster campaign whose enqueue was lost (broker down at the declaration) continues from its cursor.
+    "disaster-campaigns-sweep": {"task": "cases.tasks.disaster_campaigns_sweep", "schedule": 60.0,
+                                 "options": {"queue": "bulk", "expires": 60}},
 }
 # The audit trail (audit/tasks.py): chain new access-log entries, remind of rights deadlines, apply retention.
 CELERY_BEAT_SCHEDULE.update({

@@ -31,6 +31,8 @@ SPECTACULAR_SETTINGS = {
         "TaskKindEnum": "cases.models.escalations.TaskKind",
         "TaskRequestKindEnum": "api.serializers.tasks.REQUESTABLE_KINDS",
         "EscalationPlanStateEnum": "api.serializers.tasks.PLAN_STATES",
+        "DisasterKindEnum": "cases.models.disaster.DisasterKind",
+        "SafetyCheckOutcomeEnum": "cases.models.disaster.CheckOutcome",
     },
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # Swagger UI from drf-spectacular-sidecar (static files of this service): no CDN, works offline.

@@ -19,6 +19,13 @@ from cases.models.directory import (
     User,
     Ward,
 )
+from cases.models.disaster import (
+    CheckOutcome,
+    DisasterEvent,
+    EvacuationListEntry,
+    EvacuationPlan,
+    SafetyCheckReport,
+)
 from cases.models.escalations import EscalationPolicy, EscalationStep, EscalationTarget, TaskKind
 from cases.models.notes import Note
 from cases.models.partners import (
@@ -36,6 +43,11 @@ from cases.models.tasks import Task, TaskEscalation, TaskStatus
 from cases.models.visits import Channel, Outcome, Visit, WarningSign
 
 __all__ = [
+    "CheckOutcome",
+    "DisasterEvent",
+    "EvacuationListEntry",
+    "EvacuationPlan",
+    "SafetyCheckReport",
     "Category",
     "Consent",
     "LegalBasis",

@@ -91,6 +91,7 @@ class LegalBasis(models.TextChoices):
     REQUIRED_BY_LAW = "APPI27-1-1", "法令に基づく場合"
     PUBLIC_BODY = "APPI27-1-4", "国の機関等への協力"
     SUPPORT_MEETING = "SWA106-6", "支援会議（社会福祉法第106条の6）"
+    DISASTER = "DCBA49-11-3", "災害時の避難行動要支援者名簿の提供（災害対策基本法第49条の11第3項）"
 
 
 class GrantStatus(models.TextChoices):
@@ -109,6 +110,10 @@ class LegalBasisGrant(models.Model):
     justification = models.TextField(max_length=2000)
     meeting = models.ForeignKey(
         "SupportMeeting", on_delete=models.PROTECT, null=True, blank=True, related_name="grants"
+    )
+    disaster_event = models.ForeignKey(
+        "DisasterEvent", on_delete=models.PROTECT, null=True, blank=True, related_name="grants",
+        help_text="DCBA49-11-3: the event whose list this grant provides (the list's fields only).",
     )
     status = models.CharField(max_length=8, choices=GrantStatus.choices, default=GrantStatus.PENDING)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -130,7 +135,10 @@ class LegalBasisGrant(models.Model):
     class Meta:
         indexes = [models.Index(fields=["resident", "status"]), models.Index(fields=["review_due_at"])]
         constraints = [
-            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="grant_period_ordered")
+            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="grant_period_ordered"),
+            # A retried chunk of a declaration provides each resident to each supporter once.
+            models.UniqueConstraint(fields=["disaster_event", "organization", "resident"],
+                                    condition=models.Q(disaster_event__isnull=False), name="grant_once_per_event"),
         ]
 
     def __str__(self) -> str:

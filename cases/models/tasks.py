@@ -16,6 +16,7 @@ from cases.models.cases import Case
 from cases.models.choices import Urgency
 from cases.models.consent import Consent, LegalBasisGrant
 from cases.models.directory import Organization
+from cases.models.disaster import DisasterEvent
 from cases.models.escalations import EscalationPolicy, EscalationTarget, TaskKind
 from cases.models.referrals import Referral
 from cases.models.residents import Resident
@@ -51,6 +52,9 @@ class Task(models.Model):
     legal_basis_grant = models.ForeignKey(
         LegalBasisGrant, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    disaster_event = models.ForeignKey(
+        DisasterEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="tasks"
+    )
 
     escalation_policy = models.ForeignKey(
         EscalationPolicy, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -82,6 +86,8 @@ class Task(models.Model):
                          condition=Q(status="open", next_escalation_at__isnull=False)),
             models.Index(fields=["assignee_user", "status", "due_at"]),
             models.Index(fields=["assignee_organization", "status", "due_at"]),
+            models.Index(fields=["disaster_event", "status"], name="task_disaster_event",
+                         condition=Q(disaster_event__isnull=False)),
         ]
 
     def __str__(self) -> str:

@@ -6,6 +6,15 @@ before it commits, so no reader ever sees a half-applied change.
 
 from cases.services.cases import case_open, case_update, membership_changed
 from cases.services.consent import consent_record, consent_withdraw
+from cases.services.disaster import (
+    disaster_event_close,
+    disaster_event_declare,
+    evacuation_entry_add,
+    evacuation_entry_remove,
+    evacuation_list_refresh,
+    evacuation_plan_write,
+    safety_checks_record_batch,
+)
 from cases.services.legal_bases import (
     legal_basis_grant_approve,
     legal_basis_grant_request,
@@ -24,6 +33,13 @@ from cases.services.visits import visit_record, visits_record_batch
 
 __all__ = [
     "partner_report_receive",
+    "disaster_event_close",
+    "disaster_event_declare",
+    "evacuation_entry_add",
+    "evacuation_entry_remove",
+    "evacuation_list_refresh",
+    "evacuation_plan_write",
+    "safety_checks_record_batch",
     "consent_record",
     "consent_withdraw",
     "legal_basis_grant_approve",

@@ -70,7 +70,9 @@ def test_a_post_sent_twice_with_one_key_acts_once_and_replays(label, subjects, c
         assert (second.status_code, second["Idempotent-Replayed"]) == (first.status_code, "true"), second.content
         assert _rows() == before, label
         if first.content and "token" not in first.json():
-            assert second.json() == first.json() or label == "upload a day's visits on tanaka's case"
+            # A batch re-runs: each item answers 200 (already stored) the second time.
+            assert second.json() == first.json() or label in {"upload a day's visits on tanaka's case",
+                                                               "upload tanaka's safety check"}
         transaction.set_rollback(True)
 
 

@@ -37,6 +37,9 @@ NO_PERSONAL_DATA = {
     "event-list": "events carry types, ids and times, never personal data",
     "partner-report-list": "a partner's own reports: its reference, signals and state; no address, no resident",
     "partner-report-detail": "a partner's own report: its reference, signals and state; no address, no resident",
+    "disaster-event-list": "an event names districts and organisations, never a resident",
+    "disaster-event-detail": "an event names districts and organisations, never a resident",
+    "disaster-event-progress": "counts by district and outcome; no resident appears in it",
 }
 
 
@@ -142,6 +145,21 @@ def samples(world, records) -> dict[str, tuple[str, dict]]:
             "task-queue": ("care_worker", {}),
             "task-partner-report-list": ("care_worker", {"task_id": _partner_report_on(task, world).id}),
         })
+    if any(name.startswith("evacuation-entry-") for name in ROUTES):
+        from tests.disaster.conftest import declare, make_listed
+
+        listed = make_listed(world)
+        event = declare(listed)
+        services.evacuation_plan_write(
+            actor=world.users["ward_caseworker"], entry=listed.tanaka, destination="登戸小学校", needs=["mobility"],
+            supporters=[{"name": "佐藤 花子", "role": "民生委員", "organization": world.npo.id}])
+        table.update({
+            "evacuation-entry-list": ("npo_worker", {}),
+            "evacuation-entry-detail": ("npo_worker", {"pk": listed.suzuki.id}),
+            "evacuation-entry-plans": ("npo_worker", {"pk": listed.tanaka.id}),
+            "disaster-event-export-csv": ("npo_worker", {"pk": event.id}),
+            "disaster-event-export-pdf": ("npo_worker", {"pk": event.id}),
+        })
     return table
 
 
@@ -154,6 +172,8 @@ def test_every_route_is_classified():
         "audit-legal-hold-list", "audit-resident-readers", "rights-request-list", "rights-request-detail",
         "rights-disclosure", "rights-disclosure-pdf", "referral-list", "referral-detail", "referral-sent",
         "referral-inbox", "task-list", "task-detail", "task-mine", "task-queue", "task-partner-report-list",
+        "evacuation-entry-list",
+        "evacuation-entry-detail", "evacuation-entry-plans", "disaster-event-export-csv", "disaster-event-export-pdf",
     }
     unclassified = sorted(set(ROUTES) - covered_names - set(NO_PERSONAL_DATA))
     assert not unclassified, (

@@ -40,6 +40,7 @@ def test_default_policies_come_with_the_migration_and_are_editable_in_the_admin(
         ("answer_referral", "", "emergency"), ("answer_referral", "", "urgent"), ("answer_referral", "", "routine"),
         ("follow_up_visit", "commissioner_council", ""), ("follow_up_visit", "", ""), ("safety_check", "", ""),
         ("partner_signal", "", ""),
+        ("disaster_check", "", ""),
     }
     referral = EscalationPolicy.objects.get(task_kind="answer_referral", urgency="emergency")
     assert [s.target for s in referral.steps.order_by("position")] == ["assignee", "assignee_supervisors",

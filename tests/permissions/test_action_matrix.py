@@ -170,6 +170,40 @@ def _task(s: Subjects) -> dict:
             "assignee_organization": s.world.care_centre.id, "due_at": (timezone.now() + HOUR).isoformat()}
 
 
+def _listed(s: Subjects):
+    from tests.disaster.conftest import make_listed
+
+    return make_listed(s.world)
+
+
+def _declared(s: Subjects, *, run: bool = True):
+    from tests.disaster.conftest import declare
+
+    return declare(_listed(s), run=run)
+
+
+def _unlisted(s: Subjects) -> dict:
+    from tests.factories import ResidentFactory
+
+    _listed(s)
+    resident = ResidentFactory(district=s.world.district_a, registered_by=s.world.council,
+                               date_of_birth=datetime.date(1975, 1, 1), household_type="with_family")
+    return {"resident": resident.id, "sex": "male", "reason": "本人からの申出"}
+
+
+def _declaration(s: Subjects) -> dict:
+    _listed(s)
+    return {"client_id": str(uuid.uuid4()), "kind": "typhoon", "exercise": False,
+            "districts": [s.world.district_a.id], "supporter_organizations": [s.world.npo.id]}
+
+
+def _check_upload(s: Subjects) -> tuple[str, dict]:
+    event = _declared(s)
+    return f"/disaster-events/{event.id}/safety-checks", {"items": [{
+        "resident": s.world.tanaka.id, "client_id": str(uuid.uuid4()), "outcome": "safe_at_home",
+        "observed_at": timezone.now().isoformat()}]}
+
+
 def _transition(verb: str) -> Request:
     return lambda s: (f"/referrals/{s.referral_id}/{verb}", {"reason": "理由"})
 
@@ -260,6 +294,21 @@ SPECS: list[tuple[str, str, str, Request]] = [
      lambda s: ("/partner-reports", {"agreement": "TAMA-2026-001", "reference": "slip-1", "address": "登戸1-1-1",
                                      "observed_at": timezone.now().isoformat(),
                                      "signals": ["newspapers_piling_up"]})),
+    # Disaster mode: the list is kept by the ward section; events are declared and closed by its supervisor.
+    ("POST", "/evacuation-entries", "add a resident to the evacuation list by hand",
+     lambda s: ("/evacuation-entries", _unlisted(s))),
+    ("POST", "/evacuation-entries/refresh", "derive the evacuation list from the register",
+     lambda s: ("/evacuation-entries/refresh", {})),
+    ("POST", "/evacuation-entries/{pk}/remove", "take suzuki off the evacuation list",
+     lambda s: (f"/evacuation-entries/{_listed(s).suzuki.id}/remove", {"reason": "施設に入所"})),
+    ("POST", "/evacuation-entries/{pk}/plans", "write tanaka's evacuation plan",
+     lambda s: (f"/evacuation-entries/{_listed(s).tanaka.id}/plans", {
+         "supporters": [{"name": "佐藤 花子", "role": "民生委員", "organization": s.world.council.id}],
+         "destination": "登戸小学校", "needs": ["mobility"]})),
+    ("POST", "/disaster-events", "declare a typhoon over district A", lambda s: ("/disaster-events", _declaration(s))),
+    ("POST", "/disaster-events/{pk}/close", "close the declared earthquake",
+     lambda s: (f"/disaster-events/{_declared(s, run=False).id}/close", {})),
+    ("POST", "/disaster-events/{pk}/safety-checks", "upload tanaka's safety check", _check_upload),
 ]
 
 
@@ -310,6 +359,8 @@ UNACK = "403 confidentiality_not_acknowledged"
 ONE_ORG = "400 meeting_needs_several_organizations"
 ADMIN = "403 org_admin_required"
 ITEM_W, ITEM_NF, ITEM_NP = "200 [201]", "200 [404 not_found]", "200 [403 not_permitted]"
+KEEPER = "403 ward_section_required"
+DECLARER = "403 disaster_declarer_required"
 
 COLUMNS = ("commissioner_a", "commissioner_b", "care_worker", "care_supervisor", "care_outsider", "ward_caseworker",
            "ward_supervisor", "npo_worker", "partner", "privacy_officer", "expired_commissioner")
@@ -380,6 +431,19 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     # Only a partner business reports, under its own agreement; the answer is the same whoever lives there.
     "report papers piling up at tanaka's address": (PARTNER, PARTNER, PARTNER, PARTNER, PARTNER, PARTNER, PARTNER,
                                                      PARTNER, ACCEPTED, PARTNER, EXP),
+    # The NPO and district A's commissioner receive Mr Tanaka's entry by his consent: they see it, keep nothing.
+    "add a resident to the evacuation list by hand": (KEEPER, KEEPER, KEEPER, KEEPER, KEEPER, W, W, KEEPER, KEEPER,
+                                                      KEEPER, EXP),
+    "derive the evacuation list from the register": (KEEPER, KEEPER, KEEPER, KEEPER, KEEPER, OK, OK, KEEPER, KEEPER,
+                                                     KEEPER, EXP),
+    "take suzuki off the evacuation list": (NF, NF, NF, NF, NF, OK, OK, NF, NF, NF, EXP),
+    "write tanaka's evacuation plan": (KEEPER, NF, NF, NF, NF, W, W, KEEPER, NF, NF, EXP),
+    "declare a typhoon over district A": (DECLARER, DECLARER, DECLARER, DECLARER, DECLARER, DECLARER, W, DECLARER,
+                                          DECLARER, DECLARER, EXP),
+    # The event is seen by its ward's section and its supporters (the council's commissioners, the NPO).
+    "close the declared earthquake": (DECLARER, DECLARER, NF, NF, NF, DECLARER, OK, DECLARER, NF, DECLARER, EXP),
+    # Mr Tanaka's check is commissioner A's (the council supports the event); the declarer sees it, works nothing.
+    "upload tanaka's safety check": (ITEM_W, ITEM_NF, NF, NF, NF, ITEM_NF, ITEM_NP, ITEM_NF, NF, ITEM_NF, EXP),
 }
 assert set(COLUMNS) == set(PERSONAS)
 assert set(EXPECTED) == {label for _, _, label, _ in SPECS}
