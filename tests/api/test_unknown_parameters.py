@@ -16,6 +16,7 @@ from cases import services
 from cases.models import Consent
 from cases.models.choices import Role
 from integrations.webhooks import webhook_register
+from tests.disaster.conftest import make_listed
 from tests.factories import MembershipFactory, UserFactory
 
 PERSONAS = ("care_worker", "commissioner_a", "ward_caseworker", "privacy_officer", "ward_supervisor")
@@ -44,6 +45,8 @@ def _org_admin(world) -> tuple[APIClient, int]:
 def _fill(path: str, world, record_id: int | None = None) -> str:
     if record_id is not None:
         record = None
+    elif path.startswith("/api/v1/evacuation-entries/"):
+        record = make_listed(world).tanaka
     elif path.startswith("/api/v1/notes/"):
         record = services.note_write(actor=world.users["commissioner_a"], resident=world.tanaka, category="family",
                                      body="長女が月1回来訪")
