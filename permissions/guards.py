@@ -19,6 +19,7 @@ when they see it but the action is not theirs.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db.models import Q
 
@@ -26,6 +27,7 @@ from cases.errors import NotFound, NotPermitted, RuleViolation
 from cases.models import (
     Case,
     CaseTeamMember,
+    CouncilArea,
     District,
     LegalBasisGrant,
     MeetingMember,
@@ -38,9 +40,9 @@ from cases.models import (
     User,
     Visit,
 )
-from cases.models.choices import Role
+from cases.models.choices import OrganizationKind, Role
 from permissions.access import granted_to_groups, own_right_groups, scope, unseen
-from permissions.actors import CASEWORK_ROLES, PROFESSIONAL_KINDS, Actor, Standing, actor_for
+from permissions.actors import CASEWORK_ROLES, ORGANIZATION_ROLES, PROFESSIONAL_KINDS, Actor, Standing, actor_for
 from permissions.bases import BASES, REQUESTABLE
 from permissions.policy import VISIT_CATEGORY
 
@@ -316,3 +318,43 @@ def authorize_task_cancel(*, actor: Actor, task: Task) -> None:
     if not (task.assignee_user_id == actor.user.id or task.assignee_organization_id in actor.queue_organization_ids):
         raise NotPermitted()
 
+
+
+# --- Statistics for the ward plan ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StatisticsScope:
+    """Which areas of a ward's published statistics the actor may read: all, or some council areas."""
+
+    ward_id: int
+    council_area_ids: frozenset[int] | None  # None: every area of the ward
+
+    def sees(self, *, level: str, council_area_id: int | None) -> bool:
+        if self.council_area_ids is None:
+            return True
+        return level != "ward" and council_area_id in self.council_area_ids
+
+
+def authorize_statistics_read(*, actor: Actor, ward_id: int) -> StatisticsScope:
+    """The ward section's workers and supervisors and the ward's privacy officers read every area of their
+    ward; a district council's chair (a supervisor of the commissioner council that a council area names as
+    its council) reads that council area and its districts. Anyone else: the release does not exist (404)."""
+    if ward_id in actor.privacy_officer_ward_ids or any(
+            s.ward_id == ward_id for s in actor.with_roles(ORGANIZATION_ROLES, kinds=[OrganizationKind.WARD_SECTION])):
+        return StatisticsScope(ward_id, None)
+    councils = {s.organization_id for s in actor.with_roles([Role.SUPERVISOR],
+                                                            kinds=[OrganizationKind.COMMISSIONER_COUNCIL])}
+    areas = frozenset(CouncilArea.objects.filter(ward_id=ward_id, council_id__in=councils).values_list("id", flat=True)
+                      ) if councils else frozenset()
+    if not areas:
+        raise NotFound()
+    return StatisticsScope(ward_id, areas)
+
+
+def authorize_statistics_release(*, actor: Actor, ward_id: int) -> None:
+    """Releasing (which freezes the figures for good) is for the ward section's supervisors; other readers
+    of the ward see the releases but may not make one (403); anyone else: 404."""
+    authorize_statistics_read(actor=actor, ward_id=ward_id)
+    if not any(s.ward_id == ward_id for s in actor.with_roles([Role.SUPERVISOR],
+                                                                kinds=[OrganizationKind.WARD_SECTION])):
+        raise NotPermitted("statistics_release_supervisors_only")

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "api",
     "audit",
     "notifications",
+    "plan_statistics",
     "demo",
 ]
 
@@ -112,6 +113,8 @@ LOGIN_REDIRECT_URL = "/api/docs/"
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
 # The longest lifetime of an API token; a client may ask for less, never more.
 API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 90, minimum=1, maximum=730)
+# Published statistics withhold every count from 1 to this minus one (plan_statistics/disclosure.py, ADR 0017).
+STATISTICS_MIN_CELL = env_int("STATISTICS_MIN_CELL", 10, minimum=2, maximum=100)
 
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", "日本語"), ("en", "English")]

@@ -29,6 +29,14 @@ NO_PERSONAL_DATA = {
     "notification-list": "notifications carry ids and links, never personal data",
     "notification-detail": "notifications carry ids and links, never personal data",
     "audit-unusual-access": "counts per staff member; no resident appears in it",
+    # Released statistics: counts under disclosure control, no resident in them. Each read is still logged
+    # (kind statistics_release, tests/plan_statistics/test_api.py).
+    "statistics-release-list": "the list of releases: who released which period",
+    "statistics-release-detail": "published statistics (suppressed counts)",
+    "statistics-table": "published statistics (suppressed counts)",
+    "statistics-table-csv": "published statistics (suppressed counts)",
+    "statistics-chart": "a chart of published statistics",
+    "statistics-report": "published statistics and their charts",
 }
 
 

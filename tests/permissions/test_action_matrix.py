@@ -231,6 +231,8 @@ SPECS: list[tuple[str, str, str, Request]] = [
      lambda s: (f"/rights/requests/{s.rights_id}/close", {"outcome": "refused", "note": "本人が取り下げ"})),
     ("POST", "/rights/requests/{pk}/cessation", "apply tanaka's cessation request",
      lambda s: (f"/rights/requests/{s.rights_id}/cessation", {})),
+    ("POST", "/statistics/releases", "release the ward's statistics for April 2024",
+     lambda s: ("/statistics/releases", {"ward_id": s.world.district_a.council_area.ward_id, "period": "2024-04"})),
 ]
 
 
@@ -278,6 +280,7 @@ PARTY = "403 referral_wrong_party"
 BADSTATE = "409 referral_transition_invalid"
 UNACK = "403 confidentiality_not_acknowledged"
 ONE_ORG = "400 meeting_needs_several_organizations"
+STATS = "403 statistics_release_supervisors_only"
 ITEM_W, ITEM_NF, ITEM_NP = "200 [201]", "200 [404 not_found]", "200 [403 not_permitted]"
 
 COLUMNS = ("commissioner_a", "commissioner_b", "care_worker", "care_supervisor", "care_outsider", "ward_caseworker",
@@ -336,6 +339,8 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "receive a disclosure request from tanaka": (NF, NF, NF, NF, NF, NF, NF, NF, NF, W, EXP),
     "close tanaka's cessation request as refused": (NF, NF, NF, NF, NF, NF, NF, NF, NF, OK, EXP),
     "apply tanaka's cessation request": (NF, NF, NF, NF, NF, NF, NF, NF, NF, OK, EXP),
+    # The ward section and its privacy officer read the ward's statistics; only its supervisors release them.
+    "release the ward's statistics for April 2024": (NF, NF, NF, NF, NF, STATS, W, NF, NF, STATS, EXP),
 }
 assert set(COLUMNS) == set(PERSONAS)
 assert set(EXPECTED) == {label for _, _, label, _ in SPECS}
