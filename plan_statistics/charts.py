@@ -38,9 +38,12 @@ def trend_svg(*, series: dict[str, list[tuple[str, int | None]]], area: str) -> 
     with _LOCK, matplotlib.rc_context(_STYLE):
         figure = _figure(7, 3.5)
         axes = figure.subplots()
+        months: list[str] = []
         for label, points in series.items():
             months = [f"{int(code[5:])}月" for code, _ in points]
-            axes.plot(months, [float("nan") if v is None else v for _, v in points], marker="o", label=label)
+            axes.plot(range(len(points)), [float("nan") if v is None else v for _, v in points], marker="o",
+                      label=label)
+        axes.set_xticks(range(len(months)), labels=months)
         axes.set_title(f"月別の推移（{area}）")
         axes.set_xlabel("月")
         axes.set_ylabel("件数")
