@@ -17,8 +17,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Value, When
 from django.db.models import Case as When_
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Value, When
 from django.db.models.functions import Coalesce
 
 from cases.models import Case, Consent, District, DistrictAssignment, Referral, Resident, Task, Visit, Ward
@@ -209,9 +209,9 @@ def _count_outcomes(ward: Ward, period: Period) -> Counts:
 
 def _samples_accept(ward: Ward, period: Period) -> Samples:
     found: Samples = defaultdict(list)
-    for district_id, status, requested, answered in _referrals(ward, period).filter(
+    for district_id, requested, answered in _referrals(ward, period).filter(
             answered_at__isnull=False, status__in=ACCEPTED).values_list(
-            "case__resident__district_id", "status", "requested_at", "answered_at"):
+            "case__resident__district_id", "requested_at", "answered_at"):
         found[district_id].append(max(0.0, (answered - requested).total_seconds() / 3600))
     return found
 

@@ -106,7 +106,8 @@ class StatisticsTableCsvView(APIView):
     renderer_classes = [CsvRenderer]
 
     @extend_schema(summary="One table of a release as CSV (withheld figures are x)",
-                   responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)}, operation_id="statistics_table_csv")
+                   responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)},
+                   operation_id="statistics_table_csv")
     def get(self, request, pk: int, table: str):
         release, scope = release_get_for_user(user=request.user, release_id=pk)
         (figures,) = release_tables(release=release, scope=scope, user=request.user, only=_table_or_404(table))

@@ -77,7 +77,8 @@ def test_release_is_frozen_and_idempotent(stats_world, client_for):
     assert Release.objects.count() == 1 and PublishedTable.objects.count() == 9
 
 
-@pytest.mark.parametrize("period,code", [("2024-13", "statistics_period_invalid"), ("FY24", "statistics_period_invalid"),
+@pytest.mark.parametrize("period,code", [("2024-13", "statistics_period_invalid"),
+                                         ("FY24", "statistics_period_invalid"),
                                          ("FY2099", "statistics_period_not_ended")])
 def test_a_bad_period_is_400(period, code, stats_world, client_for):
     response = client_for("ward_supervisor").post(
