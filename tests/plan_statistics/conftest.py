@@ -102,5 +102,5 @@ def populate(world, *, residents: int, seed: int) -> None:
 
 @pytest.fixture
 def stats_world(world):
-    populate(world, residents=400, seed=15)
+    populate(world, residents=250, seed=15)
     return world
