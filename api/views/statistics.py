@@ -121,7 +121,7 @@ class StatisticsChartView(APIView):
 
     @extend_schema(summary="A chart of a release as SVG, drawn from its published figures",
                    parameters=[OpenApiParameter("chart", str, OpenApiParameter.PATH, enum=list(CHARTS))],
-                   responses={(200, "image/svg+xml"): OpenApiResponse(OpenApiTypes.STR)},
+                   responses={(200, "image/svg+xml"): OpenApiResponse(OpenApiTypes.BINARY)},
                    operation_id="statistics_chart")
     def get(self, request, pk: int, chart: str):
         if chart not in CHARTS:
