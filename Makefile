@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo-reset test schema seed-scale bench-access bench-audit bench-sweep bench-request lint migrations-check clean bench-webhooks bench-partner fuzz bench-disaster
+.PHONY: run demo-reset test schema seed-scale bench-access bench-audit bench-sweep bench-request lint migrations-check clean bench-webhooks bench-partner fuzz bench-disaster bench-statistics
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required: make PYTHON=/path/to/python3.11")'
@@ -85,6 +85,10 @@ bench-partner: $(STAMP)
 # run it on a scratch copy (createdb -T city …, then migrate) named by DATABASE_URL. See docs/benchmarks.md.
 bench-disaster: $(STAMP)
 	$(PY) -m benchmarks.disaster
+# A fiscal year's full statistics release (12 months and the year) for every ward, then the attack on it.
+# It writes (releases are frozen): run it on a scratch copy of the city. See docs/benchmarks.md.
+bench-statistics: $(STAMP)
+	$(PY) -m benchmarks.statistics --year $${YEAR:-FY2025} --attack
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

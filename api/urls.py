@@ -22,6 +22,13 @@ from api.views.partner_reports import PartnerReportViewSet, TaskSignalViewSet
 from api.views.referrals import ReferralViewSet
 from api.views.residents import ResidentViewSet
 from api.views.rights import DisclosurePdfView, DisclosureView, RightsRequestViewSet
+from api.views.statistics import (
+    StatisticsChartView,
+    StatisticsReleaseViewSet,
+    StatisticsReportView,
+    StatisticsTableCsvView,
+    StatisticsTableView,
+)
 from api.views.tasks import TaskViewSet
 from api.views.visits import VisitViewSet
 
@@ -87,6 +94,7 @@ router.register("audit/legal-holds", LegalHoldViewSet, basename="audit-legal-hol
 router.register("rights/requests", RightsRequestViewSet, basename="rights-request")
 router.register("evacuation-entries", EvacuationEntryViewSet, basename="evacuation-entry")
 router.register("disaster-events", DisasterEventViewSet, basename="disaster-event")
+router.register("statistics/releases", StatisticsReleaseViewSet, basename="statistics-release")
 
 urlpatterns = [
     path("me", MeView.as_view(), name="me"),
@@ -94,5 +102,10 @@ urlpatterns = [
     path("audit/unusual-access", UnusualAccessView.as_view(), name="audit-unusual-access"),
     path("rights/disclosures/<id:resident_id>", DisclosureView.as_view(), name="rights-disclosure"),
     path("rights/disclosures/<id:resident_id>/pdf", DisclosurePdfView.as_view(), name="rights-disclosure-pdf"),
+    path("statistics/releases/<id:pk>/tables/<slug:table>", StatisticsTableView.as_view(), name="statistics-table"),
+    path("statistics/releases/<id:pk>/tables/<slug:table>/csv", StatisticsTableCsvView.as_view(),
+         name="statistics-table-csv"),
+    path("statistics/releases/<id:pk>/charts/<slug:chart>", StatisticsChartView.as_view(), name="statistics-chart"),
+    path("statistics/releases/<id:pk>/report", StatisticsReportView.as_view(), name="statistics-report"),
     path("", include(router.urls)),
 ]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db.models import Q
 
@@ -27,6 +28,7 @@ from cases.errors import NotFound, NotPermitted, RuleViolation
 from cases.models import (
     Case,
     CaseTeamMember,
+    CouncilArea,
     DisasterEvent,
     District,
     LegalBasis,
@@ -361,6 +363,8 @@ def authorize_partner_report(*, actor: Actor, agreement: PartnerAgreement | None
     if set(signals) - set(agreement.signals):
         raise RuleViolation("partner_signal_not_covered", field="signals")
     return agreement.organization_id
+
+
 # --- Disaster mode: the evacuation-support list, events, safety checks ------------------------------
 
 def authorize_evacuation_list_keep(*, actor: Actor, ward_id: int | None = None) -> Standing:
@@ -399,3 +403,43 @@ def authorize_disaster_export(*, actor: Actor, event: DisasterEvent, supporter_i
                 standing.organization_kind == OrganizationKind.WARD_SECTION and standing.ward_id == event.ward_id):
             return standing
     raise NotPermitted("bulk_export_not_permitted")
+
+
+# --- Statistics for the ward plan ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StatisticsScope:
+    """Which areas of a ward's published statistics the actor may read: all, or some council areas."""
+
+    ward_id: int
+    council_area_ids: frozenset[int] | None  # None: every area of the ward
+
+    def sees(self, *, level: str, council_area_id: int | None) -> bool:
+        if self.council_area_ids is None:
+            return True
+        return level != "ward" and council_area_id in self.council_area_ids
+
+
+def authorize_statistics_read(*, actor: Actor, ward_id: int) -> StatisticsScope:
+    """The ward section's workers and supervisors and the ward's privacy officers read every area of their
+    ward; a district council's chair (a supervisor of the commissioner council that a council area names as
+    its council) reads that council area and its districts. Anyone else: the release does not exist (404)."""
+    if ward_id in actor.privacy_officer_ward_ids or any(
+            s.ward_id == ward_id for s in actor.with_roles(ORGANIZATION_ROLES, kinds=[OrganizationKind.WARD_SECTION])):
+        return StatisticsScope(ward_id, None)
+    councils = {s.organization_id for s in actor.with_roles([Role.SUPERVISOR],
+                                                            kinds=[OrganizationKind.COMMISSIONER_COUNCIL])}
+    areas = frozenset(CouncilArea.objects.filter(ward_id=ward_id, council_id__in=councils).values_list("id", flat=True)
+                      ) if councils else frozenset()
+    if not areas:
+        raise NotFound()
+    return StatisticsScope(ward_id, areas)
+
+
+def authorize_statistics_release(*, actor: Actor, ward_id: int) -> None:
+    """Releasing (which freezes the figures for good) is for the ward section's supervisors; other readers
+    of the ward see the releases but may not make one (403); anyone else: 404."""
+    authorize_statistics_read(actor=actor, ward_id=ward_id)
+    if not any(s.ward_id == ward_id for s in actor.with_roles([Role.SUPERVISOR],
+                                                                kinds=[OrganizationKind.WARD_SECTION])):
+        raise NotPermitted("statistics_release_supervisors_only")

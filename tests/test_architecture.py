@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FOLDERS = {"backend", "api", "cases", "permissions", "audit", "notifications", "integrations", "demo"}
+FOLDERS = {"backend", "api", "cases", "permissions", "audit", "notifications", "integrations", "plan_statistics",
+           "demo"}
 ROW = re.compile(r"^\| `(?P<folder>[a-z_]+)/` \|(?P<holds>[^|]*)\|(?P<imports>[^|]*)\|$")
 
 

@@ -40,6 +40,14 @@ NO_PERSONAL_DATA = {
     "disaster-event-list": "an event names districts and organisations, never a resident",
     "disaster-event-detail": "an event names districts and organisations, never a resident",
     "disaster-event-progress": "counts by district and outcome; no resident appears in it",
+    # Released statistics: counts under disclosure control, no resident in them. Each read is still logged
+    # (kind statistics_release, tests/plan_statistics/test_api.py).
+    "statistics-release-list": "the list of releases: who released which period",
+    "statistics-release-detail": "published statistics (suppressed counts)",
+    "statistics-table": "published statistics (suppressed counts)",
+    "statistics-table-csv": "published statistics (suppressed counts)",
+    "statistics-chart": "a chart of published statistics",
+    "statistics-report": "published statistics and their charts",
 }
 
 

@@ -309,6 +309,8 @@ SPECS: list[tuple[str, str, str, Request]] = [
     ("POST", "/disaster-events/{pk}/close", "close the declared earthquake",
      lambda s: (f"/disaster-events/{_declared(s, run=False).id}/close", {})),
     ("POST", "/disaster-events/{pk}/safety-checks", "upload tanaka's safety check", _check_upload),
+    ("POST", "/statistics/releases", "release the ward's statistics for April 2024",
+     lambda s: ("/statistics/releases", {"ward_id": s.world.district_a.council_area.ward_id, "period": "2024-04"})),
 ]
 
 
@@ -358,6 +360,7 @@ BADSTATE = "409 referral_transition_invalid"
 UNACK = "403 confidentiality_not_acknowledged"
 ONE_ORG = "400 meeting_needs_several_organizations"
 ADMIN = "403 org_admin_required"
+STATS = "403 statistics_release_supervisors_only"
 ITEM_W, ITEM_NF, ITEM_NP = "200 [201]", "200 [404 not_found]", "200 [403 not_permitted]"
 KEEPER = "403 ward_section_required"
 DECLARER = "403 disaster_declarer_required"
@@ -444,6 +447,8 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "close the declared earthquake": (DECLARER, DECLARER, NF, NF, NF, DECLARER, OK, DECLARER, NF, DECLARER, EXP),
     # Mr Tanaka's check is commissioner A's (the council supports the event); the declarer sees it, works nothing.
     "upload tanaka's safety check": (ITEM_W, ITEM_NF, NF, NF, NF, ITEM_NF, ITEM_NP, ITEM_NF, NF, ITEM_NF, EXP),
+    # The ward section and its privacy officer read the ward's statistics; only its supervisors release them.
+    "release the ward's statistics for April 2024": (NF, NF, NF, NF, NF, STATS, W, NF, NF, STATS, EXP),
 }
 assert set(COLUMNS) == set(PERSONAS)
 assert set(EXPECTED) == {label for _, _, label, _ in SPECS}
