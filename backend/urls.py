@@ -23,6 +23,8 @@ urlpatterns = [
     # The split view serves its start-up script from its own URL (?script), so no inline script runs.
     path("api/docs/", login_required(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="docs"),
     path("api/v1/", include("api.urls")),
+    # The public directory of services (HSDS 3.0): anonymous and read-only by design.
+    path("api/hsds/", include("api.hsds_urls")),
 ]
 
 handler400 = "api.problems.django_handler400"

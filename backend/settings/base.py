@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "audit",
     "notifications",
     "demo",
+    "service_directory",
 ]
 
 MIDDLEWARE = [
@@ -166,6 +167,7 @@ REST_FRAMEWORK = {
 from backend.settings.axes import *  # noqa: E402,F403
 from backend.settings.celery import *  # noqa: E402,F403
 from backend.settings.csp import *  # noqa: E402,F403
+from backend.settings.directory import *  # noqa: E402,F403
 from backend.settings.guardian import *  # noqa: E402,F403
 from backend.settings.logging import *  # noqa: E402,F403
 from backend.settings.spectacular import *  # noqa: E402,F403

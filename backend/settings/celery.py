@@ -84,6 +84,9 @@ CELERY_BEAT_SCHEDULE = {
                              "options": {"queue": "bulk", "expires": 900}},
     "consents-expiring-sweep": {"task": "cases.tasks.consents_expiring_sweep", "schedule": 3600.0,
                                 "options": {"queue": "bulk", "expires": 3600}},
+    # Listings due for re-verification get a task for their organisation (service_directory/tasks.py).
+    "directory-reverification-sweep": {"task": "service_directory.tasks.listings_reverification_sweep",
+                                       "schedule": 3600.0, "options": {"queue": "bulk", "expires": 3600}},
 }
 # The audit trail (audit/tasks.py): chain new access-log entries, remind of rights deadlines, apply retention.
 CELERY_BEAT_SCHEDULE.update({

@@ -20,6 +20,7 @@ class TaskKind(models.TextChoices):
     ANSWER_REFERRAL = "answer_referral", "つなぎへの回答"
     RENEW_CONSENT = "renew_consent", "同意の更新"
     REVIEW_GRANT = "review_grant", "緊急アクセスの事後確認"
+    REVERIFY_LISTING = "reverify_listing", "掲載情報の再確認"
 
 
 class EscalationTarget(models.TextChoices):
