@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FOLDERS = {"backend", "api", "cases", "permissions", "audit", "notifications", "demo"}
+FOLDERS = {"backend", "api", "cases", "permissions", "audit", "notifications", "demo", "service_directory"}
 ROW = re.compile(r"^\| `(?P<folder>[a-z_]+)/` \|(?P<holds>[^|]*)\|(?P<imports>[^|]*)\|$")
 
 

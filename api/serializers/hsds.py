@@ -20,6 +20,9 @@ HSDS_VERSION = "3.0"
 
 
 class HsdsSerializer(serializers.Serializer):
+    """Output only. Optional fields are declared `required=False` (not read-only), so the schema does not
+    list them as required; a field with no value is left out."""
+
     keep_empty: tuple[str, ...] = ()
 
     def to_representation(self, instance):
@@ -28,8 +31,11 @@ class HsdsSerializer(serializers.Serializer):
                 if value is not None and (value != "" or key in self.keep_empty)}
 
 
-def _id(source: str = "uuid", **kwargs) -> serializers.UUIDField:
-    return serializers.UUIDField(source=source, read_only=True, **kwargs)
+def _id(source: str = "uuid", *, required: bool = True) -> serializers.UUIDField:
+    """An HSDS id (the record's UUID); an optional one is left out when there is none."""
+    if required:
+        return serializers.UUIDField(source=source, read_only=True)
+    return serializers.UUIDField(source=source, required=False)
 
 
 class HsdsPhoneSerializer(HsdsSerializer):
@@ -38,7 +44,7 @@ class HsdsPhoneSerializer(HsdsSerializer):
     organization_id = _id("organization.uuid", required=False)
     number = serializers.CharField(read_only=True)
     type = serializers.CharField(read_only=True)
-    description = serializers.CharField(read_only=True, required=False)
+    description = serializers.CharField(required=False)
 
 
 class HsdsContactSerializer(HsdsSerializer):
@@ -46,8 +52,8 @@ class HsdsContactSerializer(HsdsSerializer):
     service_id = _id("service.uuid", required=False)
     organization_id = _id("organization.uuid", required=False)
     title = serializers.CharField(read_only=True)
-    department = serializers.CharField(read_only=True, required=False)
-    email = serializers.EmailField(read_only=True, required=False)
+    department = serializers.CharField(required=False)
+    email = serializers.EmailField(required=False)
 
 
 class HsdsScheduleSerializer(HsdsSerializer):
@@ -55,15 +61,15 @@ class HsdsScheduleSerializer(HsdsSerializer):
     service_id = _id("service.uuid")
     freq = serializers.CharField(read_only=True)
     interval = serializers.IntegerField(read_only=True)
-    byday = serializers.CharField(read_only=True, required=False)
-    bymonthday = serializers.CharField(read_only=True, required=False)
+    byday = serializers.CharField(required=False)
+    bymonthday = serializers.CharField(required=False)
     dtstart = serializers.DateField(read_only=True)
-    until = serializers.DateField(read_only=True, required=False)
+    until = serializers.DateField(required=False)
     opens_at = serializers.TimeField(read_only=True, format="%H:%M")
     closes_at = serializers.TimeField(read_only=True, format="%H:%M")
     timezone = serializers.SerializerMethodField()
-    description = serializers.CharField(read_only=True, required=False)
-    notes = serializers.CharField(read_only=True, required=False)
+    description = serializers.CharField(required=False)
+    notes = serializers.CharField(required=False)
 
     def get_timezone(self, schedule) -> float:
         return 9  # UTC+9, the ward's local time
@@ -73,7 +79,7 @@ class HsdsServiceAreaSerializer(HsdsSerializer):
     id = _id()
     service_id = _id("service.uuid")
     name = serializers.CharField(read_only=True)
-    description = serializers.CharField(read_only=True, required=False)
+    description = serializers.CharField(required=False)
 
 
 class HsdsLanguageSerializer(HsdsSerializer):
@@ -81,14 +87,14 @@ class HsdsLanguageSerializer(HsdsSerializer):
     service_id = _id("service.uuid")
     name = serializers.CharField(read_only=True)
     code = serializers.CharField(read_only=True)
-    note = serializers.CharField(read_only=True, required=False)
+    note = serializers.CharField(required=False)
 
 
 class HsdsTaxonomySerializer(HsdsSerializer):
     id = _id()
     name = serializers.CharField(read_only=True)
     description = serializers.CharField(read_only=True)
-    version = serializers.CharField(read_only=True, required=False)
+    version = serializers.CharField(required=False)
 
 
 class HsdsTaxonomyTermSerializer(HsdsSerializer):
@@ -114,7 +120,7 @@ class HsdsAttributeSerializer(HsdsSerializer):
     taxonomy_term_id = _id("taxonomy_term.uuid")
     link_type = serializers.SerializerMethodField()
     link_entity = serializers.SerializerMethodField()
-    value = serializers.CharField(read_only=True, required=False)
+    value = serializers.CharField(required=False)
     taxonomy_term = HsdsTaxonomyTermSerializer(read_only=True)
 
     def get_link_type(self, attribute) -> str:
@@ -158,7 +164,7 @@ class HsdsAccessibilitySerializer(HsdsSerializer):
     id = _id()
     location_id = _id()
     description = serializers.CharField(source="accessibility_description", read_only=True)
-    details = serializers.CharField(source="accessibility_details", read_only=True, required=False)
+    details = serializers.CharField(source="accessibility_details", required=False)
 
 
 class HsdsLocationSerializer(HsdsSerializer):
@@ -166,11 +172,11 @@ class HsdsLocationSerializer(HsdsSerializer):
     location_type = serializers.CharField(read_only=True)
     organization_id = _id("organization.uuid", required=False)
     name = serializers.CharField(read_only=True)
-    name_kana = serializers.CharField(read_only=True, required=False)
-    description = serializers.CharField(read_only=True, required=False)
-    transportation = serializers.CharField(read_only=True, required=False)
-    latitude = serializers.FloatField(read_only=True, required=False)
-    longitude = serializers.FloatField(read_only=True, required=False)
+    name_kana = serializers.CharField(required=False)
+    description = serializers.CharField(required=False)
+    transportation = serializers.CharField(required=False)
+    latitude = serializers.FloatField(required=False)
+    longitude = serializers.FloatField(required=False)
     addresses = serializers.SerializerMethodField()
     accessibility = serializers.SerializerMethodField()
 
@@ -187,21 +193,21 @@ class HsdsServiceAtLocationSerializer(HsdsSerializer):
     id = _id()
     service_id = _id("service.uuid")
     location_id = _id("location.uuid")
-    description = serializers.CharField(read_only=True, required=False)
+    description = serializers.CharField(required=False)
     location = HsdsLocationSerializer(read_only=True)
 
 
 class HsdsOrganizationSerializer(HsdsSerializer):
     id = _id()
     name = serializers.CharField(read_only=True)
-    alternate_name = serializers.CharField(read_only=True, required=False)
+    alternate_name = serializers.CharField(required=False)
     description = serializers.CharField(read_only=True)
-    email = serializers.EmailField(read_only=True, required=False)
-    website = serializers.URLField(read_only=True, required=False)
-    legal_status = serializers.CharField(read_only=True, required=False)
-    name_kana = serializers.CharField(read_only=True, required=False)
-    name_en = serializers.CharField(read_only=True, required=False)
-    description_en = serializers.CharField(read_only=True, required=False)
+    email = serializers.EmailField(required=False)
+    website = serializers.URLField(required=False)
+    legal_status = serializers.CharField(required=False)
+    name_kana = serializers.CharField(required=False)
+    name_en = serializers.CharField(required=False)
+    description_en = serializers.CharField(required=False)
 
 
 class HsdsOrganizationDetailSerializer(HsdsOrganizationSerializer):
@@ -215,20 +221,20 @@ class HsdsServiceSerializer(HsdsSerializer):
     id = _id()
     organization_id = _id("organization.uuid")
     name = serializers.CharField(read_only=True)
-    alternate_name = serializers.CharField(read_only=True, required=False)
+    alternate_name = serializers.CharField(required=False)
     description = serializers.CharField(read_only=True)
-    url = serializers.URLField(read_only=True, required=False)
-    email = serializers.EmailField(read_only=True, required=False)
+    url = serializers.URLField(required=False)
+    email = serializers.EmailField(required=False)
     status = serializers.CharField(read_only=True)
-    interpretation_services = serializers.CharField(read_only=True, required=False)
-    application_process = serializers.CharField(read_only=True, required=False)
-    fees_description = serializers.CharField(read_only=True, required=False)
-    eligibility_description = serializers.CharField(read_only=True, required=False)
-    minimum_age = serializers.IntegerField(read_only=True, required=False)
-    maximum_age = serializers.IntegerField(read_only=True, required=False)
+    interpretation_services = serializers.CharField(required=False)
+    application_process = serializers.CharField(required=False)
+    fees_description = serializers.CharField(required=False)
+    eligibility_description = serializers.CharField(required=False)
+    minimum_age = serializers.IntegerField(required=False)
+    maximum_age = serializers.IntegerField(required=False)
     assured_date = serializers.DateField(read_only=True)
-    assurer_email = serializers.EmailField(read_only=True, required=False)
-    alert = serializers.CharField(read_only=True, required=False)
+    assurer_email = serializers.EmailField(required=False)
+    alert = serializers.CharField(required=False)
     last_modified = serializers.DateTimeField(source="updated_at", read_only=True)
     organization = HsdsOrganizationSerializer(read_only=True)
     phones = HsdsPhoneSerializer(many=True, read_only=True)
@@ -240,12 +246,12 @@ class HsdsServiceSerializer(HsdsSerializer):
     attributes = HsdsAttributeSerializer(many=True, read_only=True)
     metadata = HsdsMetadataSerializer(many=True, read_only=True)
     # Our profile's fields.
-    name_kana = serializers.CharField(read_only=True, required=False)
-    name_en = serializers.CharField(read_only=True, required=False)
-    description_en = serializers.CharField(read_only=True, required=False)
-    capacity_status = serializers.CharField(read_only=True, required=False)
-    capacity_note = serializers.CharField(read_only=True, required=False)
-    capacity_updated_at = serializers.DateTimeField(read_only=True, required=False)
+    name_kana = serializers.CharField(required=False)
+    name_en = serializers.CharField(required=False)
+    description_en = serializers.CharField(required=False)
+    capacity_status = serializers.CharField(required=False)
+    capacity_note = serializers.CharField(required=False)
+    capacity_updated_at = serializers.DateTimeField(required=False)
     not_recently_verified = serializers.SerializerMethodField()
 
     def get_not_recently_verified(self, service) -> bool:

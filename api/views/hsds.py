@@ -17,7 +17,7 @@ import math
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -47,6 +47,7 @@ from service_directory.selectors import (
 from service_directory.services import directory_generation
 
 MAX_PER_PAGE = 100
+TAGS = ["public directory (HSDS)"]
 PROFILE_URL = "https://github.com/openreferral/specification/tree/3.0"
 
 
@@ -55,6 +56,12 @@ class DirectoryAnonThrottle(AnonRateThrottle):
 
     def get_rate(self):
         return settings.DIRECTORY_ANON_THROTTLE_RATE
+
+
+def public(operation_id: str, responses, **kwargs):
+    """The schema of a public GET route: no authentication, its own operation id."""
+    return extend_schema_view(get=extend_schema(tags=TAGS, auth=[], operation_id=operation_id, responses=responses,
+                                                **kwargs))
 
 
 class PublicDirectoryView(APIView):
@@ -118,9 +125,10 @@ class ServiceQuery(PageQuery):
     modified_after = serializers.DateTimeField(required=False)
 
 
-@extend_schema(tags=["public directory (HSDS)"], auth=[], responses=HsdsApiInfoSerializer,
-               summary="About this API and its relationship with HSDS")
+@public("hsds_api_information", HsdsApiInfoSerializer, summary="About this API and its relationship with HSDS")
 class HsdsRootView(PublicDirectoryView):
+    """The HSDS version of this API, its profile and where its OpenAPI document is."""
+
     def get(self, request):
         return Response({
             "version": HSDS_VERSION, "profile": PROFILE_URL,
@@ -128,13 +136,14 @@ class HsdsRootView(PublicDirectoryView):
         })
 
 
-@extend_schema(tags=["public directory (HSDS)"], auth=[], parameters=[ServiceQuery],
-               responses=HsdsServicePageSerializer,
-               description="Search the public services: `search` by kana or kanji (さろん, サロン and ｻﾛﾝ find "
-                           "the same), a taxonomy term (and the terms under it), a commissioner district or a "
-                           "postal code (services there and ward-wide ones), a language, open now or with a session "
-                           "on a day.")
+@public("hsds_services_list", HsdsServicePageSerializer, parameters=[ServiceQuery],
+        description="Search the public services: `search` by kana or kanji (さろん, サロン and ｻﾛﾝ find "
+        "the same), a taxonomy term (and the terms under it), a commissioner district or a "
+        "postal code (services there and ward-wide ones), a language, open now or with a session "
+        "on a day.")
 class HsdsServiceListView(PublicDirectoryView):
+    """The public services matching the search, one page at a time."""
+
     def get(self, request):
         query = ServiceQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -151,8 +160,10 @@ class HsdsServiceListView(PublicDirectoryView):
                                                   per_page=q["per_page"], serializer=HsdsServiceSerializer))
 
 
-@extend_schema(tags=["public directory (HSDS)"], auth=[], responses=HsdsServiceSerializer)
+@public("hsds_service_get", HsdsServiceSerializer)
 class HsdsServiceDetailView(PublicDirectoryView):
+    """One public service with everything HSDS nests in it; not public: 404."""
+
     def get(self, request, service_id):
         return self.cached(request, lambda: HsdsServiceSerializer(service_public_get(service_id=str(service_id))).data)
 
@@ -163,9 +174,10 @@ class TaxonomyTermQuery(PageQuery):
     top_only = serializers.BooleanField(required=False, default=False)
 
 
-@extend_schema(tags=["public directory (HSDS)"], auth=[], parameters=[TaxonomyTermQuery],
-               responses=HsdsTaxonomyTermPageSerializer)
+@public("hsds_taxonomy_terms_list", HsdsTaxonomyTermPageSerializer, parameters=[TaxonomyTermQuery])
 class HsdsTaxonomyTermListView(PublicDirectoryView):
+    """The ward's welfare taxonomy terms (codes, names, readings, English)."""
+
     def get(self, request):
         query = TaxonomyTermQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -176,16 +188,19 @@ class HsdsTaxonomyTermListView(PublicDirectoryView):
             page=q["page"], per_page=q["per_page"], serializer=HsdsTaxonomyTermSerializer))
 
 
-@extend_schema(tags=["public directory (HSDS)"], auth=[], responses=HsdsTaxonomyTermSerializer)
+@public("hsds_taxonomy_term_get", HsdsTaxonomyTermSerializer)
 class HsdsTaxonomyTermDetailView(PublicDirectoryView):
+    """One taxonomy term."""
+
     def get(self, request, term_id):
         return self.cached(request, lambda: HsdsTaxonomyTermSerializer(
             taxonomy_term_public_get(term_id=str(term_id))).data)
 
 
-@extend_schema(tags=["public directory (HSDS)"], auth=[], parameters=[PageQuery],
-               responses=HsdsOrganizationPageSerializer)
+@public("hsds_organizations_list", HsdsOrganizationPageSerializer, parameters=[PageQuery])
 class HsdsOrganizationListView(PublicDirectoryView):
+    """The organisations with at least one public service."""
+
     def get(self, request):
         query = PageQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -194,8 +209,10 @@ class HsdsOrganizationListView(PublicDirectoryView):
                                                   serializer=HsdsOrganizationSerializer))
 
 
-@extend_schema(tags=["public directory (HSDS)"], auth=[], responses=HsdsOrganizationDetailSerializer)
+@public("hsds_organization_get", HsdsOrganizationDetailSerializer)
 class HsdsOrganizationDetailView(PublicDirectoryView):
+    """One organisation with its public phones and contacts."""
+
     def get(self, request, organization_id):
         return self.cached(request, lambda: HsdsOrganizationDetailSerializer(
             organization_public_get(organization_id=str(organization_id))).data)
