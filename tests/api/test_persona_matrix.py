@@ -413,7 +413,7 @@ def test_bad_or_revoked_tokens_get_401_on_every_core_route(world, client_for):
             assert_unauthenticated(response, code="authentication_failed")
 
 
-def _api_patterns(resolver=None, prefix: str = "") -> list[tuple[str, object]]:
+def _api_patterns(resolver=None, prefix: str = "", under: str = "api/v1/") -> list[tuple[str, object]]:
     """(concrete path, view callback) for every URL pattern under /api/v1/, found by walking the URLconf."""
     resolver = resolver or get_resolver()
     found = []
@@ -422,13 +422,24 @@ def _api_patterns(resolver=None, prefix: str = "") -> list[tuple[str, object]]:
         piece = re.sub(r"\(\?P<\w+>[^)]*\)", "1", piece)  # regex groups: (?P<pk>\d+)
         piece = re.sub(r"<(?:\w+:)?\w+>", "1", piece)  # path converters: <int:pk>
         if isinstance(entry, URLResolver):
-            found += _api_patterns(entry, prefix + piece)
-        elif isinstance(entry, URLPattern) and (prefix + piece).startswith("api/v1/"):
+            found += _api_patterns(entry, prefix + piece, under)
+        elif isinstance(entry, URLPattern) and (prefix + piece).startswith(under):
             found.append(("/" + prefix + piece, entry.callback))
     return found
 
 
 API_PATTERNS = _api_patterns()
+# Anonymous by design, and so outside the walk above: the public directory of services (HSDS 3.0; GET
+# only, no personal data — tests/service_directory/test_public_api.py and test_public_personal_data.py),
+# the log-in and log-out pages, and the schema.
+ANONYMOUS_BY_DESIGN = ("/api/hsds/", "/api/auth/", "/api/schema/", "/api/docs/")
+
+
+def test_every_other_api_route_is_anonymous_by_design():
+    """A route under /api/ but outside /api/v1/ must be declared here, or it fails."""
+    others = {path for path, _ in _api_patterns(under="api/")} - {path for path, _ in API_PATTERNS}
+    assert {"/api/hsds/", "/api/hsds/services", "/api/hsds/services/1"} <= others
+    assert [path for path in sorted(others) if not path.startswith(ANONYMOUS_BY_DESIGN)] == []
 
 
 def test_the_urlconf_walk_finds_the_api():
