@@ -175,6 +175,19 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     "rule_violation": (400, "The request breaks a rule of the record.", "記録の規則に反しています。"),
     "server_error": (500, "An unexpected error occurred.", "予期しないエラーが発生しました。"),
     "service_unavailable": (503, "A dependency is unavailable.", "依存サービスが利用できません。"),
+    # The directory of services (service_directory/).
+    "listing_not_yours": (403, "Only members of the organisation that runs this service may change its listing.",
+                          "この掲載情報を変更できるのは、サービスを運営する組織の職員だけです。"),
+    "listing_approver_required": (403, "New listings are approved by a supervisor of the ward section.",
+                                  "新しい掲載情報は区役所の管理者が承認します。"),
+    "listing_already_decided": (409, "This listing has already been approved or rejected.",
+                                "この掲載情報はすでに承認または非承認になっています。"),
+    "listing_age_range": (400, "The minimum age must not be above the maximum age.",
+                          "対象年齢の下限は上限以下にしてください。"),
+    "taxonomy_term_unknown": (400, "Use codes of the ward's welfare taxonomy (GET /api/hsds/taxonomy_terms).",
+                              "区の福祉分類のコードを指定してください（GET /api/hsds/taxonomy_terms）。"),
+    "schedule_invalid": (400, "A schedule needs RFC 5545 BYDAY/BYMONTHDAY values and opens before it closes.",
+                         "スケジュールはRFC 5545のBYDAY/BYMONTHDAY形式で、開始は終了より前にしてください。"),
 }
 
 

@@ -14,6 +14,7 @@ from api.views.audit import (
 from api.views.cases import CaseViewSet
 from api.views.consent import LegalBasisGrantViewSet, ResidentConsentViewSet, SupportMeetingViewSet
 from api.views.directory import DistrictViewSet, OrganizationViewSet
+from api.views.listings import ListingViewSet
 from api.views.me import ApiTokenViewSet, MeView
 from api.views.notes import NoteViewSet
 from api.views.notifications import NotificationViewSet
@@ -81,6 +82,7 @@ router.register("audit/access-log", AccessLogViewSet, basename="audit-access-log
 router.register("audit/provisions", ProvisionViewSet, basename="audit-provision")
 router.register("audit/legal-holds", LegalHoldViewSet, basename="audit-legal-hold")
 router.register("rights/requests", RightsRequestViewSet, basename="rights-request")
+router.register("directory/listings", ListingViewSet, basename="listing")
 
 urlpatterns = [
     path("me", MeView.as_view(), name="me"),

@@ -171,7 +171,7 @@ def listing_update(*, user: User, listing_id: int, version: int, fields: dict,
         authorize_listing_edit(actor=actor_for(user=user), organization_id=service.organization.organization_id,
                                ward_id=service.organization.ward_id)
         if service.version != version:
-            raise PreconditionFailed("version_mismatch")
+            raise PreconditionFailed()
         _validate({"minimum_age": fields.get("minimum_age", service.minimum_age),
                    "maximum_age": fields.get("maximum_age", service.maximum_age)})
         changes = [(name, getattr(service, name), value) for name, value in fields.items()
@@ -231,7 +231,7 @@ def listing_assure(*, user: User, listing_id: int) -> Service:
 def listing_capacity_set(*, user: User, listing_id: int, status: str, note: str) -> Service:
     """Whether the service can take someone now (available / waitlist / full), with a note."""
     if status not in CapacityStatus.values:
-        raise RuleViolation("capacity_status_invalid", field="status")
+        raise RuleViolation("validation_error", field="status")
     with transaction.atomic():
         service = _locked(user, listing_id)
         authorize_listing_edit(actor=actor_for(user=user), organization_id=service.organization.organization_id,

@@ -97,7 +97,7 @@ class PageQuery(serializers.Serializer):
         """An empty parameter (`?search=`) is refused, naming it, not ignored."""
         empty = [name for name in self.fields if self.initial_data.get(name, None) == ""]
         if empty:
-            raise serializers.ValidationError({name: ["This parameter may not be empty."] for name in empty})
+            raise serializers.ValidationError({name: ["Enter a value, or leave the parameter out."] for name in empty})
         return attrs
 
 

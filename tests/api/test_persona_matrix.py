@@ -36,6 +36,8 @@ from rest_framework.views import APIView
 
 from api.tokens import token_issue
 from cases.models import Case, Resident
+from service_directory.models import DirectoryOrganization
+from service_directory.services import ListingImport, listings_import
 from tests.conftest import PERSONAS
 
 API = "/api/v1"
@@ -340,6 +342,44 @@ def register_residents(persona, world, client, expected, observed) -> None:
             assert Resident.objects.count() == before
         if observed[label] == "403 district_not_assigned":
             assert response.json()["errors"][0]["field"] == "district"
+
+
+# The directory's listings on the members' side: the NPO's salon, the ward section's counter and care
+# centre 2's class. Each organisation's workers and supervisors see its own; the ward section's supervisor
+# approves listings and sees the ward's; commissioners, partners and privacy officers keep none.
+LISTINGS_SEEN: dict[str, frozenset[str] | str] = {
+    "commissioner_a": frozenset(), "commissioner_b": frozenset(), "care_worker": frozenset(),
+    "care_supervisor": frozenset(), "care_outsider": frozenset({"class"}), "ward_caseworker": frozenset({"counter"}),
+    "ward_supervisor": frozenset({"salon", "counter", "class"}), "npo_worker": frozenset({"salon"}),
+    "partner": frozenset(), "privacy_officer": frozenset(), "expired_commissioner": EXPIRED,
+}
+assert set(LISTINGS_SEEN) == set(PERSONAS)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_listing_reads(persona, world, client_for):
+    listings = {}
+    for name, organization in (("salon", world.npo), ("counter", world.ward_section), ("class", world.care_centre_2)):
+        entry = DirectoryOrganization.objects.create(organization=organization, ward=organization.ward,
+                                                     name=organization.name, description=organization.name)
+        listing, = listings_import(organization=entry, updated_by=entry.name, listings=[
+            ListingImport(name=name, description=name, taxonomy_codes=["EL-SALON"])])
+        listings[listing.id] = name
+    client = client_for(persona)
+    seen = LISTINGS_SEEN[persona]
+    salon = next(i for i, name in listings.items() if name == "salon")
+    expected = {"list": seen, "salon": "200" if seen != EXPIRED and "salon" in seen else (
+        EXPIRED if seen == EXPIRED else "404 not_found")}
+    response = client.get(f"{API}/directory/listings")
+    observed = {
+        "list": outcome(response) if response.status_code != 200 else frozenset(
+            listings[item["id"]] for item in response.json()["results"]),
+        "salon": outcome(client.get(f"{API}/directory/listings/{salon}")),
+    }
+    assert observed == expected
+    if expected["salon"] == "404 not_found":
+        assert_hidden_like_missing(client.get(f"{API}/directory/listings/{salon}"),
+                                   client.get(f"{API}/directory/listings/{MISSING_ID}"))
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

@@ -29,6 +29,8 @@ NO_PERSONAL_DATA = {
     "notification-list": "notifications carry ids and links, never personal data",
     "notification-detail": "notifications carry ids and links, never personal data",
     "audit-unusual-access": "counts per staff member; no resident appears in it",
+    "listing-list": "the directory of services: public listings and their drafts, never a resident",
+    "listing-detail": "the directory of services: public listings and their drafts, never a resident",
 }
 
 

@@ -40,6 +40,8 @@ from cases.models import Consent, LegalBasisGrant, Note, SupportMeeting, Task
 from cases.models.consent import Decision, Grantor, GrantStatus, Method
 from notifications.models import Notification
 from permissions.grants import grants_check, grants_sync_residents
+from service_directory.models import DirectoryOrganization, Service
+from service_directory.services import ListingImport, listings_import
 from tests.conftest import PERSONAS
 
 API = "/api/v1"
@@ -68,6 +70,7 @@ class Subjects:
     token_id: int
     hold_id: int
     rights_id: int
+    listing: Service  # the NPO's salon, waiting for the ward section's approval
 
 
 def _consent(world, organization, categories, purposes, **fields) -> Consent:
@@ -118,8 +121,12 @@ def subjects(world) -> Subjects:
                             reason="開示請求への対応中のため保存")
     rights = rights_request_receive(actor=users["privacy_officer"], resident=world.tanaka, kind="cessation",
                                     identity_check="photo_id_in_person")
+    directory_npo = DirectoryOrganization.objects.create(organization=world.npo, ward=world.npo.ward,
+                                                         name=world.npo.name, description="居場所づくりのNPO")
+    listing, = listings_import(organization=directory_npo, updated_by=world.npo.name, listings=[ListingImport(
+        name="いきいきサロン", description="お茶とおしゃべり", taxonomy_codes=["EL-SALON"], approval="pending")])
     return Subjects(world, note, consent, grant_pending, grant_active, meeting, referral.id, task, notification,
-                    token.id, hold.id, rights.id)
+                    token.id, hold.id, rights.id, listing)
 
 
 Request = Callable[[Subjects], tuple[str, dict]]
@@ -231,6 +238,18 @@ SPECS: list[tuple[str, str, str, Request]] = [
      lambda s: (f"/rights/requests/{s.rights_id}/close", {"outcome": "refused", "note": "本人が取り下げ"})),
     ("POST", "/rights/requests/{pk}/cessation", "apply tanaka's cessation request",
      lambda s: (f"/rights/requests/{s.rights_id}/cessation", {})),
+    # The directory of services: members keep their organisation's listings; the ward section approves.
+    ("POST", "/directory/listings", "propose a listing for my organisation",
+     lambda s: ("/directory/listings", {"name": "ふれあい体操", "description": "椅子に座ってできる体操です。",
+                                        "taxonomy_codes": ["CA-EXERCISE"]})),
+    ("PATCH", "/directory/listings/{pk}", "edit the NPO's listing",
+     lambda s: (f"/directory/listings/{s.listing.id}", {"fees_description": "参加費200円"})),
+    ("POST", "/directory/listings/{pk}/approve", "approve the NPO's new listing",
+     lambda s: (f"/directory/listings/{s.listing.id}/approve", {"decision": "approved"})),
+    ("POST", "/directory/listings/{pk}/assure", "re-verify the NPO's listing",
+     lambda s: (f"/directory/listings/{s.listing.id}/assure", {})),
+    ("POST", "/directory/listings/{pk}/capacity", "say the NPO's salon has a waiting list",
+     lambda s: (f"/directory/listings/{s.listing.id}/capacity", {"status": "waitlist", "note": "来月から空き"})),
 ]
 
 
@@ -250,7 +269,9 @@ def run_cell(client, subjects: Subjects, method: str, request: Request) -> str:
     with transaction.atomic():
         path, body = request(subjects)
         headers = {}
-        if method == "PATCH":
+        if method == "PATCH" and path.startswith("/directory/listings/"):
+            headers["HTTP_IF_MATCH"] = f'"v{Service.objects.get(pk=subjects.listing.id).version}"'
+        elif method == "PATCH":
             kind, pk = path.strip("/").split("/")[:2]
             model = {"residents": "tanaka" if int(pk) == subjects.world.tanaka.id else "suzuki",
                      "cases": "tanaka_case" if int(pk) == subjects.world.tanaka_case.id else "suzuki_case"}[kind]
@@ -279,6 +300,8 @@ BADSTATE = "409 referral_transition_invalid"
 UNACK = "403 confidentiality_not_acknowledged"
 ONE_ORG = "400 meeting_needs_several_organizations"
 ITEM_W, ITEM_NF, ITEM_NP = "200 [201]", "200 [404 not_found]", "200 [403 not_permitted]"
+NOT_YOURS = "403 listing_not_yours"
+APPROVER = "403 listing_approver_required"
 
 COLUMNS = ("commissioner_a", "commissioner_b", "care_worker", "care_supervisor", "care_outsider", "ward_caseworker",
            "ward_supervisor", "npo_worker", "partner", "privacy_officer", "expired_commissioner")
@@ -336,6 +359,14 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "receive a disclosure request from tanaka": (NF, NF, NF, NF, NF, NF, NF, NF, NF, W, EXP),
     "close tanaka's cessation request as refused": (NF, NF, NF, NF, NF, NF, NF, NF, NF, OK, EXP),
     "apply tanaka's cessation request": (NF, NF, NF, NF, NF, NF, NF, NF, NF, OK, EXP),
+    # Workers, supervisors and org admins keep their organisation's listings; commissioners, partners and
+    # privacy officers keep none. The ward section's supervisor sees the ward's listings to approve them,
+    # but edits only the section's own.
+    "propose a listing for my organisation": (NOT_YOURS, NOT_YOURS, W, W, W, W, W, W, NOT_YOURS, NOT_YOURS, EXP),
+    "edit the NPO's listing": (NF, NF, NF, NF, NF, NF, NOT_YOURS, OK, NF, NF, EXP),
+    "approve the NPO's new listing": (NF, NF, NF, NF, NF, NF, OK, APPROVER, NF, NF, EXP),
+    "re-verify the NPO's listing": (NF, NF, NF, NF, NF, NF, NOT_YOURS, OK, NF, NF, EXP),
+    "say the NPO's salon has a waiting list": (NF, NF, NF, NF, NF, NF, NOT_YOURS, OK, NF, NF, EXP),
 }
 assert set(COLUMNS) == set(PERSONAS)
 assert set(EXPECTED) == {label for _, _, label, _ in SPECS}
@@ -509,6 +540,6 @@ def test_what_a_recipient_may_do_in_each_state(state, recipient_world, client_fo
     observed = {}
     for label, spec in STATE_SPECS.items():
         method, path, body = spec(world)
-        observed[label] = run_cell(client, Subjects(world, *[None] * 11), method, lambda s, p=path, b=body: (p, b))
+        observed[label] = run_cell(client, Subjects(world, *[None] * 12), method, lambda s, p=path, b=body: (p, b))
     assert observed == {label: cells[state] for label, cells in STATE_EXPECTED.items()}
     assert grants_check() == []
