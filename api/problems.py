@@ -186,6 +186,11 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
                           "対象年齢の下限は上限以下にしてください。"),
     "taxonomy_term_unknown": (400, "Use codes of the ward's welfare taxonomy (GET /api/hsds/taxonomy_terms).",
                               "区の福祉分類のコードを指定してください（GET /api/hsds/taxonomy_terms）。"),
+    "service_not_referrable": (400, "This service's organisation does not receive referrals here; refer to an "
+                               "organisation instead.",
+                               "このサービスの運営組織はここでつなぎを受け付けていません。組織あてにつないでください。"),
+    "service_receiver_mismatch": (400, "A referral to a service goes to the organisation that runs it.",
+                                  "サービスへのつなぎは、その運営組織あてになります。"),
     "schedule_invalid": (400, "A schedule needs RFC 5545 BYDAY/BYMONTHDAY values and opens before it closes.",
                          "スケジュールはRFC 5545のBYDAY/BYMONTHDAY形式で、開始は終了より前にしてください。"),
 }
@@ -209,6 +214,7 @@ FIELD_MESSAGES_JA: dict[str, str] = {
     "Invalid cursor.": "カーソルが不正です。",
     "Enter a value, or leave the parameter out.": "値を入力するか、このパラメータを省略してください。",
     "Enter a whole number from 1 to 200.": "1から200までの整数を入力してください。",
+    "Name the receiver or a service.": "つなぎ先の組織かサービスを指定してください。",
 }
 
 

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from cases.errors import NotFound
+from cases.errors import NotFound, RuleViolation
 from cases.kana import kana_normalize
+from cases.models import Referral
+from cases.models.referrals import ReferralStatus
 from permissions.actors import actor_for
 from permissions.guards import listing_managed_by
 from service_directory import schedules
@@ -195,7 +197,10 @@ def organization_public_get(*, organization_id: str) -> DirectoryOrganization:
 def listings_managed_by(*, user) -> QuerySet[Service]:
     """Listings the user's organisations run, and for the ward section's members every listing (they
     approve them). Everyone else: none."""
-    return _with_details(Service.objects.filter(listing_managed_by(actor=actor_for(user=user))).order_by("id"))
+    return _with_details(Service.objects.filter(listing_managed_by(actor=actor_for(user=user))).annotate(
+        referred_count=Count("referrals", filter=Q(referrals__requested_at__isnull=False), distinct=True),
+        completed_count=Count("referrals", filter=Q(referrals__status=ReferralStatus.COMPLETED), distinct=True),
+    ).order_by("id"))
 
 
 def listing_get_for_user(*, user, listing_id: int) -> Service:
@@ -203,3 +208,33 @@ def listing_get_for_user(*, user, listing_id: int) -> Service:
     if listing is None:
         raise NotFound(field="id")
     return listing
+
+
+# --- The directory as a referral target --------------------------------------------------------------
+
+SMALL_COUNT = 10  # counts below this are not shown (statistics rule: a small count can point at a person)
+
+
+def service_referral_target(*, service_id: str, receiver_organization_id: int | None = None) -> Service:
+    """A public service a worker refers to: its organisation (one of ours) receives the referral; a receiver
+    named beside it must be that organisation."""
+    service = services_public().select_related("organization__organization").filter(uuid=service_id).first()
+    if service is None:
+        raise NotFound(field="service")
+    if service.organization.organization_id is None:
+        raise RuleViolation("service_not_referrable", field="service")
+    if receiver_organization_id is not None and receiver_organization_id != service.organization.organization_id:
+        raise RuleViolation("service_receiver_mismatch", field="receiver_organization")
+    return service
+
+
+def listing_referral_counts(*, service: Service) -> dict[str, int | None]:
+    """How many referrals named this service, and how many were completed: each count only when it is at
+    least SMALL_COUNT, else None (shown as "fewer than 10")."""
+    if hasattr(service, "referred_count"):  # counted with the listing (listings_managed_by)
+        counts = {"referred": service.referred_count, "completed": service.completed_count}
+    else:
+        counts = Referral.objects.filter(service=service).aggregate(
+            referred=Count("id", filter=Q(requested_at__isnull=False)),
+            completed=Count("id", filter=Q(status=ReferralStatus.COMPLETED)))
+    return {name: value if value >= SMALL_COUNT else None for name, value in counts.items()}

@@ -4,11 +4,12 @@ re-verifying, capacity, and the ward section's approval. No resident appears her
 from __future__ import annotations
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers.base import StrictSerializer
 from service_directory.models import Approval, CapacityStatus, Frequency, Service, ServiceStatus
-from service_directory.selectors import listing_unverified
+from service_directory.selectors import listing_referral_counts, listing_unverified
 
 DECISIONS = [(Approval.APPROVED.value, "承認"), (Approval.REJECTED.value, "非承認")]
 
@@ -35,6 +36,8 @@ class ListingSerializer(serializers.ModelSerializer):
     taxonomy_codes = serializers.SerializerMethodField()
     schedules = ListingScheduleSerializer(many=True, read_only=True)
     not_recently_verified = serializers.SerializerMethodField()
+    referral_counts = serializers.SerializerMethodField(
+        help_text="Referrals naming this service (referred, completed); a count below 10 is null.")
 
     class Meta:
         model = Service
@@ -43,11 +46,17 @@ class ListingSerializer(serializers.ModelSerializer):
                   "interpretation_services", "application_process", "fees_description", "eligibility_description",
                   "minimum_age", "maximum_age", "alert", "approval", "assured_date", "not_recently_verified",
                   "capacity_status", "capacity_note", "capacity_updated_at", "taxonomy_codes", "schedules",
-                  "version", "updated_at"]
+                  "referral_counts", "version", "updated_at"]
         read_only_fields = fields
 
     def get_taxonomy_codes(self, service) -> list[str]:
         return sorted(attribute.taxonomy_term.code for attribute in service.attributes.all())
+
+    @extend_schema_field({"type": "object", "properties": {
+        "referred": {"type": "integer", "nullable": True}, "completed": {"type": "integer", "nullable": True}},
+        "required": ["referred", "completed"]})
+    def get_referral_counts(self, service) -> dict:
+        return listing_referral_counts(service=service)
 
     def get_not_recently_verified(self, service) -> bool:
         return listing_unverified(service=service, today=timezone.localdate())
