@@ -289,6 +289,7 @@ class ListingImport:
     eligibility_description: str = ""
     fees_description: str = ""
     application_process: str = ""
+    interpretation_services: str = ""
     minimum_age: int | None = None
     maximum_age: int | None = None
     status: str = "active"
@@ -319,7 +320,8 @@ def listings_import(*, organization: DirectoryOrganization, listings: list[Listi
                 organization=organization, name=spec.name, name_kana=spec.name_kana, name_en=spec.name_en,
                 description=spec.description, description_en=spec.description_en,
                 eligibility_description=spec.eligibility_description, fees_description=spec.fees_description,
-                application_process=spec.application_process, minimum_age=spec.minimum_age,
+                application_process=spec.application_process,
+                interpretation_services=spec.interpretation_services, minimum_age=spec.minimum_age,
                 maximum_age=spec.maximum_age, status=spec.status, approval=spec.approval,
                 assured_date=spec.assured_date or timezone.localdate(), email=spec.contact_email,
             )
