@@ -243,6 +243,7 @@ def total(**params) -> int:
     return response.json()["total_items"]
 
 
+@pytest.mark.django_db
 def test_the_demo_ward_lists_its_activities_with_schedules(demo):
     listed = Service.objects.filter(approval=Approval.APPROVED)
     assert 80 <= listed.count() <= 200
