@@ -245,6 +245,24 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
     "rule_violation": (400, "The request breaks a rule of the record.", "記録の規則に反しています。"),
     "server_error": (500, "An unexpected error occurred.", "予期しないエラーが発生しました。"),
     "service_unavailable": (503, "A dependency is unavailable.", "依存サービスが利用できません。"),
+    # The directory of services (service_directory/).
+    "listing_not_yours": (403, "Only members of the organisation that runs this service may change its listing.",
+                          "この掲載情報を変更できるのは、サービスを運営する組織の職員だけです。"),
+    "listing_approver_required": (403, "New listings are approved by a supervisor of the ward section.",
+                                  "新しい掲載情報は区役所の管理者が承認します。"),
+    "listing_already_decided": (409, "This listing has already been approved or rejected.",
+                                "この掲載情報はすでに承認または非承認になっています。"),
+    "listing_age_range": (400, "The minimum age must not be above the maximum age.",
+                          "対象年齢の下限は上限以下にしてください。"),
+    "taxonomy_term_unknown": (400, "Use codes of the ward's welfare taxonomy (GET /api/hsds/taxonomy_terms).",
+                              "区の福祉分類のコードを指定してください（GET /api/hsds/taxonomy_terms）。"),
+    "service_not_referrable": (400, "This service's organisation does not receive referrals here; refer to an "
+                               "organisation instead.",
+                               "このサービスの運営組織はここでつなぎを受け付けていません。組織あてにつないでください。"),
+    "service_receiver_mismatch": (400, "A referral to a service goes to the organisation that runs it.",
+                                  "サービスへのつなぎは、その運営組織あてになります。"),
+    "schedule_invalid": (400, "A schedule needs RFC 5545 BYDAY/BYMONTHDAY values and opens before it closes.",
+                         "スケジュールはRFC 5545のBYDAY/BYMONTHDAY形式で、開始は終了より前にしてください。"),
 }
 
 
@@ -267,6 +285,7 @@ FIELD_MESSAGES_JA: dict[str, str] = {
     "Unknown query parameter.": "不明なクエリパラメータです。",
     "Enter a value, or leave the parameter out.": "値を入力するか、このパラメータを省略してください。",
     "Enter a whole number from 1 to 200.": "1から200までの整数を入力してください。",
+    "Name the receiver or a service.": "つなぎ先の組織かサービスを指定してください。",
 }
 
 

@@ -15,6 +15,7 @@ from api.views.cases import CaseViewSet
 from api.views.consent import LegalBasisGrantViewSet, ResidentConsentViewSet, SupportMeetingViewSet
 from api.views.directory import DistrictViewSet, OrganizationViewSet
 from api.views.disaster import DisasterEventViewSet, EvacuationEntryViewSet
+from api.views.listings import ListingViewSet
 from api.views.me import ApiTokenViewSet, MeView
 from api.views.notes import NoteViewSet
 from api.views.notifications import NotificationViewSet
@@ -95,6 +96,7 @@ router.register("rights/requests", RightsRequestViewSet, basename="rights-reques
 router.register("evacuation-entries", EvacuationEntryViewSet, basename="evacuation-entry")
 router.register("disaster-events", DisasterEventViewSet, basename="disaster-event")
 router.register("statistics/releases", StatisticsReleaseViewSet, basename="statistics-release")
+router.register("directory/listings", ListingViewSet, basename="listing")
 
 urlpatterns = [
     path("me", MeView.as_view(), name="me"),

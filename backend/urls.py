@@ -24,6 +24,8 @@ urlpatterns = [
     path("api/docs/", login_required(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="docs"),
     path("api/v1/", include("api.urls")),
     path("api/v1/", include("integrations.urls")),
+    # The public directory of services (HSDS 3.0): anonymous and read-only by design.
+    path("api/hsds/", include("api.hsds_urls")),
 ]
 
 handler400 = "api.problems.django_handler400"

@@ -292,7 +292,7 @@ def organizations_acted_for(*, user: User) -> set[int]:
 def _referral_base() -> QuerySet[Referral]:
     return Referral.objects.select_related(
         "case__resident", "sender_organization", "receiver_organization", "sender_user", "receiver_user",
-        "answered_by",
+        "answered_by", "service",
     )
 
 

@@ -13,11 +13,13 @@ from cases.models.referrals import ReferralStatus
 from cases.selectors import referrals_inbox_for, tasks_visible_to
 from cases.services.tasks import OPEN_STATUSES
 from demo.activity import Activity, activity_deliver, activity_seed
+from demo.listings import directory_build
 from demo.partners import agreements_build
 from demo.population import TANAKA, Population, population_build
 from demo.ward import DEMO_ACCOUNTS, DEMO_PASSWORD, WARD_CODE, DemoAccount, world_build
 from notifications.selectors import notifications_of
 from permissions.grants import grants_sync_residents, memberships_sync_user
+from service_directory.models import Service
 
 __all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "TANAKA", "DemoAccount", "DemoReport", "demo_seed"]
 
@@ -59,6 +61,7 @@ def demo_seed(*, today: datetime.date | None = None) -> DemoReport:
             tanaka_case = Case.objects.get(resident__name_kanji=TANAKA["name_kanji"],
                                            resident__district__code=TANAKA["district"])
             report.activity = activity_seed(world=world, tanaka_case=tanaka_case)
+        directory_build(world=world, today=today)
     if report.activity is not None:
         activity_deliver()
     report.inboxes = {account.username: _inbox(world.accounts[account.username]) for account in DEMO_ACCOUNTS}
@@ -71,6 +74,7 @@ def demo_seed(*, today: datetime.date | None = None) -> DemoReport:
         "consents": Consent.objects.filter(resident__district__council_area__ward=ward).count(),
         "visits": Visit.objects.filter(case__resident__district__council_area__ward=ward).count(),
         "partner agreements": PartnerAgreement.objects.filter(organization__ward=ward).count(),
+        "listings": Service.objects.filter(organization__ward=ward).count(),
     }
     return report
 

@@ -49,6 +49,11 @@ EVACUATION_SUPPORTER_KINDS = frozenset({
     OrganizationKind.NPO,
     OrganizationKind.NEIGHBOURHOOD_ASSOCIATION,
 })
+# Who keeps an organisation's listings in the public directory true (edit, re-verify, capacity): its
+# workers, supervisors and org admins. New listings are approved by a supervisor of the ward section.
+LISTING_ROLES = frozenset({Role.WORKER, Role.SUPERVISOR, Role.ORG_ADMIN})
+LISTING_APPROVER_KINDS = frozenset({OrganizationKind.WARD_SECTION})
+LISTING_APPROVER_ROLES = frozenset({Role.SUPERVISOR})
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,9 @@ from cases.models.choices import OrganizationKind, Role
 from permissions.access import granted_to_groups, own_right_groups, scope, unseen
 from permissions.actors import (
     CASEWORK_ROLES,
+    LISTING_APPROVER_KINDS,
+    LISTING_APPROVER_ROLES,
+    LISTING_ROLES,
     ORGANIZATION_ROLES,
     PROFESSIONAL_KINDS,
     RECORD_KEEPING_KINDS,
@@ -443,3 +446,60 @@ def authorize_statistics_release(*, actor: Actor, ward_id: int) -> None:
     if not any(s.ward_id == ward_id for s in actor.with_roles([Role.SUPERVISOR],
                                                                 kinds=[OrganizationKind.WARD_SECTION])):
         raise NotPermitted("statistics_release_supervisors_only")
+# --- The directory's listings ----------------------------------------------------------------------
+# A listing is a `service_directory.Service`; its organisation is a directory organisation that may be
+# linked to one of ours (`organization`). The guards read only ids, so `permissions` needs no directory
+# import.
+
+def _listing_organizations(actor: Actor) -> set[int]:
+    return {s.organization_id for s in actor.with_roles(LISTING_ROLES)}
+
+
+def _approver_wards(actor: Actor) -> set[int]:
+    return {s.ward_id for s in actor.with_roles(LISTING_APPROVER_ROLES, kinds=LISTING_APPROVER_KINDS)}
+
+
+def listing_managed_by(*, actor: Actor) -> Q:
+    """The listings an actor may see on the members' side: those of their own organisations, and every
+    listing of their ward when they approve listings there. Everyone else: none."""
+    visible = Q(organization__organization_id__in=_listing_organizations(actor))
+    wards = _approver_wards(actor)
+    if wards:
+        visible |= Q(organization__ward_id__in=wards)
+    return visible
+
+
+def listing_organization_for(*, actor: Actor, organization_id: int | None) -> int:
+    """The organisation a member proposes a listing for: one they keep listings for (which one must be
+    said when they have several)."""
+    mine = _listing_organizations(actor)
+    if organization_id is None:
+        if len(mine) > 1:
+            raise RuleViolation("organization_required", field="organization")
+        if not mine:
+            raise NotPermitted("listing_not_yours")
+        return next(iter(mine))
+    if organization_id not in mine:
+        raise NotPermitted("listing_not_yours")
+    return organization_id
+
+
+def authorize_listing_edit(*, actor: Actor, organization_id: int | None, ward_id: int) -> None:
+    """Edit, re-verify or set the capacity of a listing: members of the organisation that runs it. A
+    listing the actor may not see is missing; a ward approver sees it but does not edit it."""
+    mine = organization_id is not None and organization_id in _listing_organizations(actor)
+    if not mine and ward_id not in _approver_wards(actor):
+        raise NotFound(field="id")
+    if not mine:
+        raise NotPermitted("listing_not_yours")
+
+
+def authorize_listing_approve(*, actor: Actor, organization_id: int | None, ward_id: int) -> int:
+    """Approve or reject a new listing: a supervisor of the ward section of the listing's ward. Returns the
+    approving organisation."""
+    for standing in actor.with_roles(LISTING_APPROVER_ROLES, kinds=LISTING_APPROVER_KINDS):
+        if standing.ward_id == ward_id:
+            return standing.organization_id
+    if organization_id is not None and organization_id in _listing_organizations(actor):
+        raise NotPermitted("listing_approver_required")
+    raise NotFound(field="id")

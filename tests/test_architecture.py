@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDERS = {"backend", "api", "cases", "permissions", "audit", "notifications", "integrations", "plan_statistics",
-           "demo"}
+           "service_directory", "demo"}
 ROW = re.compile(r"^\| `(?P<folder>[a-z_]+)/` \|(?P<holds>[^|]*)\|(?P<imports>[^|]*)\|$")
 
 

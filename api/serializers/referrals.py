@@ -50,6 +50,13 @@ class ReferralEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ReferralServiceSerializer(serializers.Serializer):
+    """The listed service a referral names (public directory data)."""
+
+    hsds_id = serializers.UUIDField(source="uuid", read_only=True, help_text="Its id on /api/hsds/services.")
+    name = serializers.CharField(read_only=True)
+
+
 class ReferralSerializer(AccessLoggedModelSerializer):
     case = serializers.IntegerField(source="case_id", read_only=True)
     resident = serializers.IntegerField(source="case.resident_id", read_only=True)
@@ -63,12 +70,13 @@ class ReferralSerializer(AccessLoggedModelSerializer):
                        help_text="Null when you may no longer see the case (e.g. consent withdrawn).")
     status_reason = _FreeText(read_only=True, allow_null=True)
     overdue = serializers.SerializerMethodField()
+    service = ReferralServiceSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Referral
         fields = [
             "id", "case", "resident", "sender_organization", "sender_user", "receiver_organization",
-            "receiver_user", "reason", "urgency", "categories", "status", "status_reason", "response_due_at",
+            "receiver_user", "service", "reason", "urgency", "categories", "status", "status_reason", "response_due_at",
             "overdue", "requested_at", "answered_at", "answered_by", "closed_at", "created_at", "updated_at",
         ]
         read_only_fields = fields
@@ -94,7 +102,10 @@ class ReferralDetailSerializer(ReferralSerializer):
 
 class ReferralCreateSerializer(StrictSerializer):
     case = serializers.IntegerField(min_value=1, max_value=2**62, help_text="A case you can see.")
-    receiver_organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
+    receiver_organization = serializers.PrimaryKeyRelatedField(
+        queryset=Organization.objects.all(), required=False,
+        help_text="The receiving organisation (with `service`: the organisation that runs it, or left out).")
+    service = serializers.UUIDField(required=False, help_text="A public service (its /api/hsds/ id) to refer to.")
     receiver_user = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True,
         help_text="A named worker of the receiving organisation (else its queue).",
@@ -110,6 +121,11 @@ class ReferralCreateSerializer(StrictSerializer):
         help_text="The sending organisation, when you belong to several.",
     )
     send = serializers.BooleanField(default=True, help_text="false: keep it as a draft.")
+
+    def validate(self, attrs):
+        if "receiver_organization" not in attrs and "service" not in attrs:
+            raise serializers.ValidationError({"receiver_organization": ["Name the receiver or a service."]})
+        return attrs
 
 
 class ReferralTransitionSerializer(StrictSerializer):

@@ -29,6 +29,7 @@ from cases.selectors import (
     referrals_inbox_for,
     referrals_sent_by,
 )
+from service_directory.selectors import service_referral_target
 
 
 class ReferralFilter(SafeFilterSet):
@@ -110,6 +111,11 @@ class ReferralViewSet(IdempotentPosts, viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         case = case_get_for_user(user=request.user, case_id=data.pop("case"), field="case")
+        if "service" in data:
+            receiver = data.get("receiver_organization")
+            service = service_referral_target(service_id=str(data.pop("service")),
+                                              receiver_organization_id=receiver.id if receiver else None)
+            data.update(receiver_organization=service.organization.organization, service_id=service.id)
         referral = services.referral_create(actor=request.user, case=case, **data)
         return Response(self._detail(referral.id), status=status.HTTP_201_CREATED,
                         headers={"Location": f"{request.path}/{referral.id}"})

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "integrations",
     "plan_statistics",
     "demo",
+    "service_directory",
 ]
 
 MIDDLEWARE = [
@@ -187,6 +188,7 @@ from backend.settings.audit import *  # noqa: E402,F403
 from backend.settings.axes import *  # noqa: E402,F403
 from backend.settings.celery import *  # noqa: E402,F403
 from backend.settings.csp import *  # noqa: E402,F403
+from backend.settings.directory import *  # noqa: E402,F403
 from backend.settings.guardian import *  # noqa: E402,F403
 from backend.settings.logging import *  # noqa: E402,F403
 from backend.settings.spectacular import *  # noqa: E402,F403

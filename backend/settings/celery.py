@@ -90,6 +90,9 @@ CELERY_BEAT_SCHEDULE = {
     # A disaster campaign whose enqueue was lost (broker down at the declaration) continues from its cursor.
     "disaster-campaigns-sweep": {"task": "cases.tasks.disaster_campaigns_sweep", "schedule": 60.0,
                                  "options": {"queue": "bulk", "expires": 60}},
+    # Listings due for re-verification get a task for their organisation (service_directory/tasks.py).
+    "directory-reverification-sweep": {"task": "service_directory.tasks.listings_reverification_sweep",
+                                       "schedule": 3600.0, "options": {"queue": "bulk", "expires": 3600}},
 }
 # The audit trail (audit/tasks.py): chain new access-log entries, remind of rights deadlines, apply retention.
 CELERY_BEAT_SCHEDULE.update({

@@ -33,6 +33,11 @@ SPECTACULAR_SETTINGS = {
         "EscalationPlanStateEnum": "api.serializers.tasks.PLAN_STATES",
         "DisasterKindEnum": "cases.models.disaster.DisasterKind",
         "SafetyCheckOutcomeEnum": "cases.models.disaster.CheckOutcome",
+        "ServiceStatusEnum": "service_directory.models.ServiceStatus",
+        "CapacityStatusEnum": "service_directory.models.CapacityStatus",
+        "ListingApprovalEnum": "service_directory.models.Approval",
+        "ListingDecisionEnum": "api.serializers.listings.DECISIONS",
+        "DecisionEnum": "cases.models.consent.Decision",
     },
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # Swagger UI from drf-spectacular-sidecar (static files of this service): no CDN, works offline.

@@ -23,6 +23,7 @@ class TaskKind(models.TextChoices):
     PARTNER_SIGNAL = "partner_signal", "見守り協定事業者からの通報"
     LINK_RESIDENTS = "link_residents", "同一人物の確認"
     DISASTER_CHECK = "disaster_check", "災害時の安否確認"
+    REVERIFY_LISTING = "reverify_listing", "掲載情報の再確認"
 
 
 class EscalationTarget(models.TextChoices):

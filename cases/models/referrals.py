@@ -40,6 +40,10 @@ class Referral(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         help_text="A named worker of the receiving organisation (optional: else its queue).",
     )
+    service = models.ForeignKey(
+        "service_directory.Service", on_delete=models.PROTECT, null=True, blank=True, related_name="referrals",
+        help_text="The listed service referred to (its organisation is the receiver).",
+    )
     reason = models.TextField(max_length=2000)
     urgency = models.CharField(max_length=10, choices=Urgency.choices, default=Urgency.ROUTINE)
     categories = models.JSONField(help_text="Data categories the receiver may see (within consent).")

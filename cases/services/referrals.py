@@ -148,9 +148,12 @@ def referral_create(
     receiver_user: User | None = None,
     organization: Organization | None = None,
     send: bool = True,
+    service_id: int | None = None,
 ) -> Referral:
     """Draft a referral about a case the actor sees (looked up by the caller), for their organisation, which
-    holds the resident in its own right and sees what it shares; send it at once unless `send` is false."""
+    holds the resident in its own right and sees what it shares; send it at once unless `send` is false.
+    `service_id` names the listed service referred to (the caller found it in the directory, and its
+    organisation is `receiver_organization`)."""
     chosen = _check_categories(categories)
     standing = authorize_referral_send(actor=actor_for(user=actor), case=case, categories=chosen,
                                        organization_id=organization.id if organization else None)
@@ -162,7 +165,7 @@ def referral_create(
         referral = Referral.objects.create(
             case=case, sender_organization_id=standing.organization_id, sender_user=actor,
             receiver_organization=receiver_organization, receiver_user=receiver_user, reason=reason.strip(),
-            urgency=urgency, categories=chosen, created_at=now, updated_at=now,
+            urgency=urgency, categories=chosen, created_at=now, updated_at=now, service_id=service_id,
         )
         ReferralEvent.objects.create(referral=referral, action="create", from_status="", to_status=S.DRAFT,
                                      actor=actor, organization_id=standing.organization_id, at=now)

@@ -35,7 +35,7 @@ def _rows() -> dict[str, int]:
     """Row counts of every table the application writes (the access log and the key store aside)."""
     skip = {"audit.accesslogentry", "api.idempotencyrecord", "api.apitoken", "sessions.session"}
     return {m._meta.label_lower: m.objects.count() for m in apps.get_models()
-            if m._meta.app_label in {"cases", "api", "audit", "notifications", "permissions"}
+            if m._meta.app_label in {"cases", "api", "audit", "notifications", "permissions", "service_directory"}
             and m._meta.label_lower not in skip}
 
 

@@ -36,6 +36,8 @@ from rest_framework.views import APIView
 
 from api.tokens import token_issue
 from cases.models import Case, Resident
+from service_directory.models import DirectoryOrganization
+from service_directory.services import ListingImport, listings_import
 from tests.conftest import PERSONAS
 
 API = "/api/v1"
@@ -342,6 +344,44 @@ def register_residents(persona, world, client, expected, observed) -> None:
             assert response.json()["errors"][0]["field"] == "district"
 
 
+# The directory's listings on the members' side: the NPO's salon, the ward section's counter and care
+# centre 2's class. Each organisation's workers and supervisors see its own; the ward section's supervisor
+# approves listings and sees the ward's; commissioners, partners and privacy officers keep none.
+LISTINGS_SEEN: dict[str, frozenset[str] | str] = {
+    "commissioner_a": frozenset(), "commissioner_b": frozenset(), "care_worker": frozenset(),
+    "care_supervisor": frozenset(), "care_outsider": frozenset({"class"}), "ward_caseworker": frozenset({"counter"}),
+    "ward_supervisor": frozenset({"salon", "counter", "class"}), "npo_worker": frozenset({"salon"}),
+    "partner": frozenset(), "privacy_officer": frozenset(), "expired_commissioner": EXPIRED,
+}
+assert set(LISTINGS_SEEN) == set(PERSONAS)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_listing_reads(persona, world, client_for):
+    listings = {}
+    for name, organization in (("salon", world.npo), ("counter", world.ward_section), ("class", world.care_centre_2)):
+        entry = DirectoryOrganization.objects.create(organization=organization, ward=organization.ward,
+                                                     name=organization.name, description=organization.name)
+        listing, = listings_import(organization=entry, updated_by=entry.name, listings=[
+            ListingImport(name=name, description=name, taxonomy_codes=["EL-SALON"])])
+        listings[listing.id] = name
+    client = client_for(persona)
+    seen = LISTINGS_SEEN[persona]
+    salon = next(i for i, name in listings.items() if name == "salon")
+    expected = {"list": seen, "salon": "200" if seen != EXPIRED and "salon" in seen else (
+        EXPIRED if seen == EXPIRED else "404 not_found")}
+    response = client.get(f"{API}/directory/listings")
+    observed = {
+        "list": outcome(response) if response.status_code != 200 else frozenset(
+            listings[item["id"]] for item in response.json()["results"]),
+        "salon": outcome(client.get(f"{API}/directory/listings/{salon}")),
+    }
+    assert observed == expected
+    if expected["salon"] == "404 not_found":
+        assert_hidden_like_missing(client.get(f"{API}/directory/listings/{salon}"),
+                                   client.get(f"{API}/directory/listings/{MISSING_ID}"))
+
+
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_writes(persona, world, client_for):
     """Every write route for one persona, compared as a whole against the tables; a refused write changes nothing."""
@@ -413,7 +453,7 @@ def test_bad_or_revoked_tokens_get_401_on_every_core_route(world, client_for):
             assert_unauthenticated(response, code="authentication_failed")
 
 
-def _api_patterns(resolver=None, prefix: str = "") -> list[tuple[str, object]]:
+def _api_patterns(resolver=None, prefix: str = "", under: str = "api/v1/") -> list[tuple[str, object]]:
     """(concrete path, view callback) for every URL pattern under /api/v1/, found by walking the URLconf."""
     resolver = resolver or get_resolver()
     found = []
@@ -422,13 +462,24 @@ def _api_patterns(resolver=None, prefix: str = "") -> list[tuple[str, object]]:
         piece = re.sub(r"\(\?P<\w+>[^)]*\)", "1", piece)  # regex groups: (?P<pk>\d+)
         piece = re.sub(r"<(?:\w+:)?\w+>", "1", piece)  # path converters: <int:pk>
         if isinstance(entry, URLResolver):
-            found += _api_patterns(entry, prefix + piece)
-        elif isinstance(entry, URLPattern) and (prefix + piece).startswith("api/v1/"):
+            found += _api_patterns(entry, prefix + piece, under)
+        elif isinstance(entry, URLPattern) and (prefix + piece).startswith(under):
             found.append(("/" + prefix + piece, entry.callback))
     return found
 
 
 API_PATTERNS = _api_patterns()
+# Anonymous by design, and so outside the walk above: the public directory of services (HSDS 3.0; GET
+# only, no personal data — tests/service_directory/test_public_api.py and test_public_personal_data.py),
+# the log-in and log-out pages, and the schema.
+ANONYMOUS_BY_DESIGN = ("/api/hsds/", "/api/auth/", "/api/schema/", "/api/docs/")
+
+
+def test_every_other_api_route_is_anonymous_by_design():
+    """A route under /api/ but outside /api/v1/ must be declared here, or it fails."""
+    others = {path for path, _ in _api_patterns(under="api/")} - {path for path, _ in API_PATTERNS}
+    assert {"/api/hsds/", "/api/hsds/services", "/api/hsds/services/1"} <= others
+    assert [path for path in sorted(others) if not path.startswith(ANONYMOUS_BY_DESIGN)] == []
 
 
 def test_the_urlconf_walk_finds_the_api():

@@ -48,6 +48,8 @@ NO_PERSONAL_DATA = {
     "statistics-table-csv": "published statistics (suppressed counts)",
     "statistics-chart": "a chart of published statistics",
     "statistics-report": "published statistics and their charts",
+    "listing-list": "the directory of services: public listings and their drafts, never a resident",
+    "listing-detail": "the directory of services: public listings and their drafts, never a resident",
 }
 
 

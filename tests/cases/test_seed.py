@@ -37,10 +37,11 @@ from demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, TANAKA
 from notifications.models import Notification, OutboxMessage
 from permissions.grants import grants_check
 from permissions.models import CaseGroupObjectPermission, ResidentGroupObjectPermission, VisitGroupObjectPermission
+from service_directory.models import Approval, Schedule, Service
 
 COUNTED = (Ward, District, Organization, User, Membership, DistrictAssignment, Resident, Case, CaseTeamMember,
            Consent, Visit, Note, ApiToken, ResidentGroupObjectPermission, CaseGroupObjectPermission,
-           VisitGroupObjectPermission, Referral, Task, OutboxMessage, Notification)
+           VisitGroupObjectPermission, Referral, Task, OutboxMessage, Notification, Service, Schedule)
 SCALE = ("seed_scale", "--residents", "300", "--seed", "7", "--years", "1")
 
 
@@ -251,3 +252,29 @@ def test_the_demo_partner_reports_mr_tanaka_as_a_delivery_slip_writes_him(demo):
     assert (routing.outcome, routing.task.kind, routing.task.resident, routing.task.assignee_organization.name) == (
         "matched", TaskKind.SAFETY_CHECK, tanaka, "登戸地域包括支援センター")
     assert PartnerReport.objects.get(pk=response.json()["id"]).state == "routed"
+
+
+# The demo ward's directory of services: Tama Ward's kinds of activities in believable numbers, with schedules.
+
+def total(**params) -> int:
+    response = APIClient().get("/api/hsds/services", params)
+    assert response.status_code == 200, response.content
+    return response.json()["total_items"]
+
+
+@pytest.mark.django_db
+def test_the_demo_ward_lists_its_activities_with_schedules(demo):
+    listed = Service.objects.filter(approval=Approval.APPROVED)
+    assert 80 <= listed.count() <= 200
+    assert not listed.filter(schedules__isnull=True).exists()
+    assert Schedule.objects.filter(freq="MONTHLY").exists() and Schedule.objects.filter(freq="WEEKLY").exists()
+    assert total(taxonomy_code="EL-SALON") >= 30
+    assert total(taxonomy_code="CF-FOOD") == 12
+    assert total(taxonomy_code="EL-PREV") == 20
+    assert total(taxonomy_code="EL-CONSULT") >= 5
+    assert total(search="さろん") == total(search="ｻﾛﾝ") >= 30
+    assert total(search="さろん", district="tama-nb01") < total(search="さろん")
+    assert total(language="vi") == 1
+    assert Service.objects.filter(approval=Approval.PENDING).count() == 2
+    flagged = APIClient().get("/api/hsds/services", {"per_page": 100, "taxonomy_code": "EL-SALON"}).json()
+    assert any(service["not_recently_verified"] for service in flagged["contents"])

@@ -43,6 +43,8 @@ from integrations.services import client_register
 from integrations.webhooks import webhook_register
 from notifications.models import Notification
 from permissions.grants import grants_check, grants_sync_residents
+from service_directory.models import DirectoryOrganization, Service
+from service_directory.services import ListingImport, listings_import
 from tests.conftest import PERSONAS
 from tests.factories import MembershipFactory, UserFactory
 
@@ -74,6 +76,7 @@ class Subjects:
     rights_id: int
     client_id: int = 0  # an API client of care centre 1, registered by its org admin
     webhook_id: int = 0  # a webhook endpoint of care centre 1, registered by its org admin
+    listing: Service  # the NPO's salon, waiting for the ward section's approval
 
 
 def _consent(world, organization, categories, purposes, **fields) -> Consent:
@@ -133,6 +136,12 @@ def subjects(world) -> Subjects:
                                     signals=["newspapers_piling_up"], valid_from=now - 24 * HOUR)
     return Subjects(world, note, consent, grant_pending, grant_active, meeting, referral.id, task, notification,
                     token.id, hold.id, rights.id, client.id, webhook.id)
+    directory_npo = DirectoryOrganization.objects.create(organization=world.npo, ward=world.npo.ward,
+                                                         name=world.npo.name, description="居場所づくりのNPO")
+    listing, = listings_import(organization=directory_npo, updated_by=world.npo.name, listings=[ListingImport(
+        name="いきいきサロン", description="お茶とおしゃべり", taxonomy_codes=["EL-SALON"], approval="pending")])
+    return Subjects(world, note, consent, grant_pending, grant_active, meeting, referral.id, task, notification,
+                    token.id, hold.id, rights.id, listing)
 
 
 Request = Callable[[Subjects], tuple[str, dict]]
@@ -311,6 +320,18 @@ SPECS: list[tuple[str, str, str, Request]] = [
     ("POST", "/disaster-events/{pk}/safety-checks", "upload tanaka's safety check", _check_upload),
     ("POST", "/statistics/releases", "release the ward's statistics for April 2024",
      lambda s: ("/statistics/releases", {"ward_id": s.world.district_a.council_area.ward_id, "period": "2024-04"})),
+    # The directory of services: members keep their organisation's listings; the ward section approves.
+    ("POST", "/directory/listings", "propose a listing for my organisation",
+     lambda s: ("/directory/listings", {"name": "ふれあい体操", "description": "椅子に座ってできる体操です。",
+                                        "taxonomy_codes": ["CA-EXERCISE"]})),
+    ("PATCH", "/directory/listings/{pk}", "edit the NPO's listing",
+     lambda s: (f"/directory/listings/{s.listing.id}", {"fees_description": "参加費200円"})),
+    ("POST", "/directory/listings/{pk}/approve", "approve the NPO's new listing",
+     lambda s: (f"/directory/listings/{s.listing.id}/approve", {"decision": "approved"})),
+    ("POST", "/directory/listings/{pk}/assure", "re-verify the NPO's listing",
+     lambda s: (f"/directory/listings/{s.listing.id}/assure", {})),
+    ("POST", "/directory/listings/{pk}/capacity", "say the NPO's salon has a waiting list",
+     lambda s: (f"/directory/listings/{s.listing.id}/capacity", {"status": "waitlist", "note": "来月から空き"})),
 ]
 
 
@@ -330,7 +351,9 @@ def run_cell(client, subjects: Subjects, method: str, request: Request) -> str:
     with transaction.atomic():
         path, body = request(subjects)
         headers = {}
-        if method == "PATCH":
+        if method == "PATCH" and path.startswith("/directory/listings/"):
+            headers["HTTP_IF_MATCH"] = f'"v{Service.objects.get(pk=subjects.listing.id).version}"'
+        elif method == "PATCH":
             kind, pk = path.strip("/").split("/")[:2]
             model = {"residents": "tanaka" if int(pk) == subjects.world.tanaka.id else "suzuki",
                      "cases": "tanaka_case" if int(pk) == subjects.world.tanaka_case.id else "suzuki_case"}[kind]
@@ -364,6 +387,8 @@ STATS = "403 statistics_release_supervisors_only"
 ITEM_W, ITEM_NF, ITEM_NP = "200 [201]", "200 [404 not_found]", "200 [403 not_permitted]"
 KEEPER = "403 ward_section_required"
 DECLARER = "403 disaster_declarer_required"
+NOT_YOURS = "403 listing_not_yours"
+APPROVER = "403 listing_approver_required"
 
 COLUMNS = ("commissioner_a", "commissioner_b", "care_worker", "care_supervisor", "care_outsider", "ward_caseworker",
            "ward_supervisor", "npo_worker", "partner", "privacy_officer", "expired_commissioner")
@@ -449,6 +474,14 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "upload tanaka's safety check": (ITEM_W, ITEM_NF, NF, NF, NF, ITEM_NF, ITEM_NP, ITEM_NF, NF, ITEM_NF, EXP),
     # The ward section and its privacy officer read the ward's statistics; only its supervisors release them.
     "release the ward's statistics for April 2024": (NF, NF, NF, NF, NF, STATS, W, NF, NF, STATS, EXP),
+    # Workers, supervisors and org admins keep their organisation's listings; commissioners, partners and
+    # privacy officers keep none. The ward section's supervisor sees the ward's listings to approve them,
+    # but edits only the section's own.
+    "propose a listing for my organisation": (NOT_YOURS, NOT_YOURS, W, W, W, W, W, W, NOT_YOURS, NOT_YOURS, EXP),
+    "edit the NPO's listing": (NF, NF, NF, NF, NF, NF, NOT_YOURS, OK, NF, NF, EXP),
+    "approve the NPO's new listing": (NF, NF, NF, NF, NF, NF, OK, APPROVER, NF, NF, EXP),
+    "re-verify the NPO's listing": (NF, NF, NF, NF, NF, NF, NOT_YOURS, OK, NF, NF, EXP),
+    "say the NPO's salon has a waiting list": (NF, NF, NF, NF, NF, NF, NOT_YOURS, OK, NF, NF, EXP),
 }
 assert set(COLUMNS) == set(PERSONAS)
 assert set(EXPECTED) == {label for _, _, label, _ in SPECS}
@@ -622,6 +655,6 @@ def test_what_a_recipient_may_do_in_each_state(state, recipient_world, client_fo
     observed = {}
     for label, spec in STATE_SPECS.items():
         method, path, body = spec(world)
-        observed[label] = run_cell(client, Subjects(world, *[None] * 11), method, lambda s, p=path, b=body: (p, b))
+        observed[label] = run_cell(client, Subjects(world, *[None] * 12), method, lambda s, p=path, b=body: (p, b))
     assert observed == {label: cells[state] for label, cells in STATE_EXPECTED.items()}
     assert grants_check() == []

@@ -56,6 +56,10 @@ class Command(BaseCommand):
         self.stdout.write(f'  curl -s {auth} "{base}/api/v1/me"')
         self.stdout.write(f'  curl -s {auth} "{base}/api/v1/cases?overdue=true"')
         self.stdout.write(f'  curl -s -G {auth} "{base}/api/v1/residents" --data-urlencode "name_kana=たなか"')
+        self.stdout.write("\nThe public directory of services (HSDS 3.0, no log-in):")
+        self.stdout.write(f'  curl -s -G "{base}/api/hsds/services" --data-urlencode "search=さろん" '
+                          '-d district=tama-nb01')
+        self.stdout.write(f'  curl -s "{base}/api/hsds/services?taxonomy_code=CF-FOOD&open_on=2026-12-12"')
 
 
 def _width(text: str) -> int:

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ServiceDirectoryConfig(AppConfig):
+    name = "service_directory"
+    verbose_name = "Directory of services and community activities"
