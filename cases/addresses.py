@@ -4,7 +4,7 @@ The same flat is written 「神奈川県川崎市多摩区登戸一丁目2番15�
 「登戸1-2-15-101」 on a delivery slip and 「多摩区登戸１の２の１５　コーポ登戸　１０１」 in a meter
 reader's notes. Matching a partner's report to a resident, and noticing that a new resident may
 already be registered, both compare the key made here, so the register and the reports agree by
-construction (ADR 0011 says why this is our own rule-based code and which libraries were tried).
+construction (ADR 0010 says why this is our own rule-based code and which libraries were tried).
 
 The key is the dwelling's house address — municipality, town (町名, 大字/字 dropped) and the run of
 numbers that follows it (丁目, 番/番地, 号 in any of their written forms, in order) — and, apart,

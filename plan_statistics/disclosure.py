@@ -1,6 +1,6 @@
 """Disclosure control: which figures of a release may be published, and proof that nothing small can be recovered.
 
-Everything that decides what is withheld lives here (ADR 0017). The input is every *instance* a release
+Everything that decides what is withheld lives here (ADR 0016). The input is every *instance* a release
 touches — one table for one area and one period, with its true counts — plus the instances already frozen
 by earlier releases that are linked to them; the output is, for each new instance, which of its figures are
 withheld and whether the area is published at all.

@@ -121,7 +121,7 @@ API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 90, minimum=1, maximum=730)
 WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", [])
 WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1, maximum=30)
 WEBHOOK_DISABLE_AFTER_DAYS = env_int("WEBHOOK_DISABLE_AFTER_DAYS", 3, minimum=1, maximum=30)
-# Published statistics withhold every count from 1 to this minus one (plan_statistics/disclosure.py, ADR 0017).
+# Published statistics withhold every count from 1 to this minus one (plan_statistics/disclosure.py, ADR 0016).
 STATISTICS_MIN_CELL = env_int("STATISTICS_MIN_CELL", 10, minimum=2, maximum=100)
 
 LANGUAGE_CODE = "ja"
