@@ -74,9 +74,9 @@ class Subjects:
     token_id: int
     hold_id: int
     rights_id: int
+    listing: Service  # the NPO's salon, waiting for the ward section's approval
     client_id: int = 0  # an API client of care centre 1, registered by its org admin
     webhook_id: int = 0  # a webhook endpoint of care centre 1, registered by its org admin
-    listing: Service  # the NPO's salon, waiting for the ward section's approval
 
 
 def _consent(world, organization, categories, purposes, **fields) -> Consent:
@@ -134,14 +134,12 @@ def subjects(world) -> Subjects:
     webhook = webhook_register(actor=care_admin, url="https://hooks.example.jp/care", event_types=["task.assigned"])
     PartnerAgreement.objects.create(code="TAMA-2026-001", organization=world.partner_business,
                                     signals=["newspapers_piling_up"], valid_from=now - 24 * HOUR)
-    return Subjects(world, note, consent, grant_pending, grant_active, meeting, referral.id, task, notification,
-                    token.id, hold.id, rights.id, client.id, webhook.id)
     directory_npo = DirectoryOrganization.objects.create(organization=world.npo, ward=world.npo.ward,
                                                          name=world.npo.name, description="居場所づくりのNPO")
     listing, = listings_import(organization=directory_npo, updated_by=world.npo.name, listings=[ListingImport(
         name="いきいきサロン", description="お茶とおしゃべり", taxonomy_codes=["EL-SALON"], approval="pending")])
     return Subjects(world, note, consent, grant_pending, grant_active, meeting, referral.id, task, notification,
-                    token.id, hold.id, rights.id, listing)
+                    token.id, hold.id, rights.id, listing, client.id, webhook.id)
 
 
 Request = Callable[[Subjects], tuple[str, dict]]
