@@ -114,9 +114,11 @@ def chromium(tmp_path):
 # (content types, default escalation policies) for the transactional tests that follow.
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_swagger_ui_renders_every_operation_offline(live_server, chromium, reader, tmp_path):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ready
     from selenium.webdriver.support.ui import WebDriverWait
+
 
     started = time.monotonic()
     expected = _operations()
@@ -125,19 +127,38 @@ def test_swagger_ui_renders_every_operation_offline(live_server, chromium, reade
     chromium.find_element(By.NAME, "username").send_keys(reader.username)
     chromium.find_element(By.NAME, "password").send_keys(PASSWORD)
     chromium.find_element(By.CSS_SELECTOR, "form [type=submit]").click()
+    # Swagger UI renders a long list of operations virtually (only those near the view are in the page), so
+    # the page is scrolled from top to bottom and every operation rendered on the way is collected.
+    def blocks_now() -> set[tuple[str, str]]:
+        found = set()
+        for block in chromium.find_elements(By.CSS_SELECTOR, ".opblock"):
+            try:
+                found.add((block.find_element(By.CSS_SELECTOR, ".opblock-summary-method").text,
+                           block.find_element(By.CSS_SELECTOR, ".opblock-summary-path").get_attribute("data-path")))
+            except StaleElementReferenceException:
+                continue  # scrolled out of the page between the two look-ups: seen again on the next pass
+        return found
+
     try:
-        WebDriverWait(chromium, 60).until(
-            lambda driver: len(driver.find_elements(By.CSS_SELECTOR, ".opblock")) >= len(expected))
+        WebDriverWait(chromium, 60).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, ".opblock"))
     except Exception:
         chromium.save_screenshot(str(tmp_path / "docs.png"))
         raise AssertionError(f"Swagger UI did not render; screenshot at {tmp_path / 'docs.png'}") from None
     WebDriverWait(chromium, 10).until(ready.url_to_be(f"{live_server.url}/api/docs/"))
-
-    rendered = {
-        (block.find_element(By.CSS_SELECTOR, ".opblock-summary-method").text,
-         block.find_element(By.CSS_SELECTOR, ".opblock-summary-path").get_attribute("data-path"))
-        for block in chromium.find_elements(By.CSS_SELECTOR, ".opblock")
-    }
+    rendered: set[tuple[str, str]] = set()
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        rendered |= blocks_now()
+        at_bottom = chromium.execute_script(
+            "const before = window.scrollY; window.scrollBy(0, window.innerHeight / 2);"
+            "return window.scrollY === before;")
+        time.sleep(0.2)
+        if at_bottom and rendered >= expected:
+            break
+        if at_bottom:  # the last screen was not rendered yet when read: another pass from the top
+            chromium.execute_script("window.scrollTo(0, 0);")
+    if rendered != expected:
+        chromium.save_screenshot(str(tmp_path / "docs.png"))
     resources = chromium.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
     # The login page (DRF's) names no icon, so the browser asks for /favicon.ico once; anything else counts.
     problems = [entry["message"] for entry in chromium.get_log("browser")
