@@ -1,0 +1,146 @@
+"""Reads. Every list and look-up of a sensitive record goes through the policy here, one module per subject
+(mirroring cases/services/). Every public name is re-exported here: import from `cases.selectors`."""
+
+from cases.selectors.cases import (
+    CASELOAD_VALUES,
+    case_can_change,
+    case_get_for_user,
+    case_ids_visible_to,
+    case_rows,
+    case_teams,
+    caseload_values,
+    cases_visible_to,
+    today,
+    visit_overdue,
+)
+from cases.selectors.consent import (
+    consents_of_resident,
+)
+from cases.selectors.disaster import (
+    DisasterExport,
+    DistrictProgress,
+    ExportRow,
+    disaster_event_get_for_user,
+    disaster_event_progress,
+    disaster_events_visible_to,
+    disaster_export_for,
+    evacuation_entries_visible_to,
+    evacuation_entry_get_for_user,
+    evacuation_plan_current,
+    evacuation_plans_for_user,
+)
+from cases.selectors.legal_bases import (
+    legal_basis_grant_get_for_user,
+    legal_basis_grants_for,
+    meeting_get_for_user,
+    meetings_of,
+)
+from cases.selectors.memberships import (
+    districts_directory,
+    is_active_member,
+    memberships_active_for,
+    organizations_acted_for,
+    organizations_directory,
+)
+from cases.selectors.notes import (
+    NOTE_VALUES,
+    note_get_for_user,
+    note_history_for_user,
+    note_rows,
+    note_values,
+    notes_visible_to,
+)
+from cases.selectors.partner_reports import (
+    TaskSignal,
+    partner_report_get_for_partner,
+    partner_reports_for_task,
+    partner_reports_of,
+)
+from cases.selectors.referrals import (
+    referral_events_of,
+    referral_get_for_user,
+    referrals_inbox_for,
+    referrals_sent_by,
+    referrals_visible_to,
+)
+from cases.selectors.residents import (
+    resident_can_change,
+    resident_get_for_user,
+    resident_ids_visible_to,
+    residents_visible_to,
+)
+from cases.selectors.tasks import (
+    EscalationPlanStep,
+    task_escalation_plan,
+    task_get_for_user,
+    task_reached_organizations,
+    tasks_mine,
+    tasks_queue,
+    tasks_visible_to,
+)
+from cases.selectors.visits import (
+    visit_get_for_user,
+    visits_visible_to,
+)
+
+__all__ = [
+    "CASELOAD_VALUES",
+    "DisasterExport",
+    "DistrictProgress",
+    "EscalationPlanStep",
+    "ExportRow",
+    "NOTE_VALUES",
+    "TaskSignal",
+    "case_can_change",
+    "case_get_for_user",
+    "case_ids_visible_to",
+    "case_rows",
+    "case_teams",
+    "caseload_values",
+    "cases_visible_to",
+    "consents_of_resident",
+    "disaster_event_get_for_user",
+    "disaster_event_progress",
+    "disaster_events_visible_to",
+    "disaster_export_for",
+    "districts_directory",
+    "evacuation_entries_visible_to",
+    "evacuation_entry_get_for_user",
+    "evacuation_plan_current",
+    "evacuation_plans_for_user",
+    "is_active_member",
+    "legal_basis_grant_get_for_user",
+    "legal_basis_grants_for",
+    "meeting_get_for_user",
+    "meetings_of",
+    "memberships_active_for",
+    "note_get_for_user",
+    "note_history_for_user",
+    "note_rows",
+    "note_values",
+    "notes_visible_to",
+    "organizations_acted_for",
+    "organizations_directory",
+    "partner_report_get_for_partner",
+    "partner_reports_for_task",
+    "partner_reports_of",
+    "referral_events_of",
+    "referral_get_for_user",
+    "referrals_inbox_for",
+    "referrals_sent_by",
+    "referrals_visible_to",
+    "resident_can_change",
+    "resident_get_for_user",
+    "resident_ids_visible_to",
+    "residents_visible_to",
+    "task_escalation_plan",
+    "task_get_for_user",
+    "task_reached_organizations",
+    "tasks_mine",
+    "tasks_queue",
+    "tasks_visible_to",
+    "today",
+    "visit_get_for_user",
+    "visit_overdue",
+    "visits_visible_to",
+]

@@ -1,0 +1,84 @@
+"""Reads of cases (the caseload), through the policy, and the clock the caseload's dates are read against."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from cases.errors import NotFound
+from cases.models import (
+    Case,
+    CaseTeamMember,
+    User,
+)
+from permissions.access import scope
+
+
+def case_rows() -> QuerySet[Case]:
+    """Cases with what the API shows of them (resident, district, lead, team), not yet scoped to a reader."""
+    return Case.objects.select_related("resident__district", "lead_organization", "lead_worker").prefetch_related(
+        Prefetch("team_members", queryset=CaseTeamMember.objects.select_related("organization").order_by("id"))
+    )
+
+
+def cases_visible_to(*, user: User) -> QuerySet[Case]:
+    """The caller's caseload, soonest visit first (cases with no visit due last)."""
+    return (
+        scope(case_rows(), user=user, codename="view_case").order_by("due_order", "id")
+    )
+
+
+# What a caseload row shows, as values of one query (the resident, district, lead and lead worker joined).
+CASELOAD_VALUES = (
+    "id", "resident_id", "resident__name_kanji", "resident__name_kana", "resident__district_id",
+    "resident__district__code", "resident__district__name", "resident__do_not_contact", "concern", "status",
+    "risk_level", "lead_organization_id", "lead_organization__kind", "lead_organization__name", "lead_worker_id",
+    "lead_worker__display_name", "visit_cadence_days", "next_visit_due", "due_order", "opened_at", "closed_at",
+    "updated_at", "version",
+)
+
+
+def caseload_values(cases: QuerySet[Case]) -> QuerySet:
+    """The caller's (already scoped and filtered) cases as rows of `CASELOAD_VALUES`, for a list page."""
+    return cases.values(*CASELOAD_VALUES)
+
+
+def case_teams(*, case_ids: list[int]) -> dict[int, list[dict]]:
+    """Each case's team organisations (id, kind, name) in the order they joined, in one query."""
+    teams: dict[int, list[dict]] = {case_id: [] for case_id in case_ids}
+    rows = CaseTeamMember.objects.filter(case_id__in=case_ids).order_by("id").values_list(
+        "case_id", "organization_id", "organization__kind", "organization__name")
+    for case_id, organization_id, kind, name in rows:
+        teams[case_id].append({"id": organization_id, "kind": kind, "name": name})
+    return teams
+
+
+def case_get_for_user(*, user: User, case_id: int, codename: str = "view_case", field: str | None = None) -> Case:
+    """The case, if the user holds `codename` on it now; else NotFound (naming `field` of a request body)."""
+    case = scope(case_rows().filter(pk=case_id), user=user, codename=codename).first()
+    if case is None:
+        raise NotFound(field=field)
+    return case
+
+
+def case_can_change(*, user: User, case: Case) -> bool:
+    return scope(Case.objects.filter(pk=case.pk), user=user, codename="change_case").exists()
+
+
+def today() -> datetime.date:
+    return timezone.localdate()
+
+
+def visit_overdue(*, next_visit_due: datetime.date | None, today: datetime.date | None) -> bool:
+    """A case's visit is overdue once the day it was due has passed (the `overdue` filter says the same in SQL)."""
+    return bool(next_visit_due and today and next_visit_due < today)
+
+
+def case_ids_visible_to(*, user: User, case_ids: list[int]) -> set[int]:
+    """Which of these cases the user may see right now (one query): free text about them shows only then."""
+    if not case_ids:
+        return set()
+    return set(scope(Case.objects.filter(id__in=case_ids), user=user, codename="view_case")
+               .values_list("id", flat=True))

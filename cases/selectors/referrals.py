@@ -1,0 +1,69 @@
+"""Reads of referrals: their parties only."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from cases.errors import NotFound
+from cases.models import (
+    Referral,
+    ReferralEvent,
+    User,
+)
+from permissions.actors import actor_for
+
+
+# Referrals: visible to the parties only. The sender's organisation sees what it sent (drafts too);
+# the receiving organisation sees a referral once it was sent. Commissioners act for their council
+# only about residents of their districts. What a referral lets the receiver read about the resident
+# is the policy's business (cases_visible_to and friends), not this list's.
+def _referral_side(user: User, field: str) -> Q:
+    actor = actor_for(user=user)
+    return Q(**{f"{field}_id__in": sorted(actor.queue_organization_ids)}) | Q(
+        **{f"{field}_id__in": sorted(actor.commissioner_council_ids),
+           "case__resident__district_id__in": sorted(actor.commissioner_district_ids)}
+    )
+
+
+def _referral_base() -> QuerySet[Referral]:
+    return Referral.objects.select_related(
+        "case__resident", "sender_organization", "receiver_organization", "sender_user", "receiver_user",
+        "answered_by", "service",
+    )
+
+
+def referrals_visible_to(*, user: User) -> QuerySet[Referral]:
+    if not user.is_authenticated:
+        return Referral.objects.none()
+    sent = _referral_side(user, "sender_organization")
+    received = _referral_side(user, "receiver_organization") & Q(requested_at__isnull=False)
+    return _referral_base().filter(sent | received).order_by("-created_at", "-id")
+
+
+def referral_get_for_user(*, user: User, referral_id: int) -> Referral:
+    referral = referrals_visible_to(user=user).filter(pk=referral_id).first()
+    if referral is None:
+        raise NotFound()
+    return referral
+
+
+def referrals_inbox_for(*, user: User) -> QuerySet[Referral]:
+    """Referrals sent to my organisation (or my districts' council), soonest response deadline first."""
+    if not user.is_authenticated:
+        return Referral.objects.none()
+    return (
+        _referral_base()
+        .filter(_referral_side(user, "receiver_organization"), requested_at__isnull=False)
+        .order_by("response_due_at", "id")
+    )
+
+
+def referrals_sent_by(*, user: User) -> QuerySet[Referral]:
+    """Referrals my organisation sent (drafts included), newest first."""
+    if not user.is_authenticated:
+        return Referral.objects.none()
+    return _referral_base().filter(_referral_side(user, "sender_organization")).order_by("-created_at", "-id")
+
+
+def referral_events_of(*, referral: Referral) -> QuerySet[ReferralEvent]:
+    return referral.events.select_related("actor", "organization").order_by("at", "id")

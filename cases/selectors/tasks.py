@@ -1,0 +1,111 @@
+"""Reads of tasks and their escalation plans: the assignees, the queues an escalation reached, the raiser."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+
+from cases.errors import NotFound
+from cases.models import (
+    EscalationStep,
+    Organization,
+    Task,
+    TaskEscalation,
+    User,
+)
+from cases.models.escalations import TaskKind
+from cases.models.tasks import TaskStatus
+from permissions.actors import actor_for
+
+
+# Tasks: the assignee user, the caseworkers of the assignee organisation, the organisations an escalation
+# reached, and whoever raised it (to see its status and outcome). Review tasks are also the privacy
+# officers' of the resident's ward. A task holds ids only; its subject is read through the policy.
+def _task_base() -> QuerySet[Task]:
+    return Task.objects.select_related("assignee_organization", "assignee_user", "acknowledged_by", "closed_by") \
+        .annotate(resident_ward_id=F("resident__district__council_area__ward_id"))
+
+
+def _queue(actor) -> Q:
+    organizations = sorted(actor.queue_organization_ids)
+    escalated = TaskEscalation.objects.filter(task=OuterRef("pk"), target_organization_id__in=organizations)
+    reviews = Q(kind=TaskKind.REVIEW_GRANT, resident__district__council_area__ward_id__in=sorted(
+        actor.privacy_officer_ward_ids))
+    return Q(assignee_organization_id__in=organizations) | Exists(escalated) | reviews
+
+
+def tasks_visible_to(*, user: User) -> QuerySet[Task]:
+    if not user.is_authenticated:
+        return Task.objects.none()
+    actor = actor_for(user=user)
+    return _task_base().filter(Q(assignee_user=user) | Q(created_by=user) | _queue(actor)).order_by("due_at", "id")
+
+
+def tasks_mine(*, user: User) -> QuerySet[Task]:
+    """Tasks assigned to me by name, soonest due first."""
+    if not user.is_authenticated:
+        return Task.objects.none()
+    return _task_base().filter(assignee_user=user).order_by("due_at", "id")
+
+
+def tasks_queue(*, user: User) -> QuerySet[Task]:
+    """My organisations' queue: tasks assigned to them, and tasks escalated to them, soonest due first (and,
+    for a privacy officer, the reviews of their ward)."""
+    if not user.is_authenticated:
+        return Task.objects.none()
+    return _task_base().filter(_queue(actor_for(user=user))).order_by("due_at", "id")
+
+
+def task_reached_organizations(*, task: Task) -> set[int]:
+    """The organisations an escalation of this task reached."""
+    return set(TaskEscalation.objects.filter(task=task, target_organization__isnull=False)
+               .values_list("target_organization_id", flat=True))
+
+
+def task_get_for_user(*, user: User, task_id: int) -> Task:
+    task = tasks_visible_to(user=user).filter(pk=task_id).first()
+    if task is None:
+        raise NotFound()
+    return task
+
+
+@dataclasses.dataclass(frozen=True)
+class EscalationPlanStep:
+    """One step of a task's escalation: what its policy plans, and what happened when it fired."""
+
+    level: int
+    target: str
+    planned_at: datetime.datetime
+    state: str  # fired | pending (fires if the task is still open then) | not_needed (the task left `open`)
+    target_organization: Organization | None  # the policy's fixed organisation, or the one the step reached
+    fired_at: datetime.datetime | None
+    recipients: int | None
+
+
+def task_escalation_plan(*, task: Task) -> list[EscalationPlanStep]:
+    """Every step of the task's policy in firing order, planned at due time + the step's offset, merged with the
+    steps that fired (a fired step shows whom it reached: the ward section when the last step reached nobody).
+    A step after one that reached nobody fires at once, so before its planned time."""
+    planned = list(EscalationStep.objects.filter(policy_id=task.escalation_policy_id)
+                   .select_related("target_organization").order_by("position")) if task.escalation_policy_id else []
+    fired = {row.level: row for row in task.escalations.select_related("target_organization")}
+    still_open = task.status == TaskStatus.OPEN
+    plan = []
+    for level in sorted({*range(1, len(planned) + 1), *fired}):
+        step = planned[level - 1] if level <= len(planned) else None
+        row = fired.get(level)
+        if row is not None:
+            plan.append(EscalationPlanStep(
+                level=level, target=row.target, target_organization=row.target_organization, state="fired",
+                planned_at=task.due_at + step.after if step is not None else row.fired_at,
+                fired_at=row.fired_at, recipients=row.recipients,
+            ))
+        else:
+            plan.append(EscalationPlanStep(
+                level=level, target=step.target, target_organization=step.target_organization,
+                planned_at=task.due_at + step.after, state="pending" if still_open else "not_needed",
+                fired_at=None, recipients=None,
+            ))
+    return plan
