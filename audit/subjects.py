@@ -44,6 +44,9 @@ def _basic(_obj) -> list[str]:
 
 
 def _resident_of_case(obj) -> list[int] | None:
+    if not hasattr(obj, "_state"):  # a row of values (audit.access_log.access_log_read_rows)
+        resident_id = getattr(obj, "case__resident_id", None)
+        return [resident_id] if resident_id is not None else None
     case = obj._state.fields_cache.get("case")
     return [case.resident_id] if case is not None else None
 

@@ -15,6 +15,7 @@ from api.serializers.referrals import (
     ReferralDetailSerializer,
     ReferralSerializer,
     ReferralTransitionSerializer,
+    referrals_represent,
 )
 from cases import services
 from cases.models import Referral
@@ -26,6 +27,7 @@ from cases.selectors import (
     organizations_acted_for,
     referral_events_of,
     referral_get_for_user,
+    referral_values,
     referrals_inbox_for,
     referrals_sent_by,
 )
@@ -98,8 +100,13 @@ class ReferralViewSet(IdempotentPosts, viewsets.GenericViewSet):
         return ReferralDetailSerializer(referral, context=context).data
 
     def _page(self, queryset, paginator):
-        page = paginator.paginate_queryset(self.filter_queryset(queryset), self.request, view=self)
-        return paginator.get_paginated_response(ReferralSerializer(page, many=True, context=self._context(page)).data)
+        # The page is written from rows of one query (plus the free-text check of a second), never per-row
+        # serializers.
+        page = paginator.paginate_queryset(referral_values(self.filter_queryset(queryset)), self.request, view=self)
+        user = self.request.user
+        return paginator.get_paginated_response(referrals_represent(
+            page, readable_case_ids=case_ids_visible_to(user=user, case_ids=[row["case_id"] for row in page]),
+            my_organization_ids=organizations_acted_for(user=user), now=timezone.now()))
 
     def retrieve(self, request, pk=None):
         return Response(self._detail(int(pk)))

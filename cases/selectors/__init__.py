@@ -57,8 +57,10 @@ from cases.selectors.partner_reports import (
     partner_reports_of,
 )
 from cases.selectors.referrals import (
+    REFERRAL_VALUES,
     referral_events_of,
     referral_get_for_user,
+    referral_values,
     referrals_inbox_for,
     referrals_sent_by,
     referrals_visible_to,
@@ -90,6 +92,7 @@ __all__ = [
     "EscalationPlanStep",
     "ExportRow",
     "NOTE_VALUES",
+    "REFERRAL_VALUES",
     "TaskSignal",
     "case_can_change",
     "case_get_for_user",
@@ -126,6 +129,7 @@ __all__ = [
     "partner_reports_of",
     "referral_events_of",
     "referral_get_for_user",
+    "referral_values",
     "referrals_inbox_for",
     "referrals_sent_by",
     "referrals_visible_to",

@@ -1,10 +1,10 @@
-"""The caseload and the note lists are written from rows of values, not per-row serializers; their
-answers must not change.
+"""The caseload, the note lists and the referral lists (inbox, sent) are written from rows of values, not
+per-row serializers; their answers must not change.
 
-On the seeded demo ward, every demo account's caseload and notes (with and without each filter) are
-read page by page through the API and compared, byte for byte as rendered, with what `CaseSerializer`
-and `NoteSerializer` write for the same records in the same order; and both ways note the same reads
-for the access log.
+On the seeded demo ward, every demo account's caseload, notes (with and without each filter) and referral
+lists are read page by page through the API and compared, byte for byte as rendered, with what
+`CaseSerializer`, `NoteSerializer` and `ReferralSerializer` write for the same records in the same order;
+and both ways note the same reads for the access log.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 
 from api.serializers.cases import CaseSerializer
 from api.serializers.notes import NoteSerializer
+from api.serializers.referrals import ReferralSerializer
 from audit.access_log import access_log_context
 from audit.models import AccessLogEntry
 from cases.models import Case, User
@@ -128,3 +129,55 @@ def test_the_rows_are_access_logged_as_the_serialized_cases_were():
         with access_log_context(route="GET note-list", user=user):
             NoteSerializer(list(notes_visible_to(user=user)[:200]), many=True).data  # noqa: B018
         assert by_rows == _entries(middle), username
+
+
+def _referrals_expected(user: User, path: str) -> list[dict]:
+    from cases.selectors import case_ids_visible_to, organizations_acted_for, referrals_inbox_for, referrals_sent_by
+
+    referrals = list((referrals_inbox_for if path.endswith("inbox") else referrals_sent_by)(user=user))
+    context = {"readable_case_ids": case_ids_visible_to(user=user, case_ids=[r.case_id for r in referrals]),
+               "my_organization_ids": organizations_acted_for(user=user)}
+    return list(ReferralSerializer(referrals, many=True, context=context).data)
+
+
+@pytest.mark.django_db
+def test_the_referral_lists_answer_byte_for_byte_what_the_serializer_writes():
+    call_command("seed_demo", stdout=io.StringIO())
+    compared = 0
+    for account in DEMO_ACCOUNTS:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {account.token}")
+        user = User.objects.get(username=account.username)
+        for path in ("/api/v1/referrals/inbox", "/api/v1/referrals/sent"):
+            if client.get(path).status_code != 200:
+                continue
+            got = _pages(client, {}, path)
+            assert JSONRenderer().render(got) == JSONRenderer().render(_referrals_expected(user, path)), (
+                account.username, path)
+            compared += len(got)
+    assert compared >= 5  # the demo ward's referrals, read by both parties: not an empty comparison
+
+
+@pytest.mark.django_db
+def test_the_referral_rows_are_access_logged_as_the_serialized_referrals_were():
+    from cases.selectors import referrals_inbox_for
+
+    call_command("seed_demo", stdout=io.StringIO())
+    checked = 0
+    for account in DEMO_ACCOUNTS:
+        user = User.objects.get(username=account.username)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {account.token}")
+        start = AccessLogEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        response = client.get("/api/v1/referrals/inbox", {"page_size": 200})
+        if response.status_code != 200 or not response.json()["results"]:
+            continue
+        by_rows = _entries(start)
+        middle = AccessLogEntry.objects.order_by("-id").values_list("id", flat=True).first()
+        with access_log_context(route="GET referral-inbox", user=user):
+            _referrals_expected(user, "/api/v1/referrals/inbox")
+        assert by_rows == _entries(middle), account.username
+        assert {row["id"] for row in response.json()["results"]} == set(
+            referrals_inbox_for(user=user).values_list("id", flat=True)[:200])
+        checked += 1
+    assert checked >= 1
