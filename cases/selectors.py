@@ -477,7 +477,7 @@ def partner_reports_for_task(*, user: User, task_id: int) -> list[TaskSignal]:
     return [TaskSignal(r.report, r.outcome, r.joined, [i for i in candidates.get(r.report_id, []) if i in visible])
             for r in routings]
 # --- Disaster mode ------------------------------------------------------------------------------------
-# The list's entries are read through their own grants (permissions/policy.py): the ward section keeps them;
+# The list's entries are read through their own grants (permissions/policy/rules.py): the ward section keeps them;
 # a supporter sees an entry by the resident's consent, or by a DCBA49-11-3 grant while an event lasts.
 
 def evacuation_entries_visible_to(*, user: User) -> QuerySet[EvacuationListEntry]:

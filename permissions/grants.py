@@ -1,16 +1,20 @@
 """The one writer of object permissions.
 
 Services call `grants_sync_residents` after any change to a source of truth
-(a resident's district, a case's team or lead, a registration) inside the same
-transaction, so a reader never sees a record without its grants or grants
-that outlived their reason. `grants_rebuild` and `grants_check` use the same
-derivation for the whole database, in batches.
+(a resident's district, a case's team or lead, a registration, a consent)
+inside the same transaction, so a reader never sees a record without its
+grants or grants that outlived their reason. A visit upload, which changes
+nothing but the new visit (and the safety check it may raise), calls
+`grants_sync_new_visit` instead: the same rules for that visit only, in a
+fixed number of statements whatever the resident's history. Every write is
+set-wise: one COPY (or bulk insert) and one DELETE by row id per table.
+`grants_rebuild` and `grants_check` use the same derivation for the whole
+database, in batches.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -31,9 +35,17 @@ from permissions.models import (
     ResidentGroupObjectPermission,
     VisitGroupObjectPermission,
 )
-from permissions.policy import ALWAYS_FROM, FOREVER, Grant, expected_entries_for_residents, expected_for_residents
+from permissions.policy import (
+    ALWAYS_FROM,
+    FOREVER,
+    Grant,
+    expected_entries_for_residents,
+    expected_for_new_visit,
+    expected_for_residents,
+)
 
 BATCH = 2000
+DELETE_BATCH = 10_000  # row ids per DELETE (SQLite allows 32,766 parameters)
 
 
 def _permission_ids(models) -> dict[type, dict[str, int]]:
@@ -48,14 +60,28 @@ def _permission_ids(models) -> dict[type, dict[str, int]]:
     return perms
 
 
-def _current(table, resident_path: str, resident_ids: list[int], names: dict[int, str]) -> dict[int, set[Grant]]:
-    """The stored grants on every object of these residents (through a join: a batch has ~40,000 visits)."""
-    current: dict[int, set[Grant]] = defaultdict(set)
-    rows = table.objects.filter(**{f"{resident_path}__in": resident_ids}).values_list(
-        "content_object_id", "group_id", "permission_id", "valid_from", "valid_until", "basis"
+class Stored(dict):
+    """The stored grants, object → set of grants, remembering each stored row's id (to delete it by id)."""
+
+    def __init__(self):
+        super().__init__()
+        self.row_ids: dict[tuple[int, Grant], int] = {}
+
+
+def _current(table, resident_path: str | None, resident_ids: list[int], names: dict[int, str], **only) -> Stored:
+    """The stored grants on every object of these residents (through a join: a batch has ~40,000 visits).
+
+    `resident_path=None` with `only` (field lookups): just the rows those lookups select.
+    """
+    current = Stored()
+    lookups = dict(only) if resident_path is None else {f"{resident_path}__in": resident_ids, **only}
+    rows = table.objects.filter(**lookups).order_by().values_list(
+        "id", "content_object_id", "group_id", "permission_id", "valid_from", "valid_until", "basis"
     )
-    for object_id, group_id, permission_id, start, end, basis in rows:
-        current[object_id].add((group_id, names[permission_id], start, end, basis))
+    for row_id, object_id, group_id, permission_id, start, end, basis in rows:
+        grant = (group_id, names[permission_id], start, end, basis)
+        current.setdefault(object_id, set()).add(grant)
+        current.row_ids[(object_id, grant)] = row_id
     return current
 
 
@@ -105,9 +131,14 @@ def _insert(table, rows: list[GrantRow]) -> None:
             copy.write_row(row)
 
 
-def _apply(table, model, label: str, expected: dict[int, set[Grant]], current: dict[int, set[Grant]],
+def _apply(table, model, label: str, expected: dict[int, set[Grant]], current: Stored,
            perms: dict[str, int], *, write: bool, report: SyncReport) -> None:
-    """Add the missing grants and remove the extra ones (write), or describe each disagreement (check)."""
+    """Add the missing grants and remove the extra ones (write), or describe each disagreement (check).
+
+    Set-wise whatever the number of rows: the extra rows go in DELETEs by id (one per 10,000 rows),
+    the missing ones in one COPY, their provision records in one insert. A withdrawal that ends the
+    windows of every note and visit of a resident is a handful of statements, not one per row.
+    """
     names = {pk: codename for codename, pk in perms.items()}
     to_add: list[GrantRow] = []
     to_remove: list[tuple[int, Grant]] = []
@@ -127,9 +158,10 @@ def _apply(table, model, label: str, expected: dict[int, set[Grant]], current: d
     if to_add:
         _insert(table, to_add)
         provisions_record(rows=to_add, model=model, codenames=names)  # APPI 第三者提供記録, same transaction
-    for object_id, (group_id, codename, start, end, basis) in to_remove:
-        table.objects.filter(content_object_id=object_id, group_id=group_id, permission_id=perms[codename],
-                             valid_from=start, valid_until=end, basis=basis).delete()
+    row_ids = [current.row_ids[item] for item in to_remove]
+    for start in range(0, len(row_ids), DELETE_BATCH):
+        # The raw delete: grant rows have no dependants, signals or cascades to collect first.
+        table.objects.filter(id__in=row_ids[start:start + DELETE_BATCH])._raw_delete(connection.alias)
 
 
 TABLES = (  # grant table, record, label, attribute of ExpectedGrants, path from a grant row to its resident
@@ -160,6 +192,39 @@ def grants_sync_residents(*, resident_ids: list[int], write: bool = True) -> Syn
             perms = permissions[model]
             current = _current(table, resident_path, resident_ids, {pk: codename for codename, pk in perms.items()})
             _apply(table, model, label, getattr(expected, attribute), current, perms, write=write, report=report)
+    return report
+
+
+def grants_sync_new_visit(*, visit_id: int) -> SyncReport:
+    """Give a just-recorded visit its grants (and the safety check it raised its grants on the resident and
+    case), in the visit's transaction; nothing else about the resident is re-derived.
+
+    The same rules as `grants_sync_residents` (`policy.expected_for_new_visit`), but for the rows a visit
+    upload can change: the visit's own, and on the resident and its cases those under the bases of the
+    visit's safety checks. A fixed number of statements whatever the resident's history. Takes the
+    resident's row lock first, as every writer of the resident's grants does.
+    """
+    report = SyncReport()
+    with transaction.atomic():
+        resident_id = Visit.objects.filter(pk=visit_id).values_list("case__resident_id", flat=True).first()
+        if resident_id is None:
+            return report
+        list(Resident.objects.select_for_update().filter(id=resident_id).values_list("id", flat=True))
+        expected = expected_for_new_visit(visit_id)
+        if expected is None:
+            return report
+        permissions = _permission_ids([Resident, Case, Visit])
+        names = {model: {pk: codename for codename, pk in perms.items()} for model, perms in permissions.items()}
+        current = _current(VisitGroupObjectPermission, None, [], names[Visit], content_object_id=visit_id)
+        _apply(VisitGroupObjectPermission, Visit, "visit", {visit_id: expected.visit}, current, permissions[Visit],
+               write=True, report=report)
+        if expected.bases:
+            for table, model, label, wanted, path in (
+                (ResidentGroupObjectPermission, Resident, "resident", expected.residents, "content_object_id"),
+                (CaseGroupObjectPermission, Case, "case", expected.cases, "content_object__resident_id"),
+            ):
+                current = _current(table, path, [resident_id], names[model], basis__in=sorted(expected.bases))
+                _apply(table, model, label, wanted, current, permissions[model], write=True, report=report)
     return report
 
 

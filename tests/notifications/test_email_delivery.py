@@ -142,7 +142,7 @@ def test_a_killed_task_comes_back_within_minutes_and_no_live_task_outlives_the_t
     longest_wait = tasks.RETRY["retry_backoff_max"]  # a retry waits unacknowledged for its countdown
     longest_run = max(delivery.SWEEP_BUDGET_SECONDS, delivery.DELIVER_BUDGET_SECONDS, 20.0)  # escalation sweep
     assert timeout > 2 * (longest_wait + longest_run)
-    for name in ("audit.tasks.retention", "cases.tasks.memberships_sync", "audit.tasks.access_log_seal"):
+    for name in ("audit.tasks.retention", "permissions.tasks.memberships_sync", "audit.tasks.access_log_seal"):
         assert app.tasks[name].acks_late is False, name  # unbounded: acked on receipt, re-run by beat
 
 
