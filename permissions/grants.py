@@ -195,7 +195,7 @@ def grants_sync_residents(*, resident_ids: list[int], write: bool = True) -> Syn
     return report
 
 
-def grants_sync_new_visit(*, visit_id: int) -> SyncReport:
+def grants_sync_new_visit(*, visit: Visit) -> SyncReport:
     """Give a just-recorded visit its grants (and the safety check it raised its grants on the resident and
     case), in the visit's transaction; nothing else about the resident is re-derived.
 
@@ -206,11 +206,9 @@ def grants_sync_new_visit(*, visit_id: int) -> SyncReport:
     """
     report = SyncReport()
     with transaction.atomic():
-        resident_id = Visit.objects.filter(pk=visit_id).values_list("case__resident_id", flat=True).first()
-        if resident_id is None:
-            return report
+        visit_id, resident_id = visit.id, visit.case.resident_id
         list(Resident.objects.select_for_update().filter(id=resident_id).values_list("id", flat=True))
-        expected = expected_for_new_visit(visit_id)
+        expected = expected_for_new_visit(visit)
         if expected is None:
             return report
         permissions = _permission_ids([Resident, Case, Visit])

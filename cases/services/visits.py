@@ -92,7 +92,7 @@ def visit_record(
             # No answer and warning signs → an urgent safety check, in this transaction.
             safety_check_for_visit(visit=visit, case=case)
             # The visit changes no other record's grants: derive this visit's (and its check's) only.
-            grants_sync_new_visit(visit_id=visit.id)
+            grants_sync_new_visit(visit=visit)
     except IntegrityError:
         # A concurrent upload of the same visit won the insert: hand back what it stored.
         existing = Visit.objects.filter(recorded_by=actor, client_id=client_id).first()

@@ -4,7 +4,7 @@ The rules (`rules.py`) never query; they are handed these facts. Two loaders:
 
 - `residents_load(ids)`: all of each resident's cases, teams, notes, visits, consents, legal
   bases, referrals and safety checks — the full derivation (rebuild, check, a source-of-truth change);
-- `new_visit_load(visit_id)`: the same for the visit's resident, but of its records only that one
+- `new_visit_load(visit)`: the same for the visit's resident, but of its records only that one
   visit (no notes, no other visits, only the safety checks the visit raised) — what a visit upload
   needs to derive the new visit's grants, in as many queries whatever the resident's history.
 
@@ -94,17 +94,14 @@ def residents_load(resident_ids: list[int]) -> list[ResidentFacts]:
                  tasks=Task.objects.filter(resident_id__in=resident_ids, kind=TaskKind.SAFETY_CHECK))
 
 
-def new_visit_load(visit_id: int) -> ResidentFacts | None:
-    """The facts of a visit's resident with, of its records, that visit only (None if it is gone).
+def new_visit_load(visit: Visit) -> ResidentFacts | None:
+    """The facts of a visit's resident with, of its records, that visit only (None if the resident is gone).
 
     A fixed number of queries: nothing here is read per note or per visit of the resident.
     """
-    visit = Visit.objects.filter(pk=visit_id).select_related("organization", "case").first()
-    if visit is None:
-        return None
+    organization = Organization.objects.get(pk=visit.organization_id)
     resident_id = visit.case.resident_id
-    loaded = _load([resident_id], notes=[], visits=[(resident_id, VisitFact(visit.id, visit.case_id,
-                                                                            visit.organization))],
+    loaded = _load([resident_id], notes=[], visits=[(resident_id, VisitFact(visit.id, visit.case_id, organization))],
                    tasks=Task.objects.filter(visit_id=visit.id, kind=TaskKind.SAFETY_CHECK))
     return loaded[0] if loaded else None
 

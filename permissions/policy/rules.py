@@ -61,7 +61,7 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from cases.models import LegalBasis, Organization, Referral, Resident
+from cases.models import LegalBasis, Organization, Referral, Resident, Visit
 from cases.models.choices import CaseStatus, OrganizationKind
 from cases.models.consent import Category, Purpose
 from cases.models.disaster import EntryStatus
@@ -298,7 +298,7 @@ class NewVisitGrants:
     cases: dict[int, set[Grant]]
 
 
-def expected_for_new_visit(visit_id: int) -> NewVisitGrants | None:
+def expected_for_new_visit(visit: Visit) -> NewVisitGrants | None:
     """The grants a just-recorded visit brings, by the same rules as `expected_for_residents`.
 
     The rules give a visit the windows its resident's visit category already has for each group
@@ -306,7 +306,8 @@ def expected_for_new_visit(visit_id: int) -> NewVisitGrants | None:
     it raised; none of them depends on the resident's other notes or visits, so the facts are loaded
     without them and the cost does not grow with the resident's history.
     """
-    facts = new_visit_load(visit_id)
+    facts = new_visit_load(visit)
+    visit_id = visit.id
     if facts is None:
         return None
     builder = _Builder(facts)
