@@ -294,6 +294,7 @@ class NewVisitGrants:
     resident_id: int
     visit: set[Grant]
     bases: frozenset[str]
+    case_ids: list[int]
     residents: dict[int, set[Grant]]
     cases: dict[int, set[Grant]]
 
@@ -318,6 +319,7 @@ def expected_for_new_visit(visit: Visit) -> NewVisitGrants | None:
         resident_id=facts.resident.id,
         visit=builder.visits[visit_id],
         bases=bases,
+        case_ids=list(builder.cases),
         residents={facts.resident.id: {g for g in builder.resident if g[4] in bases}},
         cases={case_id: {g for g in grants if g[4] in bases} for case_id, grants in builder.cases.items()
                if any(g[4] in bases for g in grants)},

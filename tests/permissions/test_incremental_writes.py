@@ -93,9 +93,9 @@ def test_the_upload_query_count_is_pinned(world, client_for, django_assert_num_q
 
 
 # The whole request: token, membership, idempotency, the case, the visit, its grants and provisions, the
-# access log. The grants' share is fixed (16 with a savepoint): the lock, the facts (9), the permission ids,
-# the visit's stored rows, one insert, the provisions (3).
-UPLOAD_QUERIES = 29
+# access log. The grants' share is fixed (15 with a savepoint): the lock, the facts (9), the permission ids,
+# the visit's stored rows, one insert, the provisions (2).
+UPLOAD_QUERIES = 28
 
 
 def test_the_new_visit_inherits_each_groups_visit_windows_and_records_their_provisions(world, client_for):
