@@ -15,6 +15,8 @@ interleaved, medians of `--repeat`:
   stored rows read through a join, extra rows deleted one by one): the old `permissions/grants.py` and
   `permissions/policy.py` of /work/wt-base's commit, loaded from git under other module names and put
   in place of the new writer for that request only;
+- no-grants: the same request with no grants written at all (what the rest of the request costs, so
+  new - no-grants is the grants' share);
 - withdraw: `POST /api/v1/residents/<id>/consents/<id>/withdraw` for the resident with the most
   grant rows under one granted consent, new path and old path.
 
@@ -77,9 +79,12 @@ def _undone():
         pass
 
 
-def _old_modules():
-    """The old policy and writer, from git, as `old_policy` and `old_grants` (their own imports rewired)."""
+def _old_modules(old_from: str | None):
+    """The old policy and writer, as `old_policy` and `old_grants` (their own imports rewired): from git at
+    OLD_COMMIT, or from a checkout of that commit (`--old-from /work/wt-base`)."""
     def source(path: str) -> str:
+        if old_from:
+            return (Path(old_from) / path).read_text(encoding="utf-8")
         return subprocess.run(["git", "show", f"{OLD_COMMIT}:{path}"], cwd=ROOT, check=True, capture_output=True,
                               text=True).stdout
 
@@ -91,6 +96,17 @@ def _old_modules():
     code = source("permissions/grants.py").replace("from permissions.policy import", "from old_policy import")
     exec(compile(code, "old_grants.py", "exec"), grants.__dict__)  # noqa: S102
     return policy, grants
+
+
+@contextlib.contextmanager
+def _no_writer():
+    """For one request: no grants written at all (what the rest of the request costs)."""
+    new_visit = visit_service.grants_sync_new_visit
+    visit_service.grants_sync_new_visit = lambda *, visit: None
+    try:
+        yield
+    finally:
+        visit_service.grants_sync_new_visit = new_visit
 
 
 @contextlib.contextmanager
@@ -191,11 +207,13 @@ def _medians_ms(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, 
     return {name: statistics.median(times) for name, times in samples.items()}
 
 
-def _upload(client: Client, case: Case, *, old=None) -> Callable[[], None]:
+def _upload(client: Client, case: Case, *, old=None, bare: bool = False) -> Callable[[], None]:
+    writer = (lambda: _old_writer(old)) if old else _no_writer if bare else contextlib.nullcontext
+
     def request():
         body = {"case": case.id, "client_id": str(uuid.uuid4()), "channel": "home_visit", "outcome": "met",
                 "occurred_at": (timezone.now() - datetime.timedelta(minutes=30)).isoformat()}
-        with _undone(), (_old_writer(old) if old else contextlib.nullcontext()):
+        with _undone(), writer():
             response = client.post("/api/v1/visits", body, content_type="application/json")
             assert response.status_code == 201, response.content
     return request
@@ -245,20 +263,25 @@ def _keeper_client(consent: Consent) -> Client:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=30)
-    parser.add_argument("--no-analyze", action="store_true",
-                        help="keep the planner statistics as they are (a freshly seeded city has none)")
+    parser.add_argument("--old-from", help="a checkout of the old commit to load the old writer from (default: git)")
+    parser.add_argument("--analyze", choices=("auto", "always", "never"), default="auto",
+                        help="ANALYZE inside the run's transaction (auto: when the city has no planner statistics, "
+                             "as after seeding with autovacuum off)")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("run the benchmark on PostgreSQL (DATABASE_URL=postgres://...)")
     settings.DEBUG = False
-    _, old = _old_modules()
+    _, old = _old_modules(args.old_from)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                             text=True).stdout.strip()
     print(f"commit {commit} against {OLD_COMMIT}; load average before: {os.getloadavg()[0]:.2f}; "
           f"median of {args.repeat}, interleaved")
     results: dict[str, dict[str, float]] = {}
     with transaction.atomic():
-        if not args.no_analyze:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'permissions_visitgroupobjectpermission'")
+            unanalysed = cursor.fetchone()[0] < 0
+        if args.analyze == "always" or (args.analyze == "auto" and unanalysed):
             # Planner statistics for this run only: ANALYZE is transactional, rolled back with the rest.
             started = time.perf_counter()
             with connection.cursor() as cursor:
@@ -271,29 +294,33 @@ def main() -> int:
             "organization_id", flat=True).first()
         _, token = token_issue(user=user, name="bench")
         client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
-        print(f"{'resident':<26}{'visits':>7}{'new ms':>9}{'old ms':>9}{'floor ms':>10}{'new/floor':>10}"
-              f"{'old/new':>9}")
+        print(f"{'resident':<22}{'visits':>7}{'new ms':>9}{'old ms':>9}{'no-grants ms':>13}{'floor ms':>10}"
+              f"{'new/floor':>10}{'old/new':>9}")
         for label, extra in (("typical", 0), ("10x the visits", 9 * typical)):
             if extra:
                 _add_visits(case, user, organization_id, extra)
             visits = Visit.objects.filter(case__resident=resident).count()
             template = Visit.objects.filter(case=case, organization_id=organization_id).order_by("-id").first()
             times = _medians_ms({"new": _upload(client, case), "old": _upload(client, case, old=old),
+                                 "bare": _upload(client, case, bare=True),
                                  "floor": _floor(case, user, organization_id, template.id)}, args.repeat)
             results[label] = times
-            print(f"{label:<26}{visits:>7}{times['new']:>9.2f}{times['old']:>9.2f}{times['floor']:>10.2f}"
-                  f"{times['new'] / times['floor']:>10.2f}{times['old'] / times['new']:>9.2f}")
+            print(f"{label:<22}{visits:>7}{times['new']:>9.2f}{times['old']:>9.2f}{times['bare']:>13.2f}"
+                  f"{times['floor']:>10.2f}{times['new'] / times['floor']:>10.2f}{times['old'] / times['new']:>9.2f}")
         keeper = _keeper_client(consent)
         visits = Visit.objects.filter(case__resident_id=consent.resident_id).count()
         times = _medians_ms({"new": _withdraw(keeper, consent), "old": _withdraw(keeper, consent, old=old)},
                             args.repeat)
-        print(f"{'withdraw (heaviest)':<26}{visits:>7}{times['new']:>9.2f}{times['old']:>9.2f}{'':>10}{'':>10}"
+        print(f"{'withdraw (heaviest)':<22}{visits:>7}{times['new']:>9.2f}{times['old']:>9.2f}{'':>13}{'':>10}{'':>10}"
               f"{times['old'] / times['new']:>9.2f}   ({rows} visit grants under consent:{consent.id})")
         transaction.set_rollback(True)
     typical_new, heavy_new = results["typical"]["new"], results["10x the visits"]["new"]
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     print(f"upload 10x/typical: {heavy_new / typical_new:.2f}; worst upload/floor: "
-          f"{max(r['new'] / r['floor'] for r in results.values()):.2f}; withdrawal: {times['new']:.1f} ms")
+          f"{max(r['new'] / r['floor'] for r in results.values()):.2f}; grants' share of the upload (new - no-grants): "
+          + ", ".join(f"{label} {r['new'] - r['bare']:.1f} ms (old {r['old'] - r['bare']:.1f})"
+                      for label, r in results.items())
+          + f"; withdrawal: {times['new']:.1f} ms")
     return 0
 
 
