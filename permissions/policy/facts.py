@@ -8,6 +8,7 @@ The rules (`rules.py`) never query; they are handed these facts. Two loaders:
   visit (no notes, no other visits, only the safety checks the visit raised) — what a visit upload
   needs to derive the new visit's grants, in as many queries whatever the resident's history.
 
+`resident_load_without_records(id)` reads only what sharing depends on (consent, legal bases);
 `entry_facts_load(ids)` reads what the evacuation list's rules need (ADR 0017).
 """
 
@@ -118,6 +119,13 @@ def new_visit_load(visit: Visit) -> ResidentFacts | None:
     resident_id = visit.case.resident_id
     loaded = _load([resident_id], notes=[], visits=[(resident_id, VisitFact(visit.id, visit.case_id, organization))],
                    tasks=Task.objects.filter(visit_id=visit.id, kind=TaskKind.SAFETY_CHECK))
+    return loaded[0] if loaded else None
+
+
+def resident_load_without_records(resident_id: int) -> ResidentFacts | None:
+    """The facts of a resident without their notes, visits or safety checks: enough to ask what consent and the
+    legal bases let an organisation receive (a referral being sent)."""
+    loaded = _load([resident_id], notes=[], visits=[], tasks=Task.objects.none())
     return loaded[0] if loaded else None
 
 

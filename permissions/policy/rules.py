@@ -72,6 +72,7 @@ from permissions.policy.facts import (
     ResidentFacts,
     entry_facts_load,
     new_visit_load,
+    resident_load_without_records,
     residents_load,
 )
 from permissions.policy.windows import FOREVER, Window, always, consent_windows, grant_window, renamed
@@ -261,13 +262,13 @@ def referral_categories_covered(
     *, resident_id: int, organization: Organization, categories: Iterable[str], at: datetime.datetime
 ) -> set[str]:
     """The categories `organization` may receive about the resident at `at` for a referral (checked on sending)."""
-    loaded = residents_load([resident_id])
-    if not loaded:
+    facts = resident_load_without_records(resident_id)
+    if facts is None:
         return set()
     return {
         category for category in categories
         if any(start <= at < end for start, end, _ in shareable_windows(
-            loaded[0], organization=organization, category=category, purpose=Purpose.REFERRAL))
+            facts, organization=organization, category=category, purpose=Purpose.REFERRAL))
     }
 
 
