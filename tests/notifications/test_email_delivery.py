@@ -14,6 +14,7 @@ from django.utils import timezone
 import api.tasks  # noqa: F401 (registers the tasks checked below)
 import audit.tasks  # noqa: F401
 import cases.tasks  # noqa: F401
+import permissions.tasks  # noqa: F401
 from backend.celery import app
 from backend.settings import celery as celery_settings
 from notifications import delivery, tasks
