@@ -93,7 +93,7 @@ def test_the_upload_query_count_is_pinned(world, client_for, django_assert_num_q
 
 
 # The whole request: token, membership, idempotency, the case, the visit, its grants and provisions, the
-# access log. The grants' share is fixed (15 with a savepoint): the lock, the facts (9), the permission ids,
+# access log. The grants' share is fixed, 15 and a savepoint: the lock, the facts (9), the permission ids,
 # the visit's stored rows, one insert, the provisions (2).
 UPLOAD_QUERIES = 28
 
