@@ -13,7 +13,7 @@ interleaved, medians of `--repeat`:
   INSERTs (the rows the policy derives for it, computed beforehand): what the write costs at the least;
 - old: the same request with the grants written as before this change (the whole resident re-derived,
   stored rows read through a join, extra rows deleted one by one): the old `permissions/grants.py` and
-  `permissions/policy.py` of /work/wt-base's commit, loaded from git under other module names and put
+  `permissions/policy.py` of commit 7983fa2, loaded from git (or a checkout, `--old-from`) under other names and put
   in place of the new writer for that request only;
 - no-grants: the same request with no grants written at all (what the rest of the request costs, so
   new - no-grants is the grants' share);
@@ -81,7 +81,7 @@ def _undone():
 
 def _old_modules(old_from: str | None):
     """The old policy and writer, as `old_policy` and `old_grants` (their own imports rewired): from git at
-    OLD_COMMIT, or from a checkout of that commit (`--old-from /work/wt-base`)."""
+    OLD_COMMIT, or from a checkout of that commit (`--old-from DIR`)."""
     def source(path: str) -> str:
         if old_from:
             return (Path(old_from) / path).read_text(encoding="utf-8")
