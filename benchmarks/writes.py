@@ -1,7 +1,8 @@
 """Benchmark: what a visit upload and a consent withdrawal cost, against their floors and the old path.
 
 On a seed_scale city (DATABASE_URL, PostgreSQL), inside one transaction rolled back at the end and
-each measured write in a savepoint rolled back at once (so every repetition sees the same history),
+each measured request in a savepoint rolled back at once (so every repetition sees the same history;
+the floor's bare INSERTs are not, and stay until the end: they add to the 10x resident's visits),
 interleaved, medians of `--repeat`:
 
 - upload: `POST /api/v1/visits` through the whole Django stack in this process (middleware, token,
