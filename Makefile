@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo-reset test schema seed-scale bench-access bench-audit bench-sweep bench-request lint migrations-check clean bench-webhooks bench-partner fuzz bench-disaster bench-statistics
+.PHONY: run demo-reset test schema seed-scale bench-access bench-audit bench-sweep bench-request lint migrations-check clean bench-webhooks bench-partner fuzz bench-disaster bench-statistics bench-writes
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required: make PYTHON=/path/to/python3.11")'
@@ -89,6 +89,12 @@ bench-disaster: $(STAMP)
 # It writes (releases are frozen): run it on a scratch copy of the city. See docs/benchmarks.md.
 bench-statistics: $(STAMP)
 	$(PY) -m benchmarks.statistics --year $${YEAR:-FY2025} --attack
+
+# A visit upload (typical history and 10x the visits) against its insert-only floor and the old whole-resident
+# path, and a consent withdrawal for the heaviest resident, new and old, interleaved medians, on a seed-scale
+# database (DATABASE_URL, PostgreSQL). Its writes are rolled back. See docs/benchmarks.md.
+bench-writes: $(STAMP)
+	$(PY) -m benchmarks.writes
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

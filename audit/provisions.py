@@ -58,8 +58,12 @@ def _described(model, object_ids: set[int]) -> dict[int, tuple[int, str]]:
     return {}
 
 
-def provisions_record(*, rows: list, model, codenames: dict[int, str]) -> int:
-    """Record the third-party provisions among newly written grant rows; returns how many records were new."""
+def provisions_record(*, rows: list, model, codenames: dict[int, str],
+                      described: dict[int, tuple[int, str]] | None = None) -> int:
+    """Record the third-party provisions among newly written grant rows; returns how many records were new.
+
+    `described` (object → (resident, category)), when the writer already knows it, saves looking it up.
+    """
     if is_suspended() or model not in ITEMS:
         return 0
     now = timezone.now()
@@ -72,7 +76,8 @@ def provisions_record(*, rows: list, model, codenames: dict[int, str]) -> int:
     if not shared:
         return 0
     recipients = _recipients({row.group_id for row in shared})
-    described = _described(model, {row.content_object_id for row in shared})
+    if described is None:
+        described = _described(model, {row.content_object_id for row in shared})
     records: dict[tuple, ProvisionRecord] = {}
     for row in shared:
         recipient_id = recipients.get(row.group_id)

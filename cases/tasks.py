@@ -21,18 +21,11 @@ from cases.services.escalations import (
 )
 from cases.services.partner_reports import partner_report_route as route_partner_report
 from cases.services.partner_reports import partner_reports_route_due
-from permissions.grants import memberships_sync_all
 
 logger = logging.getLogger("cases.tasks")
 
 SWEEP = {"max_retries": 3, "autoretry_for": (DatabaseError,), "retry_backoff": 2, "retry_backoff_max": 30,
          "acks_late": True, "reject_on_worker_lost": True}
-
-
-@shared_task(name="cases.tasks.memberships_sync")
-def memberships_sync() -> int:
-    """Align Django groups with memberships whose term started or ended since the last run."""
-    return memberships_sync_all()
 
 
 def _again(task, queue: str) -> None:

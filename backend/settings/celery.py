@@ -56,7 +56,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_ANNOTATIONS = {
     name: {"acks_late": False}
     for name in ("audit.tasks.retention", "audit.tasks.access_log_seal", "audit.tasks.rights_reminders",
-                 "cases.tasks.memberships_sync", "api.tasks.idempotency_purge")
+                 "permissions.tasks.memberships_sync", "api.tasks.idempotency_purge")
 }
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
@@ -72,7 +72,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 # a backlog is worth nothing once the next one is due: let it expire instead of piling up.
 _SWEEP = {"queue": "urgent", "expires": 60}
 CELERY_BEAT_SCHEDULE = {
-    "memberships-sync": {"task": "cases.tasks.memberships_sync", "schedule": 900.0, "options": {"queue": "default"}},
+    "memberships-sync": {"task": "permissions.tasks.memberships_sync", "schedule": 900.0,
+                         "options": {"queue": "default"}},
     "idempotency-purge": {"task": "api.tasks.idempotency_purge", "schedule": 3600.0, "options": {"queue": "bulk"}},
     # Deadlines live in the database; these find what is due (safe to run twice or concurrently).
     "escalations-sweep": {"task": "cases.tasks.escalations_sweep", "schedule": 30.0, "options": _SWEEP},

@@ -1,7 +1,7 @@
 """Consent and the other legal bases for sharing a resident's data (APPI, 個人情報保護法).
 
 Every share names its basis: a consent record (or its absence, or a refusal),
-or a time-limited legal-basis grant. The access policy (permissions/policy.py)
+or a time-limited legal-basis grant. The access policy (permissions/policy/rules.py)
 reads these rows; nothing else decides who sees what.
 """
 

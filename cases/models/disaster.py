@@ -6,7 +6,7 @@ read from the register (`Resident`) plus the two the register lacks (sex, the re
 supporters in peacetime only with the resident's consent (purpose `disaster_evacuation`, Art.
 49-11-2) and, while a declared disaster event lasts, without consent under `DCBA49-11-3`
 (legal-basis grants of the event, one per supporter organisation and resident). Who sees what is
-the policy's (permissions/policy.py); these records hold data only.
+the policy's (permissions/policy/rules.py); these records hold data only.
 """
 
 from django.conf import settings

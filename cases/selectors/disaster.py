@@ -27,7 +27,7 @@ from permissions.actors import actor_for
 from permissions.guards import authorize_disaster_export, disaster_event_parties
 
 # --- Disaster mode ------------------------------------------------------------------------------------
-# The list's entries are read through their own grants (permissions/policy.py): the ward section keeps them;
+# The list's entries are read through their own grants (permissions/policy/rules.py): the ward section keeps them;
 # a supporter sees an entry by the resident's consent, or by a DCBA49-11-3 grant while an event lasts.
 
 def evacuation_entries_visible_to(*, user: User) -> QuerySet[EvacuationListEntry]:

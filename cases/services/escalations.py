@@ -198,7 +198,7 @@ def _escalate_batch(batch: int) -> tuple[int, int]:
             following = None if last else policy_steps[level + 1].after
             moves[(level, level + 1, following, not users)].append(task.id)
         TaskEscalation.objects.bulk_create(fired)
-        # Whoever a safety check reached may now open what the check needs (permissions/policy.py).
+        # Whoever a safety check reached may now open what the check needs (permissions/policy/rules.py).
         grants_sync_residents(resident_ids=sorted({
             e.task.resident_id for e in fired
             if e.task.kind == TaskKind.SAFETY_CHECK and e.task.resident_id and e.target_organization is not None}))

@@ -11,7 +11,7 @@ transaction.
 
 What the receiver may see follows from the referral's state and categories,
 within consent or a legal basis: that is the access policy's business
-(permissions/policy.py), re-derived here on every change and checked at
+(permissions/policy/rules.py), re-derived here on every change and checked at
 every read. Sending refuses categories the policy would not share.
 """
 

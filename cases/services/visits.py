@@ -21,7 +21,7 @@ from cases.models import Case, TaskKind, User, Visit
 from cases.models.visits import Outcome
 from cases.services.tasks import safety_check_for_visit, tasks_close
 from permissions.actors import actor_for
-from permissions.grants import grants_sync_residents
+from permissions.grants import grants_sync_new_visit
 from permissions.guards import recording_organization
 
 CLOCK_SKEW = datetime.timedelta(minutes=10)
@@ -91,7 +91,8 @@ def visit_record(
                                 outcome=f"visit {visit.id}")
             # No answer and warning signs → an urgent safety check, in this transaction.
             safety_check_for_visit(visit=visit, case=case)
-            grants_sync_residents(resident_ids=[case.resident_id])
+            # The visit changes no other record's grants: derive this visit's (and its check's) only.
+            grants_sync_new_visit(visit=visit)
     except IntegrityError:
         # A concurrent upload of the same visit won the insert: hand back what it stored.
         existing = Visit.objects.filter(recorded_by=actor, client_id=client_id).first()

@@ -1,7 +1,7 @@
 """Every persona × every route of the core API: exactly what the policy allows, and 404 for the rest.
 
 The expectation is written out as tables (below) from the rules in
-permissions/policy.py, not computed by the policy, so a reader can check one
+permissions/policy/, not computed by the policy, so a reader can check one
 against the other:
 
 - Mr Tanaka lives in district A (registered by the commissioner council); his

@@ -14,6 +14,7 @@ from django.utils import timezone
 import api.tasks  # noqa: F401 (registers the tasks checked below)
 import audit.tasks  # noqa: F401
 import cases.tasks  # noqa: F401
+import permissions.tasks  # noqa: F401
 from backend.celery import app
 from backend.settings import celery as celery_settings
 from notifications import delivery, tasks
@@ -142,7 +143,7 @@ def test_a_killed_task_comes_back_within_minutes_and_no_live_task_outlives_the_t
     longest_wait = tasks.RETRY["retry_backoff_max"]  # a retry waits unacknowledged for its countdown
     longest_run = max(delivery.SWEEP_BUDGET_SECONDS, delivery.DELIVER_BUDGET_SECONDS, 20.0)  # escalation sweep
     assert timeout > 2 * (longest_wait + longest_run)
-    for name in ("audit.tasks.retention", "cases.tasks.memberships_sync", "audit.tasks.access_log_seal"):
+    for name in ("audit.tasks.retention", "permissions.tasks.memberships_sync", "audit.tasks.access_log_seal"):
         assert app.tasks[name].acks_late is False, name  # unbounded: acked on receipt, re-run by beat
 
 

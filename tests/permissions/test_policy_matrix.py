@@ -1,6 +1,6 @@
 """Every read route × persona × consent state × note category agrees with the policy's rules.
 
-The expectation is a table written from the rules in permissions/policy.py, not
+The expectation is a table written from the rules in permissions/policy/rules.py, not
 computed by the policy: a change to the derivation that shows something the
 rules forbid (or hides something they allow) fails here, on the route that
 leaks it.

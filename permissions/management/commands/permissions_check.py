@@ -1,4 +1,4 @@
-"""Report every disagreement between stored permissions and the policy (exit 1 if any)."""
+"""Report every disagreement between the stored grants and the policy (exit 1 if any)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -6,7 +6,9 @@ from permissions.grants import grants_check
 
 
 class Command(BaseCommand):
-    help = "Compare stored object permissions with what the policy derives; exit 1 on any disagreement."
+    help = ("Re-derive every grant from the sources of truth and compare it with the stored rows (residents, cases, "
+            "notes, visits, evacuation-list entries), report model-level permissions on sensitive models and users' "
+            "groups that disagree with their active memberships; read-only, exit 1 on any disagreement.")
 
     def add_arguments(self, parser):
         parser.add_argument("--limit", type=int, default=50, help="How many disagreements to print.")

@@ -1,8 +1,9 @@
-"""The access policy: who may see and change what, derived from the sources of truth.
+"""The rules of the access policy: which grants each record should carry, given its resident's facts.
 
-This module only *computes* the grants a resident's records should carry;
-`grants.py` writes them and `access.py` reads them. The rebuild, the check and
-the live path all use this one derivation.
+Facts come from `facts.py` (the only module here that queries), windows are computed by
+`windows.py`; this module applies the rules below to them. `permissions/grants.py` writes
+what it derives and `permissions/access.py` reads it. The rebuild, the check and the live
+paths (a full re-derivation of a resident, or of one new visit) all use these same rules.
 
 The rules:
 - Commissioners act through their *district* group: they see the residents of
@@ -57,55 +58,33 @@ moved.
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import F, Prefetch
-
-from cases.models import (
-    Case,
-    CaseTeamMember,
-    Consent,
-    EvacuationListEntry,
-    EvacuationPlan,
-    LegalBasis,
-    LegalBasisGrant,
-    MeetingMember,
-    Note,
-    Organization,
-    Referral,
-    ReferralStatus,
-    Resident,
-    Task,
-    TaskEscalation,
-    TaskKind,
-    Visit,
-)
+from cases.models import LegalBasis, Organization, Referral, Resident, Visit
 from cases.models.choices import CaseStatus, OrganizationKind
-from cases.models.consent import Category, Decision, GrantStatus, Purpose
+from cases.models.consent import Category, Purpose
 from cases.models.disaster import EntryStatus
-from permissions.models import ALWAYS_FROM, FOREVER
+from permissions.policy.facts import (
+    REFERRAL_DECIDING,
+    REFERRAL_WORKING,
+    EntryFacts,
+    ResidentFacts,
+    entry_facts_load,
+    new_visit_load,
+    resident_load_without_records,
+    residents_load,
+)
+from permissions.policy.windows import FOREVER, Window, always, consent_windows, grant_window, renamed
 
 VISIT_CATEGORY = Category.LIVING_SITUATION
-# What a referral shares, by state: the basics to decide, then the categories to work.
-REFERRAL_DECIDING = frozenset({ReferralStatus.REQUESTED})
-REFERRAL_WORKING = frozenset({ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS, ReferralStatus.ON_HOLD})
-
-# (from, until, basis): every grant names why it exists, e.g. "district", "case_lead",
-# "consent:12", "APPI27-1-2:7". A basis naming consent or a legal ground is a provision
-# to a third party and is logged as such.
-Window = tuple[datetime.datetime, datetime.datetime, str]
 Grant = tuple[int, str, datetime.datetime, datetime.datetime, str]  # group, codename, from, until, basis
+# A basis naming consent or a legal ground is a provision to a third party and is logged as such.
 THIRD_PARTY_PREFIXES = ("consent:", "APPI27-1-1:", "APPI27-1-2:", "APPI27-1-4:", "SWA106-6:", "referral:",
                         "safety_check:", "DCBA49-11-3:")
 # Bases through which an organisation holds a resident in its own right (the only ones granting
 # change_resident): the district's commissioners, the registering organisation, the lead of an open case.
 OWN_RIGHT_BASES = ("district", "registration", "case_lead")
-
-
-def always(basis: str) -> list[Window]:
-    return [(ALWAYS_FROM, FOREVER, basis)]
 
 
 @dataclass
@@ -117,86 +96,6 @@ class ExpectedGrants:
     entries: dict[int, set[Grant]] = field(default_factory=dict)
 
 
-def _merge(windows: Iterable[Window]) -> list[Window]:
-    """Join touching windows of the same basis."""
-    result: list[Window] = []
-    for start, end, basis in sorted(windows, key=lambda w: (w[2], w[0], w[1])):
-        if result and result[-1][2] == basis and start <= result[-1][1]:
-            result[-1] = (result[-1][0], max(result[-1][1], end), basis)
-        else:
-            result.append((start, end, basis))
-    return result
-
-
-def _consent_period(consent: Consent) -> tuple[datetime.datetime, datetime.datetime] | None:
-    start = consent.valid_from
-    end = consent.valid_until or FOREVER
-    if consent.withdrawn_at is not None:
-        end = min(end, consent.withdrawn_at)
-    return (start, end) if end > start else None
-
-
-def consent_windows(
-    consents: list[Consent], *, organization: Organization, category: str, purpose: str
-) -> list[Window]:
-    """When `organization` may receive `category` for `purpose`: latest decision wins at every instant."""
-    relevant = []
-    for consent in consents:
-        names_org = organization.id in consent.recipient_org_ids or organization.kind in consent.recipient_kinds
-        if names_org and category in consent.categories and purpose in consent.purposes:
-            period = _consent_period(consent)
-            if period:
-                relevant.append((consent, period))
-    if not relevant:
-        return []
-    bounds = sorted({t for _, (start, end) in relevant for t in (start, end)})
-    granted: list[Window] = []
-    for start, end in zip(bounds, bounds[1:], strict=False):
-        covering = [(c.taken_at, c.id, c) for c, (s, e) in relevant if s <= start < e]
-        if covering:
-            latest = max(covering, key=lambda item: item[:2])[2]
-            if latest.decision == Decision.GRANTED:
-                granted.append((start, end, f"consent:{latest.id}"))
-    return _merge(granted)
-
-
-@dataclass(frozen=True)
-class VisitFact:
-    """What the policy needs of a visit: its id and the organisation that recorded it."""
-
-    id: int
-    case_id: int
-    organization: Organization
-
-
-@dataclass(frozen=True)
-class SafetyCheckFact:
-    """A safety-check task: who it reached, about which case and visit, and while it was open."""
-
-    id: int
-    case_id: int | None
-    visit_id: int | None
-    opened_at: datetime.datetime
-    closed_at: datetime.datetime | None
-    organizations: tuple[Organization, ...]
-
-
-@dataclass
-class _Facts:
-    """Everything the policy needs to know about one resident."""
-
-    resident: Resident
-    cases: list[Case]
-    team: dict[int, list[Organization]]
-    notes: list[Note]
-    visits: list[VisitFact]
-    consents: list[Consent]
-    legal_grants: list[LegalBasisGrant]
-    meeting_orgs: dict[int, list[Organization]]
-    referrals: list[Referral] = field(default_factory=list)
-    safety_checks: list[SafetyCheckFact] = field(default_factory=list)
-
-
 def _author_group(organization: Organization, resident: Resident) -> int:
     """Commissioners write as their district; everyone else as their organisation."""
     if organization.kind == OrganizationKind.COMMISSIONER_COUNCIL:
@@ -205,7 +104,7 @@ def _author_group(organization: Organization, resident: Resident) -> int:
 
 
 class _Builder:
-    def __init__(self, facts: _Facts):
+    def __init__(self, facts: ResidentFacts):
         self.facts = facts
         self.resident: set[Grant] = set()
         self.cases: dict[int, set[Grant]] = {case.id: set() for case in facts.cases}
@@ -289,7 +188,7 @@ class _Builder:
 
         # Legal bases other than consent.
         for grant in facts.legal_grants:
-            window = _grant_window(grant)
+            window = grant_window(grant)
             if window is None:
                 continue
             recipients = (
@@ -335,7 +234,7 @@ class _Builder:
                 if category not in referral.categories:
                     return []
                 windows = shareable_windows(facts, organization=receiver, category=category, purpose=Purpose.REFERRAL)
-                return _merge((start, end, f"referral:{referral.id}") for start, end, _ in windows)
+                return renamed(windows, f"referral:{referral.id}")
 
             basic = cover(Category.BASIC)
             self._add(self.cases[referral.case_id], group_id, "view_case", basic)
@@ -344,7 +243,7 @@ class _Builder:
                 self._data(group_id, cover)
 
 
-def shareable_windows(facts: _Facts, *, organization: Organization, category: str, purpose: str) -> list[Window]:
+def shareable_windows(facts: ResidentFacts, *, organization: Organization, category: str, purpose: str) -> list[Window]:
     """When `organization` may receive `category` for `purpose`: by consent, or by a legal-basis grant it holds.
 
     Support-meeting grants (SWA106-6) cover sharing inside the meeting only, so they do not count here.
@@ -353,7 +252,7 @@ def shareable_windows(facts: _Facts, *, organization: Organization, category: st
     for grant in facts.legal_grants:
         if grant.basis == LegalBasis.SUPPORT_MEETING or grant.organization_id != organization.id:
             continue
-        window = _grant_window(grant)
+        window = grant_window(grant)
         if window is not None and category in grant.categories:
             windows.append(window)
     return windows
@@ -363,114 +262,20 @@ def referral_categories_covered(
     *, resident_id: int, organization: Organization, categories: Iterable[str], at: datetime.datetime
 ) -> set[str]:
     """The categories `organization` may receive about the resident at `at` for a referral (checked on sending)."""
-    loaded = _load([resident_id])
-    if not loaded:
+    facts = resident_load_without_records(resident_id)
+    if facts is None:
         return set()
     return {
         category for category in categories
         if any(start <= at < end for start, end, _ in shareable_windows(
-            loaded[0], organization=organization, category=category, purpose=Purpose.REFERRAL))
+            facts, organization=organization, category=category, purpose=Purpose.REFERRAL))
     }
 
 
-def _grant_window(grant: LegalBasisGrant) -> Window | None:
-    """The grant's period as a window whose basis names the legal ground and the grant."""
-    if grant.status == GrantStatus.PENDING or grant.approved_by_id is None:
-        # Never approved (still pending, or revoked while pending): it never gave access.
-        return None
-    end = grant.ends_at
-    if grant.revoked_at is not None:
-        end = min(end, grant.revoked_at)
-    if grant.meeting_id:
-        end = min(end, grant.meeting.ends_at)
-    return (grant.starts_at, end, f"{grant.basis}:{grant.id}") if end > grant.starts_at else None
-
-
-def _load(resident_ids: list[int]) -> list[_Facts]:
-    residents = Resident.objects.filter(id__in=resident_ids).select_related(
-        "district__council_area__council", "registered_by"
-    )
-    cases = Case.objects.filter(resident_id__in=resident_ids).select_related("lead_organization")
-    team_rows = CaseTeamMember.objects.filter(case__resident_id__in=resident_ids).select_related("organization")
-    notes = Note.objects.filter(resident_id__in=resident_ids).select_related("author_organization")
-    # Visits are the most numerous records (~20 per resident): only their ids, organisations and residents.
-    visits = list(Visit.objects.filter(case__resident_id__in=resident_ids)
-                  .values_list("id", "case_id", "organization_id", "case__resident_id"))
-    visit_orgs = Organization.objects.in_bulk({organization_id for _, _, organization_id, _ in visits})
-    consents = Consent.objects.filter(resident_id__in=resident_ids).prefetch_related("recipient_organizations")
-    legal = (
-        # A disaster's grants open the evacuation list only: derived by `expected_entries_for_residents`.
-        LegalBasisGrant.objects.filter(resident_id__in=resident_ids).exclude(basis=LegalBasis.DISASTER)
-        .select_related("organization", "meeting")
-        .prefetch_related(Prefetch("meeting__cases", queryset=Case.objects.only("id")))
-    )
-    meeting_ids = {g.meeting_id for g in legal if g.meeting_id}
-    meeting_orgs: dict[int, list[Organization]] = defaultdict(list)
-    for member in MeetingMember.objects.filter(
-        meeting_id__in=meeting_ids, confidentiality_acknowledged_at__isnull=False
-    ).select_related("organization"):
-        if member.organization not in meeting_orgs[member.meeting_id]:
-            meeting_orgs[member.meeting_id].append(member.organization)
-
-    by_resident: dict[str, dict[int, list]] = {k: defaultdict(list) for k in ("cases", "notes", "visits", "consents",
-                                                                               "legal")}
-    for case in cases:
-        by_resident["cases"][case.resident_id].append(case)
-    team: dict[int, list[Organization]] = defaultdict(list)
-    for row in team_rows:
-        team[row.case_id].append(row.organization)
-    for note in notes:
-        by_resident["notes"][note.resident_id].append(note)
-    for visit_id, case_id, organization_id, resident_id in visits:
-        by_resident["visits"][resident_id].append(VisitFact(visit_id, case_id, visit_orgs[organization_id]))
-    for consent in consents:
-        consent.recipient_org_ids = {org.id for org in consent.recipient_organizations.all()}
-        by_resident["consents"][consent.resident_id].append(consent)
-    for grant in legal:
-        by_resident["legal"][grant.resident_id].append(grant)
-    referrals: dict[int, list[Referral]] = defaultdict(list)
-    for referral in Referral.objects.filter(
-        case__resident_id__in=resident_ids, status__in=REFERRAL_DECIDING | REFERRAL_WORKING
-    ).select_related("receiver_organization").annotate(case_resident_id=F("case__resident_id")):
-        referrals[referral.case_resident_id].append(referral)
-    checks = _safety_checks(resident_ids)
-    return [
-        _Facts(
-            resident=r,
-            cases=by_resident["cases"][r.id],
-            team=team,
-            notes=by_resident["notes"][r.id],
-            visits=by_resident["visits"][r.id],
-            consents=by_resident["consents"][r.id],
-            legal_grants=by_resident["legal"][r.id],
-            meeting_orgs=meeting_orgs,
-            referrals=referrals[r.id],
-            safety_checks=checks[r.id],
-        )
-        for r in residents
-    ]
-
-
-def _safety_checks(resident_ids: list[int]) -> dict[int, list[SafetyCheckFact]]:
-    tasks = list(Task.objects.filter(resident_id__in=resident_ids, kind=TaskKind.SAFETY_CHECK).values_list(
-        "id", "resident_id", "case_id", "visit_id", "created_at", "closed_at", "assignee_organization_id"))
-    reached: dict[int, set[int]] = defaultdict(set)
-    for task_id, organization_id in TaskEscalation.objects.filter(
-        task_id__in=[t[0] for t in tasks], target_organization__isnull=False
-    ).values_list("task_id", "target_organization_id"):
-        reached[task_id].add(organization_id)
-    orgs = Organization.objects.in_bulk({t[6] for t in tasks} | {o for ids in reached.values() for o in ids})
-    checks: dict[int, list[SafetyCheckFact]] = defaultdict(list)
-    for task_id, resident_id, case_id, visit_id, opened_at, closed_at, assignee_id in tasks:
-        organizations = tuple(orgs[o] for o in sorted({assignee_id} | reached[task_id]))
-        checks[resident_id].append(SafetyCheckFact(task_id, case_id, visit_id, opened_at, closed_at, organizations))
-    return checks
-
-
 def expected_for_residents(resident_ids: list[int]) -> ExpectedGrants:
-    """Every grant the given residents and their cases, notes and visits should carry."""
+    """Every grant the given residents and their cases, notes, visits and list entries should carry."""
     expected = ExpectedGrants()
-    for facts in _load(resident_ids):
+    for facts in residents_load(resident_ids):
         builder = _Builder(facts)
         builder.build()
         expected.residents[facts.resident.id] = builder.resident
@@ -481,37 +286,56 @@ def expected_for_residents(resident_ids: list[int]) -> ExpectedGrants:
     return expected
 
 
+@dataclass
+class NewVisitGrants:
+    """What recording one visit changes: the visit's own grants, and on its resident and cases only the
+    grants under the bases of the safety checks it raised (`bases`); nothing else depends on a visit."""
+
+    visit_id: int
+    resident_id: int
+    visit: set[Grant]
+    bases: frozenset[str]
+    case_ids: list[int]
+    residents: dict[int, set[Grant]]
+    cases: dict[int, set[Grant]]
+
+
+def expected_for_new_visit(visit: Visit) -> NewVisitGrants | None:
+    """The grants a just-recorded visit brings, by the same rules as `expected_for_residents`.
+
+    The rules give a visit the windows its resident's visit category already has for each group
+    (authorship, district and team consent, legal bases, referrals) plus those of the safety checks
+    it raised; none of them depends on the resident's other notes or visits, so the facts are loaded
+    without them and the cost does not grow with the resident's history.
+    """
+    facts = new_visit_load(visit)
+    visit_id = visit.id
+    if facts is None:
+        return None
+    builder = _Builder(facts)
+    builder.build()
+    bases = frozenset(f"safety_check:{check.id}" for check in facts.safety_checks)
+    return NewVisitGrants(
+        visit_id=visit_id,
+        resident_id=facts.resident.id,
+        visit=builder.visits[visit_id],
+        bases=bases,
+        case_ids=list(builder.cases),
+        residents={facts.resident.id: {g for g in builder.resident if g[4] in bases}},
+        cases={case_id: {g for g in grants if g[4] in bases} for case_id, grants in builder.cases.items()
+               if any(g[4] in bases for g in grants)},
+    )
+
+
 # --- The evacuation-support list -------------------------------------------------------------------
 
 def expected_entries_for_residents(resident_ids: list[int]) -> dict[int, set[Grant]]:
     """Every grant the evacuation-list entries of these residents should carry (entry and plan)."""
-    entries = list(EvacuationListEntry.objects.filter(resident_id__in=resident_ids).select_related(
-        "resident__district__council_area__council"))
-    if not entries:
-        return {}
-    ids = [entry.resident_id for entry in entries]
-    consents: dict[int, list[Consent]] = defaultdict(list)
-    for consent in Consent.objects.filter(resident_id__in=ids).prefetch_related("recipient_organizations"):
-        if Purpose.DISASTER_EVACUATION in consent.purposes:
-            consent.recipient_org_ids = {org.id for org in consent.recipient_organizations.all()}
-            consents[consent.resident_id].append(consent)
-    grants: dict[int, list[LegalBasisGrant]] = defaultdict(list)
-    for grant in LegalBasisGrant.objects.filter(resident_id__in=ids, basis=LegalBasis.DISASTER).select_related(
-            "organization"):
-        grants[grant.resident_id].append(grant)
-    plans: dict[int, EvacuationPlan] = {}
-    for plan in EvacuationPlan.objects.filter(entry__in=entries, superseded_by__isnull=True):
-        plans[plan.entry_id] = plan
-    ward_ids = {entry.ward_id for entry in entries}
-    ward_orgs: dict[int, list[Organization]] = defaultdict(list)
-    for org in Organization.objects.filter(ward_id__in=ward_ids).order_by("id"):
-        ward_orgs[org.ward_id].append(org)
-    return {entry.id: _entry_grants(entry, consents[entry.resident_id], grants[entry.resident_id],
-                                    plans.get(entry.id), ward_orgs[entry.ward_id]) for entry in entries}
+    return {facts.entry.id: _entry_grants(facts) for facts in entry_facts_load(resident_ids)}
 
 
-def _entry_grants(entry: EvacuationListEntry, consents: list[Consent], grants: list[LegalBasisGrant],
-                  plan: EvacuationPlan | None, ward_orgs: list[Organization]) -> set[Grant]:
+def _entry_grants(facts: EntryFacts) -> set[Grant]:
+    entry, consents, grants, plan, ward_orgs = facts.entry, facts.consents, facts.grants, facts.plan, facts.ward_orgs
     result: set[Grant] = set()
     for org in ward_orgs:
         if org.kind == OrganizationKind.WARD_SECTION:
@@ -532,7 +356,7 @@ def _entry_grants(entry: EvacuationListEntry, consents: list[Consent], grants: l
         if org.id in planned:
             _Builder._add(result, group_id, "view_evacuation_plan", windows)
     for grant in grants:
-        window = _grant_window(grant)
+        window = grant_window(grant)
         if window is not None:
             _Builder._add(result, _author_group(grant.organization, entry.resident), "view_evacuationlistentry",
                           [window])
