@@ -21,7 +21,7 @@ from cases.services.escalations import (
 )
 from cases.services.partner_reports import partner_report_route as route_partner_report
 from cases.services.partner_reports import partner_reports_route_due
-from permissions.grants import memberships_sync_all
+from permissions.memberships import memberships_sync_all
 
 logger = logging.getLogger("cases.tasks")
 
