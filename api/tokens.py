@@ -14,6 +14,7 @@ from django.utils import timezone
 from api.models import ApiToken
 from cases.errors import NotFound, RuleViolation
 from cases.models import User
+from cases.selectors import actor_remember_rows, rows_with_standings
 
 PREFIX = "mmr_"
 _FORMAT = re.compile(r"^mmr_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$")
@@ -65,16 +66,25 @@ def token_install(*, user: User, name: str, plaintext: str, ttl_days: int = 365)
 
 
 def token_authenticate(plaintext: str) -> ApiToken | None:
+    """The token, if usable right now (unrevoked, unexpired, its user active), found with its user and the
+    user's active memberships in one query; the request keeps the actor (cases.selectors.actor_remember_rows),
+    so the route's membership check and every scoped read ask the database nothing more about who is asking.
+
+    Everything is read at the moment of the request: a revocation, an expiry or a term's end counts on the
+    very next request."""
     match = _FORMAT.match(plaintext)
     if not match:
         return None
     key_id, secret = match.groups()
-    token = ApiToken.objects.select_related("user").filter(key_id=key_id).first()
+    now = timezone.now()
+    rows = rows_with_standings(ApiToken.objects.select_related("user").filter(key_id=key_id),
+                               memberships="user__memberships", at=now)
+    token = rows[0] if rows else None
     if token is None or not hmac.compare_digest(token.secret_hash, _hash(secret)):
         return None
     if not token.is_usable or not token.user.is_active:
         return None
-    now = timezone.now()
+    actor_remember_rows(user=token.user, rows=rows)
     if token.last_used_at is None or now - token.last_used_at > _TOUCH_EVERY:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token

@@ -16,6 +16,7 @@ from cases.models import (
     Consent,
     DisasterEvent,
     District,
+    DistrictAssignment,
     EscalationStep,
     EvacuationListEntry,
     EvacuationPlan,
@@ -40,7 +41,7 @@ from cases.models.disaster import CheckOutcome, EntryStatus, SafetyCheckReport
 from cases.models.escalations import TaskKind
 from cases.models.tasks import TaskStatus
 from permissions.access import scope
-from permissions.actors import actor_for
+from permissions.actors import actor_for, actor_from_rows, actor_remember, standing_columns, standing_values
 from permissions.guards import authorize_disaster_export, disaster_event_parties, legal_basis_grants_overseen
 
 
@@ -49,7 +50,7 @@ def memberships_active_for(*, user: User) -> QuerySet[Membership]:
         Membership.objects.active()
         .filter(user=user)
         .select_related("organization")
-        .prefetch_related("district_assignments__district")
+        .prefetch_related(Prefetch("district_assignments", DistrictAssignment.objects.select_related("district")))
         .order_by("id")
     )
 
@@ -60,6 +61,20 @@ def is_active_member(*, user: User) -> bool:
     The same query resolves the actor (memberships, groups), kept for the rest of the request.
     """
     return actor_for(user=user).member
+
+
+def rows_with_standings(queryset: QuerySet, *, memberships: str, at=None) -> list:
+    """The rows of `queryset`, each with the standing columns of one of its user's active memberships
+    (through `memberships`, e.g. "user__memberships"): one query finds a record and who its user is right now.
+    A user with no active membership still has one row (its standing columns empty)."""
+    relations, columns, ordering = standing_columns(memberships, at=at)
+    return list(queryset.annotate(**relations).annotate(**columns).order_by(*ordering))
+
+
+def actor_remember_rows(*, user: User, rows: list) -> None:
+    """Keep, for the rest of this request, the actor read by `rows_with_standings` (the route's membership
+    check and every scoped read then ask nothing more about who is asking)."""
+    actor_remember(actor_from_rows(user, (standing_values(row) for row in rows)))
 
 
 def organizations_directory() -> QuerySet[Organization]:
