@@ -41,7 +41,14 @@ from cases.models.disaster import CheckOutcome, EntryStatus, SafetyCheckReport
 from cases.models.escalations import TaskKind
 from cases.models.tasks import TaskStatus
 from permissions.access import scope
-from permissions.actors import actor_for, actor_from_rows, actor_remember, standing_columns, standing_values
+from permissions.actors import (
+    actor_for,
+    actor_from_rows,
+    actor_remember,
+    standing_columns,
+    standing_join_sql,
+    standing_values,
+)
 from permissions.guards import authorize_disaster_export, disaster_event_parties, legal_basis_grants_overseen
 
 
@@ -71,10 +78,22 @@ def rows_with_standings(queryset: QuerySet, *, memberships: str, at=None) -> lis
     return list(queryset.annotate(**relations).annotate(**columns).order_by(*ordering))
 
 
-def actor_remember_rows(*, user: User, rows: list) -> None:
-    """Keep, for the rest of this request, the actor read by `rows_with_standings` (the route's membership
-    check and every scoped read then ask nothing more about who is asking)."""
-    actor_remember(actor_from_rows(user, (standing_values(row) for row in rows)))
+def standings_of(row) -> tuple:
+    """The standing columns of one `rows_with_standings` row, as a tuple (what `standings_sql` returns)."""
+    return standing_values(row)
+
+
+def standings_sql(*, user_column: str) -> tuple[str, str, str]:
+    """`rows_with_standings` for a hand-written query: its select list, LEFT JOINs (the moment twice as
+    parameters) and ordering, over a row naming a user in `user_column` (permissions.actors)."""
+    return standing_join_sql(user_column)
+
+
+def actor_remember_rows(*, user: User, rows: list, values: bool = False) -> None:
+    """Keep, for the rest of this request, the actor read by `rows_with_standings` (or, with `values`, the
+    standing columns of `standings_sql` as tuples): the route's membership check and every scoped read then
+    ask nothing more about who is asking."""
+    actor_remember(actor_from_rows(user, rows if values else (standing_values(row) for row in rows)))
 
 
 def organizations_directory() -> QuerySet[Organization]:

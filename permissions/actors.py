@@ -18,6 +18,7 @@ import contextvars
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import F, FilteredRelation, Q
 from django.utils import timezone
 
@@ -181,6 +182,25 @@ def standing_columns(path: str, *, at=None) -> tuple[dict[str, FilteredRelation]
     columns = {f"standing_{i}": F(f"active_membership__{name}") for i, name in enumerate(_STANDING_PATHS)}
     return {"active_membership": relation}, columns, ["active_membership__id",
                                                       "active_membership__district_assignments__district_id"]
+
+
+def standing_join_sql(user_column: str) -> tuple[str, str, str]:
+    """The same standings as `standing_columns`, as SQL for a hand-written query over a row that names a user
+    in `user_column` (e.g. `t.user_id`): the select list (`_STANDING_PATHS` order), the LEFT JOINs (two
+    parameters: the moment, twice) and the ordering. For the per-request look-ups whose ORM compilation
+    cost more than the database's answer (api/tokens.py)."""
+    from cases.models import District, DistrictAssignment
+
+    q = connection.ops.quote_name
+    membership, organization = q(Membership._meta.db_table), q(Organization._meta.db_table)
+    assignment, district = q(DistrictAssignment._meta.db_table), q(District._meta.db_table)
+    columns = "sm.id, sm.role, sm.organization_id, so.kind, so.group_id, so.ward_id, sda.district_id, sd.group_id"
+    joins = (f" LEFT JOIN {membership} sm ON sm.user_id = {user_column} AND sm.valid_from <= %s"
+             f" AND (sm.valid_until IS NULL OR sm.valid_until > %s)"
+             f" LEFT JOIN {organization} so ON so.id = sm.organization_id"
+             f" LEFT JOIN {assignment} sda ON sda.membership_id = sm.id"
+             f" LEFT JOIN {district} sd ON sd.id = sda.district_id")
+    return columns, joins, "sm.id, sda.district_id"
 
 
 def standing_values(row) -> tuple:
