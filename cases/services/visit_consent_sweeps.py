@@ -70,14 +70,19 @@ def _overdue_batch(batch: int) -> tuple[int, int]:
         overdue |= Q(lead_organization__kind=kind, next_visit_due__lt=today - datetime.timedelta(days=grace.days))
     opened = 0
     with transaction.atomic():
-        cases = list(
+        # Claim the ids first, then read the chunk's rows with what they need: joining the residents,
+        # districts and workers of every overdue case to sort them cost 300 ms a chunk on the city
+        # (13,158 overdue cases, a sort spilled to disk) against the ids' narrow sort.
+        claimed = list(
             Case.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(overdue).exclude(status=CaseStatus.CLOSED)
             .annotate(task_key=visit_overdue_key(F("id"), F("next_visit_due")))
             .filter(~Exists(Task.objects.filter(dedupe_key=OuterRef("task_key"))))
-            .select_related("lead_organization", "lead_worker", "resident__district__council_area")
-            .order_by("next_visit_due", "id")[:batch]
+            .order_by("next_visit_due", "id").values_list("id", flat=True)[:batch]
         )
+        cases = list(Case.objects.filter(id__in=claimed)
+                     .select_related("lead_organization", "lead_worker", "resident__district__council_area")
+                     .order_by("next_visit_due", "id"))
         for case in cases:
             resident = case.resident
             organization, user, instruction = case.lead_organization, case.lead_worker, ""
