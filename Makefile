@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo-reset test schema seed-scale bench-access bench-audit bench-sweep bench-request lint migrations-check clean bench-webhooks bench-partner fuzz bench-disaster bench-statistics bench-writes
+.PHONY: run demo-reset test schema seed-scale bench-access bench-audit bench-sweep bench-request lint migrations-check clean bench-webhooks bench-partner fuzz bench-disaster bench-statistics bench-writes bench-load
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required: make PYTHON=/path/to/python3.11")'
@@ -95,6 +95,13 @@ bench-statistics: $(STAMP)
 # database (DATABASE_URL, PostgreSQL). Its writes are rolled back. See docs/benchmarks.md.
 bench-writes: $(STAMP)
 	$(PY) -m benchmarks.writes
+
+# Throughput as deployed: gunicorn (production settings, 4 sync workers), a real Celery worker and beat, and
+# locust with the city's own readers at 1, 8 and 32 users, then 8 users while a backlog sweep runs. It writes
+# visits: it copies the city (DATABASE_URL's database, default city) and drops the copy. CODE= adds another
+# checkout to measure side by side. Under the shared lock: flock /tmp/heavy.lock make bench-load.
+bench-load: $(STAMP)
+	$(PY) -m benchmarks.load --run-time $${RUN_TIME:-60} $(if $(CODE),--code . --code $(CODE)) $(BENCH_LOAD_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

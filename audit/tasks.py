@@ -7,13 +7,13 @@ from audit.retention import retention_run
 from audit.rights import rights_reminders_send
 
 
-@shared_task(name="audit.tasks.access_log_seal")
+@shared_task(name="audit.tasks.access_log_seal_sweep")
 def access_log_seal_sweep() -> int:
     """Chain the entries written since the last run (one sealer at a time: the head row's lock)."""
     return access_log_seal()
 
 
-@shared_task(name="audit.tasks.access_log_anchor")
+@shared_task(name="audit.tasks.access_log_anchor_sweep")
 def access_log_anchor_sweep() -> int | None:
     """Sign the chain head into the external anchor file (when configured); returns the anchored position."""
     anchor = access_log_anchor()

@@ -33,7 +33,7 @@ from cases.models.choices import CaseStatus, Urgency
 from cases.models.consent import Category, Decision, Grantor, Method, Purpose
 from cases.models.escalations import TaskKind
 from cases.models.visits import Channel, Outcome, WarningSign
-from cases.services.escalations import consents_expiring_open_tasks, visits_overdue_open_tasks
+from cases.services.visit_consent_sweeps import consents_expiring_open_tasks, visits_overdue_open_tasks
 from demo.ward import CARE_NOBORITO, ELDERLY_SECTION, SALON_NPO, World
 from notifications.delivery import outbox_deliver_due
 

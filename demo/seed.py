@@ -18,7 +18,8 @@ from demo.partners import agreements_build
 from demo.population import TANAKA, Population, population_build
 from demo.ward import DEMO_ACCOUNTS, DEMO_PASSWORD, WARD_CODE, DemoAccount, world_build
 from notifications.selectors import notifications_of
-from permissions.grants import grants_sync_residents, memberships_sync_user
+from permissions.grants import grants_sync_residents
+from permissions.memberships import memberships_sync_user
 from service_directory.models import Service
 
 __all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "TANAKA", "DemoAccount", "DemoReport", "demo_seed"]

@@ -48,7 +48,8 @@ class OrganizationClientAuthentication(authentication.BaseAuthentication):
             declared = client.purposes[0]
         elif declared not in client.purposes:
             raise ProblemAPIException("client_purpose_denied")
-        actor_assume_organization(user=client.user, organization_id=client.organization_id)
+        actor_assume_organization(user=client.user, organization_id=client.organization_id,
+                                  organization=client.organization)
         access_log_acting_as(client_label(client_id=client.id, organization_id=client.organization_id,
                                           purpose=declared))
         return client.user, credential

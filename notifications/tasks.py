@@ -6,27 +6,23 @@ old rows never stands in front of a new safety check on `urgent`.
 """
 
 from celery import shared_task
-from django.db import DatabaseError
+from django.conf import settings
 
-from notifications.delivery import outbox_deliver as deliver
-from notifications.delivery import outbox_deliver_due
+from notifications import delivery
 from notifications.outbox import outbox_requeue
 
-RETRY = {"max_retries": 5, "autoretry_for": (DatabaseError,), "retry_backoff": 2, "retry_backoff_max": 60,
-         "retry_jitter": True, "acks_late": True, "reject_on_worker_lost": True}
 
-
-@shared_task(name="notifications.tasks.outbox_deliver", **RETRY)
+@shared_task(name="notifications.tasks.outbox_deliver", **settings.TASK_RETRY)
 def outbox_deliver(ids: list[int]) -> int:
     """Deliver these messages now (enqueued after the commit that wrote them); what the time budget
     did not reach goes back to the end of its queue."""
-    report = deliver(ids=[int(i) for i in ids][:1000])
+    report = delivery.outbox_deliver(ids=[int(i) for i in ids][:1000])
     if report.remaining:
         outbox_requeue(report.remaining)
     return report.delivered
 
 
-@shared_task(name="notifications.tasks.outbox_sweep", **RETRY)
+@shared_task(name="notifications.tasks.outbox_sweep", **settings.TASK_RETRY)
 def outbox_sweep() -> int:
     """Beat: redeliver what is still undelivered (a lost message, a broker restart, an e-mail to retry)."""
-    return outbox_deliver_due().delivered
+    return delivery.outbox_deliver_due().delivered

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from cases.models import Case, EvacuationListEntry, Note, Resident, User, Visit
 from permissions.actors import actor_for, actor_remembered, actors_remembered
-from permissions.grants import active_group_queries
+from permissions.memberships import active_group_queries
 from permissions.models import (
     CaseGroupObjectPermission,
     EvacuationEntryGroupObjectPermission,

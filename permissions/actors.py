@@ -4,7 +4,9 @@ Every decision about *acting* (permissions/guards.py) and every scoped read
 (permissions/access.py) starts from an `Actor`: one query finds the user's
 active memberships with their organisations and districts, and within a request
 the answer is kept (`groups_remembered`), so a term that ended a second ago
-already counts and nobody asks twice.
+already counts and nobody asks twice. A personal token's look-up reads the
+same columns in its own query (`standing_columns`, api/tokens.py), so a
+request authenticated by token costs one round trip for who is asking.
 
 The sets below are the only names for these groups of roles and kinds.
 """
@@ -15,6 +17,10 @@ import contextlib
 import contextvars
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import F, FilteredRelation, Q
+from django.utils import timezone
 
 from cases.errors import NotPermitted, RuleViolation
 from cases.models import Membership, Organization, User
@@ -156,13 +162,59 @@ class Actor:
         return {s.ward_id for s in self.standings if s.role == Role.PRIVACY_OFFICER}
 
 
-def _load(user: User, at=None) -> Actor:
-    rows = Membership.objects.active(at).filter(user=user).order_by("id").values_list(
-        "id", "role", "organization_id", "organization__kind", "organization__group_id", "organization__ward_id",
-        "district_assignments__district_id", "district_assignments__district__group_id",
-    )
+# A standing's columns, from a membership row: `_load` reads them from Membership; a token's look-up
+# reads the same names through `standing_columns` in the one query that also finds the token and its user.
+_STANDING_PATHS = ("id", "role", "organization_id", "organization__kind", "organization__group_id",
+                   "organization__ward_id", "district_assignments__district_id",
+                   "district_assignments__district__group_id")
+
+
+def standing_columns(path: str, *, at=None) -> tuple[dict[str, FilteredRelation], dict[str, object], list[str]]:
+    """What a query over `path` (a relation to the user's memberships, e.g. "user__memberships") needs to
+    return the user's active standings on its own rows: the filtered relation (a LEFT JOIN whose condition
+    is the membership's term, so a user with none still has their row), the columns and the ordering.
+
+    The term is checked at `at` (now), so an ended term counts on the very next request.
+    """
+    at = at or timezone.now()
+    relation = FilteredRelation(path, condition=Q(**{f"{path}__valid_from__lte": at}) & (
+        Q(**{f"{path}__valid_until__isnull": True}) | Q(**{f"{path}__valid_until__gt": at})))
+    columns = {f"standing_{i}": F(f"active_membership__{name}") for i, name in enumerate(_STANDING_PATHS)}
+    return {"active_membership": relation}, columns, ["active_membership__id",
+                                                      "active_membership__district_assignments__district_id"]
+
+
+def standing_join_sql(user_column: str) -> tuple[str, str, str]:
+    """The same standings as `standing_columns`, as SQL for a hand-written query over a row that names a user
+    in `user_column` (e.g. `t.user_id`): the select list (`_STANDING_PATHS` order), the LEFT JOINs (two
+    parameters: the moment, twice) and the ordering. For the per-request look-ups whose ORM compilation
+    cost more than the database's answer (api/tokens.py)."""
+    from cases.models import District, DistrictAssignment
+
+    q = connection.ops.quote_name
+    membership, organization = q(Membership._meta.db_table), q(Organization._meta.db_table)
+    assignment, district = q(DistrictAssignment._meta.db_table), q(District._meta.db_table)
+    columns = "sm.id, sm.role, sm.organization_id, so.kind, so.group_id, so.ward_id, sda.district_id, sd.group_id"
+    joins = (f" LEFT JOIN {membership} sm ON sm.user_id = {user_column} AND sm.valid_from <= %s"
+             f" AND (sm.valid_until IS NULL OR sm.valid_until > %s)"
+             f" LEFT JOIN {organization} so ON so.id = sm.organization_id"
+             f" LEFT JOIN {assignment} sda ON sda.membership_id = sm.id"
+             f" LEFT JOIN {district} sd ON sd.id = sda.district_id")
+    return columns, joins, "sm.id, sda.district_id"
+
+
+def standing_values(row) -> tuple:
+    """The standing columns `standing_columns` annotated on one row, in `_STANDING_PATHS` order."""
+    return tuple(getattr(row, f"standing_{i}") for i in range(len(_STANDING_PATHS)))
+
+
+def actor_from_rows(user: User, rows) -> Actor:
+    """An actor from membership rows (`_STANDING_PATHS` order; rows whose membership id is None are skipped:
+    the left join of a user with no active membership)."""
     found: dict[int, dict] = {}
     for membership_id, role, org_id, kind, group_id, ward_id, district_id, district_group_id in rows:
+        if membership_id is None:
+            continue
         entry = found.setdefault(membership_id, {
             "membership_id": membership_id, "role": role, "organization_id": org_id, "organization_kind": kind,
             "organization_group_id": group_id, "ward_id": ward_id, "district_ids": set(), "district_group_ids": set(),
@@ -176,6 +228,11 @@ def _load(user: User, at=None) -> Actor:
         for entry in found.values()
     )
     return Actor(user=user, standings=standings)
+
+
+def _load(user: User, at=None) -> Actor:
+    return actor_from_rows(user, Membership.objects.active(at).filter(user=user).order_by("id").values_list(
+        *_STANDING_PATHS))
 
 
 # Within one request (opened by audit.middleware): each user's actor, resolved once. The route's
@@ -207,7 +264,17 @@ def actor_for(*, user: User, at=None) -> Actor:
     return actor
 
 
-def actor_assume_organization(*, user: User, organization_id: int) -> Actor:
+def actor_remember(actor: Actor) -> Actor:
+    """Keep an actor resolved elsewhere (a token's look-up read the memberships with the token) for the rest
+    of this request; outside a request nothing is kept and the next `actor_for` asks the database."""
+    resolved = _resolved.get()
+    if resolved is not None:
+        resolved[actor.user.pk] = actor
+    return actor
+
+
+def actor_assume_organization(*, user: User, organization_id: int,
+                              organization: Organization | None = None) -> Actor:
     """For the rest of this request, `user` (an organisation's API client, a machine) acts as a worker of
     the organisation: it reads and acts through the organisation's group, and the policy still decides per
     record. Only inside a request (the route's client authentication calls it); elsewhere the user holds no
@@ -215,7 +282,10 @@ def actor_assume_organization(*, user: User, organization_id: int) -> Actor:
     resolved = _resolved.get()
     if resolved is None:
         raise RuntimeError("an organisation's client acts only inside a request")
-    org = Organization.objects.filter(pk=organization_id).values_list("kind", "group_id", "ward_id").first()
+    if organization is not None and organization.pk == organization_id:  # read with the client's key
+        org = (organization.kind, organization.group_id, organization.ward_id)
+    else:
+        org = Organization.objects.filter(pk=organization_id).values_list("kind", "group_id", "ward_id").first()
     if org is None:
         actor = Actor(user=user, standings=())
     else:

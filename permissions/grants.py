@@ -22,12 +22,10 @@ from typing import NamedTuple
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
-from django.utils import timezone
 
 from audit.provisions import provisions_record
-from cases.models import Case, DistrictAssignment, EvacuationListEntry, Membership, Note, Resident, User, Visit
-from cases.models.choices import Role
-from permissions.actors import ORGANIZATION_ROLES, actor_for
+from cases.models import Case, EvacuationListEntry, Note, Resident, User, Visit
+from permissions.memberships import memberships_sync_user
 from permissions.models import (
     CaseGroupObjectPermission,
     EvacuationEntryGroupObjectPermission,
@@ -322,34 +320,3 @@ def _global_view_grants() -> list[str]:
         for user in User.objects.filter(user_permissions__in=perms).distinct():
             problems.append(f"user {user.pk} holds a model-level permission on {model._meta.label}")
     return problems
-
-
-def active_group_queries(*, user: User, at=None):
-    """The two queries naming the groups through which this user acts (usable as subqueries)."""
-    memberships = Membership.objects.active(at).filter(user=user)
-    org_groups = memberships.filter(role__in=list(ORGANIZATION_ROLES)).values_list("organization__group_id", flat=True)
-    district_groups = DistrictAssignment.objects.filter(
-        membership__in=memberships.filter(role=Role.COMMISSIONER)
-    ).values_list("district__group_id", flat=True)
-    return org_groups, district_groups
-
-
-def memberships_sync_user(*, user: User, write: bool = True) -> list[str]:
-    """Keep Django's user.groups equal to the user's active groups (used by guardian's own shortcuts)."""
-    wanted = set(actor_for(user=user, at=timezone.now()).group_ids)
-    managed = set(user.groups.filter(name__regex=r"^(org|district):").values_list("id", flat=True))
-    problems = [f"user {user.pk}: missing group {g}" for g in sorted(wanted - managed)]
-    problems += [f"user {user.pk}: extra group {g}" for g in sorted(managed - wanted)]
-    if write:
-        user.groups.add(*(wanted - managed))
-        user.groups.remove(*(managed - wanted))
-    return problems
-
-
-def memberships_sync_all() -> int:
-    """Re-align every user's groups (terms start and end with no request to notice); returns users changed."""
-    changed = 0
-    for user in User.objects.filter(is_active=True).only("id").iterator():
-        if memberships_sync_user(user=user):
-            changed += 1
-    return changed

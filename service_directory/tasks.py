@@ -5,13 +5,12 @@ and assured date), and acks on receipt like the other unbounded housekeeping swe
 """
 
 from celery import shared_task
-from django.db import DatabaseError
+from django.conf import settings
 
-from service_directory.services import listings_reverification_sweep as sweep
+from service_directory import services
 
 
-@shared_task(name="service_directory.tasks.listings_reverification_sweep", max_retries=3,
-             autoretry_for=(DatabaseError,), retry_backoff=2, retry_backoff_max=30, acks_late=False)
+@shared_task(name="service_directory.tasks.listings_reverification_sweep", **settings.TASK_RETRY, acks_late=False)
 def listings_reverification_sweep() -> int:
     """Open re-verification tasks for listings not assured within DIRECTORY_REVERIFY_AFTER_MONTHS."""
-    return sweep()
+    return services.listings_reverification_sweep()

@@ -91,7 +91,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
         for district in extracted or []:
             DistrictAssignment.objects.create(membership=self, district=district)
         if create:
-            from permissions.grants import memberships_sync_user
+            from permissions.memberships import memberships_sync_user
 
             memberships_sync_user(user=self.user)
 

@@ -21,6 +21,6 @@ if AUDIT_ANCHOR_PATH and len(AUDIT_ANCHOR_KEY) < 32:
                                "AUDIT_ANCHOR_PATH is set.")
 
 CELERY_BEAT_SCHEDULE["audit-anchor"] = {
-    "task": "audit.tasks.access_log_anchor", "schedule": float(AUDIT_ANCHOR_INTERVAL_SECONDS),
+    "task": "audit.tasks.access_log_anchor_sweep", "schedule": float(AUDIT_ANCHOR_INTERVAL_SECONDS),
     "options": {"queue": "default", "expires": AUDIT_ANCHOR_INTERVAL_SECONDS},
 }

@@ -7,9 +7,10 @@ can always re-derive, so losing it loses nothing.
 
 from pathlib import Path
 
+from django.db import DatabaseError
 from kombu import Queue
 
-from backend.env import env_url
+from backend.env import env_int, env_url
 
 _VAR = Path(__file__).resolve().parent.parent.parent / "var"
 VISIBILITY_TIMEOUT = 180
@@ -55,9 +56,26 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # run again by the next beat (each re-derives its work from the database).
 CELERY_TASK_ANNOTATIONS = {
     name: {"acks_late": False}
-    for name in ("audit.tasks.retention", "audit.tasks.access_log_seal", "audit.tasks.rights_reminders",
+    for name in ("audit.tasks.retention", "audit.tasks.access_log_seal_sweep", "audit.tasks.rights_reminders",
                  "permissions.tasks.memberships_sync", "api.tasks.idempotency_purge")
 }
+# The one retry policy of every task that may meet a passing database error (a failover, a dropped
+# connection): `@shared_task(**settings.TASK_RETRY)`. Late acks and requeue-on-loss are global (above).
+TASK_RETRY = {"max_retries": 5, "autoretry_for": (DatabaseError,), "retry_backoff": 2, "retry_backoff_max": 60,
+              "retry_jitter": True}
+
+# Backlog work on `bulk` (overdue visits, expiring consents, a disaster campaign, the webhooks' redelivery)
+# runs one chunk per message and then waits, so it works at most this share of one worker's time and the
+# API keeps the cores (cases/tasks.py, integrations/tasks.py; docs/operations.md). Escalations are never
+# paced: they fire on `urgent` as soon as they are due.
+BULK_CHUNK_ROWS = env_int("BULK_CHUNK_ROWS", 100, minimum=10, maximum=2000)
+BULK_WORK_PERCENT = env_int("BULK_WORK_PERCENT", 5, minimum=1, maximum=100)
+# A disaster's safety checks are opened faster than housekeeping: the operator may raise it to 100 during one.
+DISASTER_CAMPAIGN_WORK_PERCENT = env_int("DISASTER_CAMPAIGN_WORK_PERCENT", 50, minimum=1, maximum=100)
+# The longest wait between two chunks: below the visibility timeout, or Redis would hand the waiting
+# (unacknowledged) message to a second worker.
+BULK_PAUSE_MAX_SECONDS = 90
+
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
@@ -97,7 +115,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 # The audit trail (audit/tasks.py): chain new access-log entries, remind of rights deadlines, apply retention.
 CELERY_BEAT_SCHEDULE.update({
-    "audit-seal": {"task": "audit.tasks.access_log_seal", "schedule": 30.0,
+    "audit-seal": {"task": "audit.tasks.access_log_seal_sweep", "schedule": 30.0,
                    "options": {"queue": "default", "expires": 30}},
     "audit-rights-reminders": {"task": "audit.tasks.rights_reminders", "schedule": 3600.0,
                                "options": {"queue": "default", "expires": 3600}},
@@ -106,5 +124,8 @@ CELERY_BEAT_SCHEDULE.update({
 })
 CELERY_BEAT_SCHEDULE_FILENAME = str(_VAR / "celerybeat-schedule")
 # Webhooks (integrations/delivery.py): what is due after a back-off, a lost task or a dead worker's lease.
-CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {"task": "integrations.tasks.webhooks_sweep", "schedule": 10.0,
-                                          "options": {"queue": "default", "expires": 10}}
+# A backlog is paced like the other bulk work: each run sends for BULK_WORK_PERCENT of the interval.
+WEBHOOKS_SWEEP_SECONDS = 10.0
+CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {"task": "integrations.tasks.webhooks_sweep",
+                                          "schedule": WEBHOOKS_SWEEP_SECONDS,
+                                          "options": {"queue": "bulk", "expires": WEBHOOKS_SWEEP_SECONDS}}

@@ -24,7 +24,7 @@ from faker import Faker
 from cases.models import Ward
 from cases.scale.city import CODE_PREFIX, Progress, Sizing, city_build, scale_sizing
 from cases.scale.people import People
-from permissions.grants import memberships_sync_all
+from permissions.memberships import memberships_sync_all
 
 __all__ = ["AlreadySeeded", "Progress", "ScaleReport", "Sizing", "scale_counts", "scale_seed", "scale_sizing"]
 

@@ -36,11 +36,15 @@ from cases.selectors.legal_bases import (
     meetings_of,
 )
 from cases.selectors.memberships import (
+    actor_remember_rows,
     districts_directory,
     is_active_member,
     memberships_active_for,
     organizations_acted_for,
     organizations_directory,
+    rows_with_standings,
+    standings_of,
+    standings_sql,
 )
 from cases.selectors.notes import (
     NOTE_VALUES,
@@ -94,6 +98,7 @@ __all__ = [
     "NOTE_VALUES",
     "REFERRAL_VALUES",
     "TaskSignal",
+    "actor_remember_rows",
     "case_can_change",
     "case_get_for_user",
     "case_ids_visible_to",
@@ -137,6 +142,9 @@ __all__ = [
     "resident_get_for_user",
     "resident_ids_visible_to",
     "residents_visible_to",
+    "rows_with_standings",
+    "standings_of",
+    "standings_sql",
     "task_escalation_plan",
     "task_get_for_user",
     "task_reached_organizations",

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from cases.models import (
     District,
+    DistrictAssignment,
     Membership,
     Organization,
     User,
 )
-from permissions.actors import actor_for
+from permissions.actors import (
+    actor_for,
+    actor_from_rows,
+    actor_remember,
+    standing_columns,
+    standing_join_sql,
+    standing_values,
+)
 
 
 def memberships_active_for(*, user: User) -> QuerySet[Membership]:
@@ -18,7 +26,7 @@ def memberships_active_for(*, user: User) -> QuerySet[Membership]:
         Membership.objects.active()
         .filter(user=user)
         .select_related("organization")
-        .prefetch_related("district_assignments__district")
+        .prefetch_related(Prefetch("district_assignments", DistrictAssignment.objects.select_related("district")))
         .order_by("id")
     )
 
@@ -29,6 +37,32 @@ def is_active_member(*, user: User) -> bool:
     The same query resolves the actor (memberships, groups), kept for the rest of the request.
     """
     return actor_for(user=user).member
+
+
+def rows_with_standings(queryset: QuerySet, *, memberships: str, at=None) -> list:
+    """The rows of `queryset`, each with the standing columns of one of its user's active memberships
+    (through `memberships`, e.g. "user__memberships"): one query finds a record and who its user is right now.
+    A user with no active membership still has one row (its standing columns empty)."""
+    relations, columns, ordering = standing_columns(memberships, at=at)
+    return list(queryset.annotate(**relations).annotate(**columns).order_by(*ordering))
+
+
+def standings_of(row) -> tuple:
+    """The standing columns of one `rows_with_standings` row, as a tuple (what `standings_sql` returns)."""
+    return standing_values(row)
+
+
+def standings_sql(*, user_column: str) -> tuple[str, str, str]:
+    """`rows_with_standings` for a hand-written query: its select list, LEFT JOINs (the moment twice as
+    parameters) and ordering, over a row naming a user in `user_column` (permissions.actors)."""
+    return standing_join_sql(user_column)
+
+
+def actor_remember_rows(*, user: User, rows: list, values: bool = False) -> None:
+    """Keep, for the rest of this request, the actor read by `rows_with_standings` (or, with `values`, the
+    standing columns of `standings_sql` as tuples): the route's membership check and every scoped read then
+    ask nothing more about who is asking."""
+    actor_remember(actor_from_rows(user, rows if values else (standing_values(row) for row in rows)))
 
 
 def organizations_directory() -> QuerySet[Organization]:

@@ -14,8 +14,9 @@ from cases.models import Case, CaseTeamMember, Organization, Resident, User
 from cases.models.choices import CaseStatus, RiskLevel
 from cases.services.conditional import conditional_update
 from permissions.actors import actor_for
-from permissions.grants import grants_sync_residents, memberships_sync_user
+from permissions.grants import grants_sync_residents
 from permissions.guards import authorize_case_change, authorize_case_open, authorize_lead_worker
+from permissions.memberships import memberships_sync_user
 
 
 def contact_schedule_check(*, resident: Resident, visit_cadence_days: int | None) -> None:

@@ -1,6 +1,10 @@
-"""The sweeps: escalate tasks nobody acknowledged; open tasks for overdue visits and expiring consents.
+"""The escalation sweep: fire the next step of every task nobody acknowledged in time.
 
-Deadlines live in the database, never only in the broker. Each sweep claims
+Lives depend on these firing, so this sweep runs on `urgent`, unthrottled (cases/tasks.py); the backlog
+sweeps that open tasks for overdue visits and expiring consents are cases/services/visit_consent_sweeps.py,
+paced on `bulk`.
+
+Deadlines live in the database, never only in the broker. The sweep claims
 due rows with `SELECT … FOR UPDATE SKIP LOCKED` in batches, so sweeps running
 at the same time take different rows, and it writes, in the batch's one
 transaction, the `TaskEscalation` rows (unique per task and level), the
@@ -18,13 +22,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import CharField, Exists, F, OuterRef, Q, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import F
 from django.utils import timezone
 
 from cases.models import (
-    Case,
-    Consent,
     EscalationStep,
     EscalationTarget,
     Organization,
@@ -34,26 +35,21 @@ from cases.models import (
     TaskStatus,
     User,
 )
-from cases.models.choices import CaseStatus, OrganizationKind, RiskLevel, Role, Urgency
-from cases.models.consent import Decision
+from cases.models.choices import OrganizationKind, Role, Urgency
 from cases.services.tasks import (
     _care_centre_for,
-    escalation_policy_for,
     queue_recipients,
     task_link,
-    task_open,
     ward_section_for,
 )
 from notifications.outbox import Message, outbox_write
-from permissions.actors import CASEWORK_ROLES, actor_for, members_of
+from permissions.actors import members_of
 from permissions.grants import grants_sync_residents
 
 logger = logging.getLogger("cases.escalations")
 
 BATCH = 500
 TIME_BUDGET_SECONDS = 20.0
-DEFAULT_VISIT_GRACE = datetime.timedelta(days=3)
-CONSENT_RENEWAL_HORIZON = datetime.timedelta(days=30)
 
 
 @dataclass
@@ -62,8 +58,11 @@ class SweepResult:
     more: bool = False
 
 
-def _sweep(batch_fn, *, batch: int, time_budget: float) -> SweepResult:
-    """Run batches until one finds nothing due (a step that came due meanwhile is fired too) or time is up."""
+def sweep_batches(batch_fn, *, batch: int, time_budget: float) -> SweepResult:
+    """Run batches until one finds nothing due (a step that came due meanwhile is fired too) or time is up.
+
+    `batch_fn(batch)` returns (rows done, rows claimed); a time budget of 0 runs exactly one batch, and
+    `more` then says whether it found any work (the paced backlog sweeps run one chunk per message)."""
     result, started = SweepResult(), time.monotonic()
     while True:
         done, claimed = batch_fn(batch)
@@ -218,88 +217,4 @@ def _escalate_batch(batch: int) -> tuple[int, int]:
 
 def escalations_fire_due(*, batch: int = BATCH, time_budget: float = TIME_BUDGET_SECONDS) -> SweepResult:
     """Fire every escalation step that is due, once; `more` says the time budget ran out first."""
-    return _sweep(_escalate_batch, batch=batch, time_budget=time_budget)
-
-
-def _visit_grace_by_kind() -> dict[str, datetime.timedelta]:
-    grace = {}
-    for kind in OrganizationKind.values:
-        policy = escalation_policy_for(kind=TaskKind.FOLLOW_UP_VISIT, organization_kind=kind, urgency="")
-        grace[kind] = policy.start_after if policy is not None else DEFAULT_VISIT_GRACE
-    return grace
-
-
-def _visit_key():
-    return Concat(Value("visit_overdue:"), Cast("id", CharField()), Value(":"), Cast("next_visit_due", CharField()),
-                  output_field=CharField())
-
-
-def _overdue_batch(batch: int) -> tuple[int, int]:
-    now = timezone.now()
-    today = timezone.localdate(now)
-    overdue = Q()
-    for kind, grace in _visit_grace_by_kind().items():
-        overdue |= Q(lead_organization__kind=kind, next_visit_due__lt=today - datetime.timedelta(days=grace.days))
-    opened = 0
-    with transaction.atomic():
-        cases = list(
-            Case.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(overdue).exclude(status=CaseStatus.CLOSED)
-            .annotate(task_key=_visit_key())
-            .filter(~Exists(Task.objects.filter(dedupe_key=OuterRef("task_key"))))
-            .select_related("lead_organization", "lead_worker", "resident__district__council_area")
-            .order_by("next_visit_due", "id")[:batch]
-        )
-        for case in cases:
-            resident = case.resident
-            organization, user, instruction = case.lead_organization, case.lead_worker, ""
-            if user is not None and not actor_for(user=user).with_roles(
-                    CASEWORK_ROLES, organization_id=organization.id):
-                user = None
-            if resident.do_not_contact:
-                # Never knock on a do-not-contact door: the ward section coordinates instead.
-                organization, user, instruction = ward_section_for(resident) or organization, None, "do_not_contact"
-            _, created = task_open(
-                kind=TaskKind.FOLLOW_UP_VISIT, organization=organization, user=user, due_at=now,
-                urgency=Urgency.URGENT if case.risk_level in (RiskLevel.HIGH, RiskLevel.URGENT) else Urgency.ROUTINE,
-                dedupe_key=f"visit_overdue:{case.id}:{case.next_visit_due.isoformat()}", case=case,
-                resident=resident, instruction_code=instruction,
-            )
-            opened += created
-    return opened, len(cases)
-
-
-def visits_overdue_open_tasks(*, batch: int = BATCH, time_budget: float = TIME_BUDGET_SECONDS) -> SweepResult:
-    """A visit overdue beyond its cadence plus the policy's grace opens one follow-up task per due date."""
-    return _sweep(_overdue_batch, batch=batch, time_budget=time_budget)
-
-
-def _consent_batch(batch: int) -> tuple[int, int]:
-    now = timezone.now()
-    opened = 0
-    with transaction.atomic():
-        consents = list(
-            Consent.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(decision=Decision.GRANTED, withdrawn_at__isnull=True, valid_until__gt=now,
-                    valid_until__lte=now + CONSENT_RENEWAL_HORIZON)
-            .annotate(task_key=Concat(Value("consent:"), Cast("id", CharField()), Value(":renew"),
-                                      output_field=CharField()))
-            .filter(~Exists(Task.objects.filter(dedupe_key=OuterRef("task_key"))))
-            .select_related("taken_by", "taken_by_organization", "resident")
-            .order_by("valid_until", "id")[:batch]
-        )
-        for consent in consents:
-            organization = consent.taken_by_organization
-            user = consent.taken_by if actor_for(user=consent.taken_by).with_roles(
-                CASEWORK_ROLES, organization_id=organization.id) else None
-            _, created = task_open(
-                kind=TaskKind.RENEW_CONSENT, organization=organization, user=user, due_at=consent.valid_until,
-                dedupe_key=f"consent:{consent.id}:renew", consent=consent, resident=consent.resident,
-            )
-            opened += created
-    return opened, len(consents)
-
-
-def consents_expiring_open_tasks(*, batch: int = BATCH, time_budget: float = TIME_BUDGET_SECONDS) -> SweepResult:
-    """A consent ending within 30 days opens one renew_consent task for whoever took it."""
-    return _sweep(_consent_batch, batch=batch, time_budget=time_budget)
+    return sweep_batches(_escalate_batch, batch=batch, time_budget=time_budget)

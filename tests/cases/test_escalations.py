@@ -24,12 +24,9 @@ from cases.models import (
 )
 from cases.models.choices import Role
 from cases.models.consent import Decision, Grantor, Method
-from cases.services.escalations import (
-    consents_expiring_open_tasks,
-    escalations_fire_due,
-    visits_overdue_open_tasks,
-)
+from cases.services.escalations import escalations_fire_due
 from cases.services.tasks import task_open
+from cases.services.visit_consent_sweeps import consents_expiring_open_tasks, visits_overdue_open_tasks
 from notifications.models import OutboxMessage
 from tests.factories import MembershipFactory, UserFactory
 

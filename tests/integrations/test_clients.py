@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audit.models import AccessLogEntry
@@ -209,3 +211,21 @@ def test_a_client_works_its_organisations_referral_inbox_as_a_worker_would(world
     outsider = machine(register(admin_for("npo"), scopes=["referrals.read"])["key"])
     assert ids(outsider.get(f"{API}/referrals/inbox")) == set()
     assert outsider.get(f"{API}/referrals/{referral.id}").status_code == 404
+
+
+def test_a_clients_key_costs_one_query_for_who_is_asking_like_a_token(world, admin_for, client_for,
+                                                                     django_assert_num_queries):
+    created = admin_for("care_centre").post(
+        CLIENTS, {"name": "ケース管理システム", "scopes": ["tasks.read"], "purposes": ["watch_over"]},
+        format="json")
+    assert created.status_code == 201, created.content
+    client = machine(created.json()["key"])
+    assert client.get(f"{API}/tasks/queue").status_code == 200  # touches the key's last use once
+    with CaptureQueriesContext(connection) as base:
+        assert client.get(f"{API}/tasks/queue").status_code == 200
+    key_costs = len(base)  # read now: the next request resets the connection's query log
+    assert key_costs == 2  # who is asking (key, client, account, organisation); the queue's page
+    worker = client_for("care_worker")
+    assert worker.get(f"{API}/tasks/queue").status_code == 200
+    with django_assert_num_queries(key_costs):  # a worker's token and the client's key cost the same
+        assert worker.get(f"{API}/tasks/queue").status_code == 200

@@ -1,0 +1,85 @@
+"""The load of `make bench-load` (benchmarks/load.py): the city's people at work, with their own tokens.
+
+Each simulated user is one of the readers benchmarks/load.py prepared (BENCH_LOAD_PEOPLE: a JSON file of
+{kind, token, cases}), commissioners, care-centre workers and ward caseworkers in turn, and does what
+they do all day, with no pause between requests (a closed loop: the figure is the service's throughput):
+their caseload, a case, its notes, a visit upload (commissioners and care-centre workers), their tasks,
+the referral inbox, their notifications. Every answer other than the expected status is an error.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import json
+import os
+import random
+import uuid
+
+from locust import HttpUser, constant, task
+
+with open(os.environ["BENCH_LOAD_PEOPLE"]) as people_file:
+    PEOPLE = json.load(people_file)
+_NEXT = itertools.count()
+API = "/api/v1"
+
+
+class Person(HttpUser):
+    wait_time = constant(0)
+
+    def on_start(self) -> None:
+        self.person = PEOPLE[next(_NEXT) % len(PEOPLE)]
+        self.client.headers.update({
+            "Authorization": f"Bearer {self.person['token']}",
+            # Production settings redirect plain HTTP: the benchmark stands where the TLS proxy would.
+            "X-Forwarded-Proto": "https",
+            "Accept-Language": "ja",
+        })
+        self.random = random.Random(hash(self.person["token"]))
+
+    def _case(self) -> int:
+        return self.random.choice(self.person["cases"])
+
+    def _get(self, path: str, name: str, **params) -> None:
+        with self.client.get(path, params=params or None, name=name, catch_response=True) as response:
+            if response.status_code != 200:
+                response.failure(f"{response.status_code}: {response.text[:120]}")
+
+    @task(30)
+    def caseload(self) -> None:
+        self._get(f"{API}/cases", "caseload")
+
+    @task(20)
+    def case_detail(self) -> None:
+        self._get(f"{API}/cases/{self._case()}", "case detail")
+
+    @task(15)
+    def notes_page(self) -> None:
+        self._get(f"{API}/notes", "notes page", case=self._case())
+
+    @task(8)
+    def visit_upload(self) -> None:
+        if self.person["kind"] == "ward_caseworker":
+            return self.tasks_page()
+        body = {
+            "case": self._case(), "client_id": str(uuid.uuid4()),
+            "occurred_at": (datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=20)).isoformat(),
+            "channel": "home_visit", "outcome": "met", "note": "体調は安定。次回は来週。",
+        }
+        with self.client.post(f"{API}/visits", json=body, name="visit upload", catch_response=True,
+                              headers={"Idempotency-Key": str(uuid.uuid4())}) as response:
+            if response.status_code != 201:
+                response.failure(f"{response.status_code}: {response.text[:120]}")
+
+    @task(10)
+    def tasks_page(self) -> None:
+        mine = self.person["kind"] == "commissioner"
+        self._get(f"{API}/tasks/{'mine' if mine else 'queue'}", "tasks")
+
+    @task(7)
+    def referral_inbox(self) -> None:
+        self._get(f"{API}/referrals/inbox", "referral inbox")
+
+    @task(10)
+    def notifications(self) -> None:
+        self._get(f"{API}/notifications", "notifications")
