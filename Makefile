@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo-reset test schema seed-scale bench-access bench-audit bench-sweep bench-request lint migrations-check clean bench-webhooks bench-partner fuzz bench-disaster bench-statistics bench-writes bench-load
+.PHONY: run demo-reset test schema seed-scale bench-access bench-audit bench-sweep bench-request lint migrations-check clean bench-webhooks bench-partner fuzz bench-disaster bench-statistics bench-writes bench-load messages
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required: make PYTHON=/path/to/python3.11")'
@@ -109,6 +109,11 @@ lint: $(STAMP)
 # Fails when a model change has no migration (CI runs it).
 migrations-check: $(STAMP)
 	DJANGO_SETTINGS_MODULE=backend.settings.test $(PY) manage.py makemigrations --check --dry-run
+
+# Compiles locale/ja/LC_MESSAGES/django.po into the committed django.mo with polib (no GNU gettext needed);
+# tests/test_translations.py fails when a message has no Japanese or the .mo is stale (ADR 0021).
+messages: $(STAMP)
+	$(PY) -c "import polib; polib.pofile('locale/ja/LC_MESSAGES/django.po').save_as_mofile('locale/ja/LC_MESSAGES/django.mo')"
 
 clean:
 	rm -rf $(VENV) var

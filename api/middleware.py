@@ -6,7 +6,7 @@ from django.http import JsonResponse
 from django.utils.cache import patch_cache_control
 
 from api.limits import MAX_BODY_BYTES
-from api.problems import PROBLEM_CONTENT_TYPE, problem_body
+from api.problems import problem_response
 
 API_PREFIX = "/api/"
 
@@ -42,6 +42,4 @@ class RequestLimitsMiddleware:
 
 
 def _problem(request, code: str) -> JsonResponse:
-    body = problem_body(code, instance=request.path)
-    return JsonResponse(body, status=body["status"], content_type=PROBLEM_CONTENT_TYPE,
-                        json_dumps_params={"ensure_ascii": False})
+    return problem_response(request, code)

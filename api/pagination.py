@@ -20,6 +20,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ErrorDetail, NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
@@ -43,7 +44,7 @@ class StableCursorPagination(CursorPagination):
             return self.page_size
         if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
             raise ValidationError({self.page_size_query_param: [
-                f"Enter a whole number from 1 to {self.max_page_size}."]})
+                _("Enter a whole number from 1 to %(maximum)s.") % {"maximum": self.max_page_size}]})
         return int(raw)
 
     def paginate_queryset(self, queryset, request, view=None):
@@ -71,11 +72,11 @@ class StableCursorPagination(CursorPagination):
             known |= set(filterset_class.base_filters)
         unknown = sorted(set(request.query_params) - known)
         if unknown:
-            raise ValidationError({name: [ErrorDetail("Unknown query parameter.", code="unknown_parameter")]
+            raise ValidationError({name: [ErrorDetail(_("Unknown query parameter."), code="unknown_parameter")]
                                    for name in unknown})
 
     def _invalid(self) -> NoReturn:
-        raise ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from None
+        raise ValidationError({self.cursor_query_param: [self.invalid_cursor_message]}) from None  # DRF's, translated
 
     def _valid_position(self, position: str) -> bool:
         if _UNSAFE.search(position):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import FieldDoesNotExist
+from django.utils import translation
 from drf_spectacular.drainage import has_override
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
@@ -10,7 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
-from api.problems import PROBLEM_CONTENT_TYPE
+from api.problems import CATALOGUE, PROBLEM_CONTENT_TYPE
 from api.serializers.base import StrictSerializer
 
 
@@ -48,6 +49,24 @@ _DESCRIPTIONS = {
     "428": "If-Match is required.",
     "429": "Throttled.",
 }
+
+
+def problem_codes_table() -> str:
+    """The catalogue as a Markdown table (code, status, English, Japanese), for the schema's description."""
+    rows = ["| code | status | message (en) | message (ja) |", "|---|---|---|---|"]
+    for code, entry in CATALOGUE.items():
+        with translation.override("en"):
+            english = entry.message
+        with translation.override("ja"):
+            japanese = entry.message
+        rows.append(f"| `{code}` | {entry.status} | {english} | {japanese} |")
+    return "\n".join(rows)
+
+
+def document_problem_codes(result, generator, request, public):
+    """SPECTACULAR_SETTINGS' postprocessing hook: the schema's description lists every problem code."""
+    result["info"]["description"] += "\n\n## Problem codes\n\n" + problem_codes_table()
+    return result
 
 
 def _model_field(field):

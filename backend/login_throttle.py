@@ -29,9 +29,9 @@ from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username, get_cool_off
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest
 
-from api.problems import PROBLEM_CONTENT_TYPE, problem_body
+from api.problems import problem_response
 from cases.usernames import username_normalize
 
 _NAME_LENGTH = 255  # axes.AccessAttempt.username
@@ -89,9 +89,6 @@ class LoginThrottle(AxesDatabaseHandler):
 
 def throttled_response(request: HttpRequest, original_response=None, credentials: dict | None = None):
     """AXES_LOCKOUT_CALLABLE: 429 `login_throttled` as problem+json, like every other refusal."""
-    response = JsonResponse(
-        problem_body("login_throttled", instance=request.path), status=429, content_type=PROBLEM_CONTENT_TYPE,
-        json_dumps_params={"ensure_ascii": False},
-    )
+    response = problem_response(request, "login_throttled")
     response["Retry-After"] = str(int(get_cool_off(request).total_seconds()))
     return response

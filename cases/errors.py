@@ -1,7 +1,8 @@
 """Domain errors: a broken rule raises one of these with a stable code.
 
-The API turns them into application/problem+json; the message catalogue for
-each code (Japanese and English) lives in `api/problems.py`.
+The API turns them into application/problem+json; each code's status and message are in the
+catalogue (`api/problems/catalogue.py`, the Japanese in `locale/`). A broken rule raises a code that
+names it; the classes' codes are defaults for the truly generic case.
 """
 
 from __future__ import annotations

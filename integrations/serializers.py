@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from api.serializers.base import StrictSerializer
@@ -97,7 +98,7 @@ class WebhookReplaySerializer(StrictSerializer):
 
     def validate(self, data):
         if ("delivery" in data) == ("since" in data or "until" in data):
-            raise serializers.ValidationError("Name one delivery, or a time range (since and until).")
+            raise serializers.ValidationError(_("Name one delivery, or a time range (since and until)."))
         return data
 
 

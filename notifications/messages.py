@@ -3,36 +3,46 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
-# event: (Japanese, English)
-EVENTS: dict[str, tuple[str, str]] = {
-    "task_assigned": ("新しいタスクがあります", "A new task is waiting"),
-    "task_reminder": ("タスクが未対応です", "A task is still open"),
-    "task_escalated": ("未対応のタスクがエスカレーションされました", "An unacknowledged task was escalated to you"),
-    "referral_requested": ("つなぎの依頼が届きました", "A referral was sent to you"),
-    "referral_updated": ("つなぎの状況が変わりました", "A referral changed state"),
-    "rights_request_due": ("開示等の請求の期限が近づいています", "A rights request is due soon"),
-    "disaster_declared": ("災害イベントが発令されました", "A disaster event was declared"),
-    "disaster_checks_assigned": ("安否確認のタスクが割り当てられました", "Safety checks were assigned to you"),
-    "disaster_closed": ("災害イベントが終了しました。提供の事後確認があります",
-                        "A disaster event closed: its provisions await review"),
-    # An exercise says so in every message (【訓練】 / [EXERCISE]).
-    "exercise_declared": ("【訓練】災害訓練が発令されました", "[EXERCISE] A disaster exercise was declared"),
-    "exercise_checks_assigned": ("【訓練】安否確認のタスクが割り当てられました",
-                                 "[EXERCISE] Safety checks were assigned to you"),
-    "exercise_closed": ("【訓練】災害訓練が終了しました", "[EXERCISE] A disaster exercise closed"),
+# What each event says (English, marked for translation: the Japanese is in the locale catalogue).
+# An exercise says so in every message ([EXERCISE] / 【訓練】).
+EVENTS = {
+    "task_assigned": _("A new task is waiting"),
+    "task_reminder": _("A task is still open"),
+    "task_escalated": _("An unacknowledged task was escalated to you"),
+    "referral_requested": _("A referral was sent to you"),
+    "referral_updated": _("A referral changed state"),
+    "rights_request_due": _("A rights request is due soon"),
+    "disaster_declared": _("A disaster event was declared"),
+    "disaster_checks_assigned": _("Safety checks were assigned to you"),
+    "disaster_closed": _("A disaster event closed: its provisions await review"),
+    "exercise_declared": _("[EXERCISE] A disaster exercise was declared"),
+    "exercise_checks_assigned": _("[EXERCISE] Safety checks were assigned to you"),
+    "exercise_closed": _("[EXERCISE] A disaster exercise closed"),
 }
-SUBJECTS = {"task": ("タスク", "Task"), "referral": ("つなぎ", "Referral"),
-            "rights_request": ("開示等の請求", "Rights request"), "disaster_event": ("災害イベント", "Disaster event")}
-GENERIC = ("お知らせがあります", "You have a notification")
+SUBJECTS = {"task": _("Task"), "referral": _("Referral"), "rights_request": _("Rights request"),
+            "disaster_event": _("Disaster event")}
+GENERIC = _("You have a notification")
 
 
-def event_text(event: str) -> tuple[str, str]:
-    return EVENTS.get(event, GENERIC)
+def event_text(event: str) -> str:
+    """The event's title in the active language (the request's, for the in-app list)."""
+    return str(EVENTS.get(event, GENERIC))
 
 
-def subject_text(subject_type: str) -> tuple[str, str]:
-    return SUBJECTS.get(subject_type, (subject_type, subject_type))
+def subject_text(subject_type: str) -> str:
+    return str(SUBJECTS.get(subject_type, subject_type))
+
+
+def _in_both(event: str, subject_type: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    """An e-mail says everything in Japanese, then in English, whoever receives it."""
+    with translation.override("ja"):
+        ja = event_text(event), subject_text(subject_type)
+    with translation.override("en"):
+        en = event_text(event), subject_text(subject_type)
+    return ja, en
 
 
 def absolute_link(path: str) -> str:
@@ -40,14 +50,12 @@ def absolute_link(path: str) -> str:
 
 
 def email_subject(*, event: str, subject_type: str, subject_id: int) -> str:
-    ja, en = event_text(event)
-    kind_ja, kind_en = subject_text(subject_type)
+    (ja, kind_ja), (en, kind_en) = _in_both(event, subject_type)
     return f"[見守り] {ja}（{kind_ja} {subject_id}） / {en} ({kind_en} {subject_id})"
 
 
 def email_body(*, event: str, subject_type: str, subject_id: int, link: str) -> str:
-    ja, en = event_text(event)
-    kind_ja, kind_en = subject_text(subject_type)
+    (ja, kind_ja), (en, kind_en) = _in_both(event, subject_type)
     url = absolute_link(link)
     return (
         f"{ja}：{kind_ja} {subject_id}\n{url}\n\n"

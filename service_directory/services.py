@@ -231,7 +231,7 @@ def listing_assure(*, user: User, listing_id: int) -> Service:
 def listing_capacity_set(*, user: User, listing_id: int, status: str, note: str) -> Service:
     """Whether the service can take someone now (available / waitlist / full), with a note."""
     if status not in CapacityStatus.values:
-        raise RuleViolation("validation_error", field="status")
+        raise RuleViolation("capacity_status_invalid", field="status")
     with transaction.atomic():
         service = _locked(user, listing_id)
         authorize_listing_edit(actor=actor_for(user=user), organization_id=service.organization.organization_id,

@@ -15,7 +15,4 @@ class NotificationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_title(self, notification) -> str:
-        from django.utils import translation
-
-        ja, en = event_text(notification.event)
-        return ja if (translation.get_language() or "ja").startswith("ja") else en
+        return event_text(notification.event)

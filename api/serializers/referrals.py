@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -169,7 +170,7 @@ class ReferralCreateSerializer(StrictSerializer):
 
     def validate(self, attrs):
         if "receiver_organization" not in attrs and "service" not in attrs:
-            raise serializers.ValidationError({"receiver_organization": ["Name the receiver or a service."]})
+            raise serializers.ValidationError({"receiver_organization": [_("Name the receiver or a service.")]})
         return attrs
 
 

@@ -20,6 +20,7 @@ from api.disaster_export import export_csv, export_pdf
 from api.filters import IdFilter, SafeFilterSet
 from api.idempotency import IdempotentPosts
 from api.pagination import StableCursorPagination
+from api.problems import problem_for
 from api.serializers.disaster import (
     DisasterEventDeclareSerializer,
     DisasterEventSerializer,
@@ -36,7 +37,6 @@ from api.serializers.disaster import (
     SafetyCheckReportCreateSerializer,
     SafetyCheckReportSerializer,
 )
-from api.views.visits import _problem_for
 from audit.access_log import access_log_read, access_log_reads
 from audit.models import Action
 from cases import services
@@ -242,7 +242,7 @@ class DisasterEventViewSet(IdempotentPosts, mixins.ListModelMixin, viewsets.Gene
         return Response({"results": [
             {"index": r.index, "client_id": r.client_id, "status": r.status,
              "report": SafetyCheckReportSerializer(r.report).data if r.report else None,
-             "problem": _problem_for(r.error) if r.error else None}
+             "problem": problem_for(r.error).body if r.error else None}
             for r in results]})
 
     @extend_schema(summary="Live progress by district: counts only, never names", filters=False,

@@ -17,6 +17,7 @@ import math
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -97,7 +98,8 @@ class PageQuery(serializers.Serializer):
         """An empty parameter (`?search=`) is refused, naming it, not ignored."""
         empty = [name for name in self.fields if self.initial_data.get(name, None) == ""]
         if empty:
-            raise serializers.ValidationError({name: ["Enter a value, or leave the parameter out."] for name in empty})
+            message = _("Enter a value, or leave the parameter out.")
+            raise serializers.ValidationError({name: [message] for name in empty})
         return attrs
 
 

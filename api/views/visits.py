@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from api.filters import IdFilter, SafeFilterSet
 from api.idempotency import IdempotentPosts
 from api.pagination import StableCursorPagination
-from api.problems import message, problem_body
+from api.problems import problem_for
 from api.serializers.visits import (
     VisitBatchResultSerializer,
     VisitBatchSerializer,
@@ -17,7 +17,6 @@ from api.serializers.visits import (
     VisitSerializer,
 )
 from cases import services
-from cases.errors import DomainError
 from cases.models import Visit
 from cases.models.visits import Outcome
 from cases.selectors import case_get_for_user, visit_get_for_user, visits_visible_to
@@ -36,17 +35,6 @@ class VisitFilter(SafeFilterSet):
 
 class VisitPagination(StableCursorPagination):
     ordering = ("-occurred_at", "-id")
-
-
-def _problem_for(error) -> dict:
-    if isinstance(error, DomainError):
-        errors = None
-        if error.field:
-            errors = [{"field": error.field, "code": error.code, "message": message(error.code)[1]}]
-        return problem_body(error.code, status_code=error.status, errors=errors)
-    from api.problems import _flatten
-
-    return problem_body("validation_error", errors=_flatten(error.detail))
 
 
 @extend_schema_view(
@@ -108,7 +96,7 @@ class VisitViewSet(IdempotentPosts, mixins.ListModelMixin, viewsets.GenericViewS
                     "client_id": r.client_id,
                     "status": r.status,
                     "visit": VisitSerializer(r.visit).data if r.visit else None,
-                    "problem": _problem_for(r.error) if r.error else None,
+                    "problem": problem_for(r.error).body if r.error else None,
                 }
                 for r in results
             ]

@@ -128,6 +128,11 @@ LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", "日本語"), ("en", "English")]
 TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True
+# Every user-facing message is English in the code, marked for translation; its Japanese is in
+# locale/ja/LC_MESSAGES/django.po (compiled to the committed django.mo: `make messages`, docs/adr/0021).
+# Ours come first, so they also fill the Japanese that DRF's own catalogue lacks. The language of a
+# request is chosen once, by LocaleMiddleware from Accept-Language among LANGUAGES (else Japanese).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 # Static files (the admin's, the browsable API's, Swagger UI's) are served by the service itself

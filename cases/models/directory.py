@@ -11,6 +11,7 @@ from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from cases.models.choices import Field, OrganizationKind, Role
 from cases.usernames import username_normalize
@@ -114,7 +115,7 @@ class Organization(models.Model):
 
         unknown = set(self.fields or []) - set(Field.values)
         if unknown:
-            raise ValidationError({"fields": f"Unknown fields: {', '.join(sorted(unknown))}"})
+            raise ValidationError({"fields": _("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}})
 
 
 class MembershipQuerySet(models.QuerySet):

@@ -47,11 +47,13 @@ def consent_record(
     if not recipient_organizations and not recipient_kinds:
         raise RuleViolation("consent_recipients_required", field="recipient_organizations")
     if set(recipient_kinds) - set(OrganizationKind.values):
-        raise RuleViolation("rule_violation", field="recipient_kinds")
+        raise RuleViolation("recipient_kinds_invalid", field="recipient_kinds")
     if grantor != Grantor.SELF and not proxy_name.strip():
         raise RuleViolation("consent_proxy_required", field="proxy_name")
-    if set(categories) - set(Category.values) or set(purposes) - set(Purpose.values):
-        raise RuleViolation("rule_violation", field="categories")
+    if set(categories) - set(Category.values):
+        raise RuleViolation("categories_invalid", field="categories")
+    if set(purposes) - set(Purpose.values):
+        raise RuleViolation("purposes_invalid", field="purposes")
     now = timezone.now()
     valid_from = valid_from or now
     if valid_until is not None and valid_until <= valid_from:

@@ -108,7 +108,7 @@ def _check_receiver(sender_id: int, receiver: Organization, receiver_user: User 
 def _check_categories(categories: list[str]) -> list[str]:
     chosen = sorted(set(categories))
     if not chosen or set(chosen) - set(Category.values):
-        raise RuleViolation("rule_violation", field="categories")
+        raise RuleViolation("categories_invalid", field="categories")
     if Category.BASIC not in chosen:
         raise RuleViolation("referral_basic_required", field="categories")
     return chosen
@@ -180,7 +180,7 @@ def referral_transition(*, actor: User, referral_id: int, action: str, reason: s
 
     referral = referral_get_for_user(user=actor, referral_id=referral_id)
     if action not in ACTIONS:
-        raise RuleViolation("rule_violation", field="action")
+        raise RuleViolation("referral_action_unknown", field="action")
     party = ACTION_PARTY[action]
     if party not in referral_parties(actor=actor, referral=referral):
         raise NotPermitted("referral_wrong_party")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from api.problems import CATALOGUE
@@ -25,11 +29,13 @@ def assert_problem(response, status: int, code: str) -> dict:
 
 
 def english(code: str) -> str:
-    return CATALOGUE[code][1]
+    with translation.override("en"):
+        return CATALOGUE[code].message
 
 
 def japanese(code: str) -> str:
-    return CATALOGUE[code][2]
+    with translation.override("ja"):
+        return CATALOGUE[code].message
 
 
 def test_unknown_url_under_api_is_a_problem(world):
@@ -188,8 +194,42 @@ def test_server_error_outside_drf_is_a_problem_without_a_traceback(world, monkey
 
 
 def test_every_catalogue_entry_has_both_languages():
-    for code, (status, en, ja) in CATALOGUE.items():
-        assert 400 <= status < 600, code
+    for code, entry in CATALOGUE.items():
+        en, ja = english(code), japanese(code)
+        assert 400 <= entry.status < 600, code
         assert en and ja and en != ja, code
         assert en.isascii(), code
         assert not ja.isascii(), code
+        assert "%(" not in en + ja, code  # every placeholder is filled
+
+
+ERROR_CLASSES = {"DomainError", "NotFound", "NotPermitted", "Conflict", "PreconditionFailed", "RuleViolation",
+                 "ProblemAPIException"}
+GENERIC = {"rule_violation", "domain_error", "validation_error"}
+
+
+def _raised_codes():
+    """(where, class, code) of every domain or API error our code constructs; code None for the class default."""
+    root = Path(__file__).resolve().parent.parent.parent
+    for package in ("api", "cases", "permissions", "audit", "notifications", "integrations", "plan_statistics",
+                    "service_directory", "backend"):
+        for path in (root / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.Call):
+                    continue
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                if name not in ERROR_CLASSES:
+                    continue
+                argument = node.args[0] if node.args else next(
+                    (k.value for k in node.keywords if k.arg in ("code", "detail")), None)
+                code = argument.value if isinstance(argument, ast.Constant) else None
+                yield f"{path.relative_to(root)}:{node.lineno}", name, code, argument
+
+
+def test_every_code_raised_is_in_the_catalogue_and_names_its_rule():
+    raised = list(_raised_codes())
+    assert len(raised) > 150
+    assert [(where, code) for where, _, code, _ in raised if code is not None and code not in CATALOGUE] == []
+    assert [(where, code) for where, _, code, _ in raised if code in GENERIC] == []
+    # A rule broken without a code of its own would answer the generic rule_violation.
+    assert [where for where, name, code, argument in raised if name == "RuleViolation" and argument is None] == []

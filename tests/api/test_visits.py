@@ -135,6 +135,24 @@ def test_a_days_batch_answers_per_item(world, client_for):
     assert Visit.objects.count() == 2
 
 
+@pytest.mark.parametrize("accept_language", ["ja", "en"])
+def test_a_batch_items_problem_is_the_single_uploads_problem(world, client_for, accept_language):
+    client = client_for("commissioner_a", HTTP_ACCEPT_LANGUAGE=accept_language)
+    future = _body(world, occurred_at=(timezone.now() + datetime.timedelta(hours=2)).isoformat())
+    bad_field = _body(world, outcome="not-an-outcome")
+
+    single = [client.post("/api/v1/visits", item, format="json").json() for item in (future, bad_field)]
+    batch = client.post("/api/v1/visits/batch", {"items": [future, bad_field]}, format="json").json()["results"]
+
+    def same(problem: dict) -> dict:  # what differs is where and when it was asked
+        return {key: value for key, value in problem.items() if key not in ("instance", "request_id")}
+
+    assert [same(item["problem"]) for item in batch] == [same(problem) for problem in single]
+    assert batch[0]["problem"]["errors"] == [{"field": "occurred_at", "code": "visit_in_future",
+                                              "message": single[0]["title"]}]
+    assert all(error["message"] for item in batch for error in item["problem"]["errors"])
+
+
 def test_a_batch_must_have_between_1_and_100_items(world, client_for):
     client = client_for("commissioner_a")
     assert client.post("/api/v1/visits/batch", {"items": []}, format="json").status_code == 400

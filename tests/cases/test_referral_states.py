@@ -18,7 +18,7 @@ from cases.models import CaseTeamMember, Consent, Referral, ReferralEvent
 from cases.models.choices import OrganizationKind, Role
 from cases.models.consent import Decision, Grantor, Method
 from cases.models.referrals import ReferralStatus
-from cases.services.referrals import TRANSITIONS, referral_transition
+from cases.services.referrals import TRANSITIONS, referral_create, referral_transition
 from tests.factories import CaseFactory, MembershipFactory, OrganizationFactory, ResidentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -159,3 +159,21 @@ def test_accepting_adds_the_receiver_to_the_team_and_closing_takes_it_off(partie
     assert not team.exists()
     assert list(ReferralEvent.objects.filter(referral=referral).order_by("id").values_list("to_status", flat=True)) \
         == ["accepted", "in-progress", "completed"]
+
+
+def test_an_unknown_action_names_the_rule(parties):
+    users, referral_in = parties
+    referral = referral_in("draft")
+    with pytest.raises(RuleViolation) as refused:
+        referral_transition(actor=users["sender"], referral_id=referral.id, action="explode", reason="理由")
+    assert (refused.value.code, refused.value.field) == ("referral_action_unknown", "action")
+
+
+@pytest.mark.parametrize("categories", [[], ["basic", "gossip"]])
+def test_unknown_or_no_categories_name_the_rule(parties, categories):
+    users, referral_in = parties
+    referral = referral_in("draft")
+    with pytest.raises(RuleViolation) as refused:
+        referral_create(actor=users["sender"], case=referral.case, receiver_organization=referral.receiver_organization,
+                        reason="理由", categories=categories)
+    assert (refused.value.code, refused.value.field) == ("categories_invalid", "categories")

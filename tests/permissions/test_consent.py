@@ -13,7 +13,9 @@ import time_machine
 from django.utils import timezone
 
 from cases import services
+from cases.errors import RuleViolation
 from cases.models import Consent
+from cases.models.choices import OrganizationKind
 from cases.models.consent import Category, Decision, Grantor, Method, Purpose
 from cases.models.visits import Channel, Outcome
 from permissions.grants import grants_check
@@ -247,3 +249,15 @@ def test_a_withdrawn_consent_cannot_be_revived_and_a_new_one_is_a_new_record(wor
         record(world, organizations=[world.npo], categories=["basic"])
         assert seen(npo, world, tanaka) == sees(world, tanaka, {"basic"})
         assert grants_check() == []
+
+
+@pytest.mark.parametrize("field, value, code", [
+    ("kinds", ["aliens"], "recipient_kinds_invalid"),
+    ("categories", ["gossip"], "categories_invalid"),
+    ("purposes", ["marketing"], "purposes_invalid"),
+])
+def test_an_unknown_kind_category_or_purpose_names_the_rule(world, field, value, code):
+    chosen = {"kinds": [OrganizationKind.CARE_CENTRE], "categories": [Category.BASIC], "purposes": [Purpose.WATCH_OVER]}
+    with pytest.raises(RuleViolation) as refused:
+        record(world, **{**chosen, field: value})
+    assert (refused.value.code, refused.value.field) == (code, {"kinds": "recipient_kinds"}.get(field, field))

@@ -11,6 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from jsonschema import Draft202012Validator
 from rest_framework.test import APIClient
 
+from cases.errors import RuleViolation
 from service_directory.schedules import TOKYO
 from service_directory.selectors import ServiceSearch, services_search
 from service_directory.services import listing_capacity_set
@@ -69,6 +70,12 @@ def test_every_public_answer_validates_against_the_hsds_schemas(directory):
     assert {"EL", "CF", "DS", "DL", "DR", "CA"} <= {term["code"] for term in terms["contents"]}
     for term in terms["contents"][:3]:
         validate(get(f"{PREFIX}taxonomy_terms/{term['id']}"), hsds_schema.TAXONOMY_TERM, "taxonomy_term")
+
+
+def test_an_unknown_capacity_names_the_rule(directory, world):
+    with pytest.raises(RuleViolation) as refused:
+        listing_capacity_set(user=world.users["npo_worker"], listing_id=directory.salon.id, status="maybe", note="")
+    assert (refused.value.code, refused.value.field) == ("capacity_status_invalid", "status")
 
 
 def test_a_service_shows_its_schedule_place_terms_and_capacity(directory, world):
