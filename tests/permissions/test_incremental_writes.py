@@ -92,9 +92,9 @@ def test_the_upload_query_count_is_pinned(world, client_for, django_assert_num_q
     assert grants_check() == []
 
 
-# The whole request: who is asking (the token with its memberships, one query), idempotency, the case, the visit, its grants and provisions, the
-# access log. The grants' share is fixed, 15 and a savepoint: the lock, the facts (9), the permission ids,
-# the visit's stored rows, one insert, the provisions (2).
+# The whole request: who is asking (the token with its memberships, one query), idempotency, the case,
+# the visit, its grants and provisions, the access log. The grants' share is fixed, 15 and a savepoint: the
+# lock, the facts (9), the permission ids, the visit's stored rows, one insert, the provisions (2).
 UPLOAD_QUERIES = 27
 
 
