@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
+from api.text import UNSAFE_TEXT_CODE, UNSAFE_TEXT_MESSAGE, text_unsafe
 from cases.kana import is_kana, kana_normalize
 from cases.models import Case, District, Resident
 from cases.models.choices import CaseStatus, RiskLevel
-
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 class SafeFilterForm(forms.Form):
@@ -31,10 +28,10 @@ class SafeFilterForm(forms.Form):
                 self.add_error(name, forms.ValidationError(
                     _("Enter a value, or leave the parameter out."), code="empty"))
         for name, value in self.data.items():
-            if isinstance(value, str) and _UNSAFE.search(value):
+            if isinstance(value, str) and text_unsafe(value):
                 # Named after the parameter when it is a filter; other parameters (cursor, ...) have no field.
                 self.add_error(name if name in self.fields else None, forms.ValidationError(
-                    _("Contains characters that are not allowed."), code="invalid_characters"))
+                    UNSAFE_TEXT_MESSAGE, code=UNSAFE_TEXT_CODE))
                 break
         return cleaned
 
