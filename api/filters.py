@@ -11,6 +11,7 @@ from api.text import UNSAFE_TEXT_CODE, UNSAFE_TEXT_MESSAGE, text_unsafe
 from cases.kana import is_kana, kana_normalize
 from cases.models import Case, District, Resident
 from cases.models.choices import CaseStatus, RiskLevel
+from cases.selectors import today
 
 
 class SafeFilterForm(forms.Form):
@@ -121,9 +122,8 @@ class CaseFilter(SafeFilterSet):
         fields = ["status", "risk_level", "overdue", "mine", "resident"]
 
     def filter_overdue(self, queryset, name, value):
-        from cases.selectors import today
-
-        return queryset.filter(next_visit_due__lt=today()) if value else queryset.exclude(next_visit_due__lt=today())
+        day = today()
+        return queryset.visit_overdue(today=day) if value else queryset.visit_not_overdue(today=day)
 
     def filter_mine(self, queryset, name, value):
         user = self.request.user

@@ -12,7 +12,6 @@ from api.serializers.directory import OrganizationRefSerializer
 from cases.models import Organization, Referral, ReferralEvent, User
 from cases.models.choices import Urgency
 from cases.models.consent import Category
-from cases.models.referrals import ReferralStatus
 
 
 def _free_text_visible(context: dict, referral: Referral) -> bool:
@@ -83,8 +82,7 @@ class ReferralSerializer(AccessLoggedModelSerializer):
 
     def get_overdue(self, referral) -> bool:
         """Still unanswered after its response deadline."""
-        return bool(referral.status == ReferralStatus.REQUESTED and referral.response_due_at
-                    and referral.response_due_at < timezone.now())
+        return referral.is_overdue(now=timezone.now())
 
 
 class ReferralDetailSerializer(ReferralSerializer):

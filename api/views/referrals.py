@@ -43,8 +43,8 @@ class ReferralFilter(SafeFilterSet):
         fields = ["status", "urgency", "overdue"]
 
     def filter_overdue(self, queryset, name, value):
-        late = {"status": ReferralStatus.REQUESTED, "response_due_at__lt": timezone.now()}
-        return queryset.filter(**late) if value else queryset.exclude(**late)
+        now = timezone.now()
+        return queryset.overdue(now=now) if value else queryset.not_overdue(now=now)
 
 
 class InboxPagination(StableCursorPagination):

@@ -42,8 +42,8 @@ class TaskFilter(SafeFilterSet):
         fields = ["status", "kind", "urgency", "overdue"]
 
     def filter_overdue(self, queryset, name, value):
-        late = {"status": TaskStatus.OPEN, "due_at__lt": timezone.now()}
-        return queryset.filter(**late) if value else queryset.exclude(**late)
+        now = timezone.now()
+        return queryset.overdue(now=now) if value else queryset.not_overdue(now=now)
 
 
 class TaskPagination(StableCursorPagination):

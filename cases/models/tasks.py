@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from cases.models.audited import AuditedQuerySet
 from cases.models.cases import Case
 from cases.models.choices import Urgency
 from cases.models.consent import Consent, LegalBasisGrant
@@ -20,6 +21,7 @@ from cases.models.disaster import DisasterEvent
 from cases.models.escalations import EscalationPolicy, EscalationTarget, TaskKind
 from cases.models.referrals import Referral
 from cases.models.residents import Resident
+from cases.models.rules import lookups_hold
 from cases.models.visits import Visit
 
 
@@ -28,6 +30,14 @@ class TaskStatus(models.TextChoices):
     ACKNOWLEDGED = "acknowledged", "対応中"
     COMPLETED = "completed", "完了"
     CANCELLED = "cancelled", "取消"
+
+
+class TaskQuerySet(AuditedQuerySet):
+    def overdue(self, *, now):
+        return self.filter(**Task.overdue_lookups(now))
+
+    def not_overdue(self, *, now):
+        return self.exclude(**Task.overdue_lookups(now))
 
 
 class Task(models.Model):
@@ -79,6 +89,8 @@ class Task(models.Model):
     )
     outcome = models.TextField(max_length=2000, blank=True, help_text="What was done, or why it was cancelled.")
 
+    objects = TaskQuerySet.as_manager()
+
     class Meta:
         indexes = [
             # The escalation sweep: open tasks whose next step is due.
@@ -92,6 +104,18 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return f"Task {self.pk}"
+
+    @staticmethod
+    def overdue_lookups(now) -> dict:
+        """Overdue: still open (nobody took it on) after its due time."""
+        return {"status": TaskStatus.OPEN, "due_at__lt": now}
+
+    def is_overdue(self, *, now) -> bool:
+        return lookups_hold(self, Task.overdue_lookups(now))
+
+    def is_urgent(self) -> bool:
+        """Its notifications go out on the urgent queue: any urgency above routine, and every safety check."""
+        return self.urgency != Urgency.ROUTINE or self.kind == TaskKind.SAFETY_CHECK
 
 
 class TaskEscalation(models.Model):
