@@ -4,7 +4,8 @@ The sender owns the request (send, cancel, mark entered-in-error); the receiver
 owns the work (accept, reject, start, hold, resume, complete, fail). Which
 action is allowed in which state, and by whom, is the table `TRANSITIONS`
 below and nothing else. Every change is a conditional update on the state
-read (`filter(id=, status=).update()`): of two workers accepting at once one
+read (`audit.changes.changes_update(… status=…, obj=referral)`, with its change
+entry): of two workers accepting at once one
 wins, the other gets 409 `referral_state_changed`. Each change writes its
 `ReferralEvent`, its outbox messages and the re-derived grants in the same
 transaction.

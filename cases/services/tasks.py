@@ -4,8 +4,8 @@
 legal-basis grant) inside its own transaction: a second call with the same
 `dedupe_key` returns the first task, so a retried request or a re-run sweep
 never opens a second one. Changes of status are conditional updates
-(`filter(id=, status=).update()`); a zero row count means somebody else acted
-first, answered 409.
+(`audit.changes.changes_update(… status__in=…, obj=task)`, with its change
+entry); a zero row count means somebody else acted first, answered 409.
 """
 
 from __future__ import annotations
