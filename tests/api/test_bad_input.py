@@ -30,8 +30,8 @@ from cases import services
 from cases.models import Case, CaseTeamMember, Resident, Visit
 from cases.models.visits import WarningSign
 from cases.services.visits import BATCH_LIMIT
+from tests.helpers import API
 
-API = "/api/v1"
 PROBLEM = "application/problem+json"
 INVALID = "validation_error"
 MALFORMED = "malformed_request"
