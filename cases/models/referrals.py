@@ -11,11 +11,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from cases.models.audited import AuditedManager, AuditedQuerySet
+from cases.models.audited import AuditedManager
 from cases.models.cases import Case
 from cases.models.choices import Urgency
 from cases.models.directory import Organization
-from cases.models.rules import lookups_hold
+from cases.models.rules import OverdueQuerySet, lookups_hold
 
 
 class ReferralStatus(models.TextChoices):
@@ -29,14 +29,6 @@ class ReferralStatus(models.TextChoices):
     FAILED = "failed", "対応不能"
     CANCELLED = "cancelled", "取消"
     ENTERED_IN_ERROR = "entered-in-error", "誤登録"
-
-
-class ReferralQuerySet(AuditedQuerySet):
-    def overdue(self, *, now):
-        return self.filter(**Referral.overdue_lookups(now))
-
-    def not_overdue(self, *, now):
-        return self.exclude(**Referral.overdue_lookups(now))
 
 
 class Referral(models.Model):
@@ -74,7 +66,7 @@ class Referral(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
 
-    objects = ReferralQuerySet.as_manager()
+    objects = OverdueQuerySet.as_manager()
 
     class Meta:
         indexes = [

@@ -6,6 +6,18 @@
 
 from __future__ import annotations
 
+from cases.models.audited import AuditedQuerySet
+
+
+class OverdueQuerySet(AuditedQuerySet):
+    """The rows of a model whose `overdue_lookups(now)` says when one of its rows is overdue."""
+
+    def overdue(self, *, now):
+        return self.filter(**self.model.overdue_lookups(now))
+
+    def not_overdue(self, *, now):
+        return self.exclude(**self.model.overdue_lookups(now))
+
 
 def lookups_hold(row, lookups: dict) -> bool:
     """Whether one row (a model instance, or a dict of `values()`) meets `lookups` as `filter(**lookups)` would.

@@ -12,7 +12,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from cases.models.audited import AuditedQuerySet
 from cases.models.cases import Case
 from cases.models.choices import Urgency
 from cases.models.consent import Consent, LegalBasisGrant
@@ -21,7 +20,7 @@ from cases.models.disaster import DisasterEvent
 from cases.models.escalations import EscalationPolicy, EscalationTarget, TaskKind
 from cases.models.referrals import Referral
 from cases.models.residents import Resident
-from cases.models.rules import lookups_hold
+from cases.models.rules import OverdueQuerySet, lookups_hold
 from cases.models.visits import Visit
 
 
@@ -30,14 +29,6 @@ class TaskStatus(models.TextChoices):
     ACKNOWLEDGED = "acknowledged", "対応中"
     COMPLETED = "completed", "完了"
     CANCELLED = "cancelled", "取消"
-
-
-class TaskQuerySet(AuditedQuerySet):
-    def overdue(self, *, now):
-        return self.filter(**Task.overdue_lookups(now))
-
-    def not_overdue(self, *, now):
-        return self.exclude(**Task.overdue_lookups(now))
 
 
 class Task(models.Model):
@@ -89,7 +80,7 @@ class Task(models.Model):
     )
     outcome = models.TextField(max_length=2000, blank=True, help_text="What was done, or why it was cancelled.")
 
-    objects = TaskQuerySet.as_manager()
+    objects = OverdueQuerySet.as_manager()
 
     class Meta:
         indexes = [
