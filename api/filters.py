@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
@@ -55,6 +56,17 @@ class StrictBooleanField(forms.NullBooleanField):
 
 class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
+
+
+class OverdueFilter(StrictBooleanFilter):
+    """`overdue=true|false` by the model's own rule (`objects.overdue(now=)`, cases/models/rules.py), so the list
+    filter and the row's `overdue` field answer the same."""
+
+    def filter(self, qs, value):
+        if value is None:
+            return qs
+        now = timezone.now()
+        return qs.overdue(now=now) if value else qs.not_overdue(now=now)
 
 
 MAX_ID = 2**62

@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from api.filters import OverdueFilter
 from cases.models import Case, Referral, Task
 from cases.models.referrals import ReferralStatus
 from cases.models.rules import lookups_hold
@@ -82,3 +83,14 @@ def test_lookups_hold_reads_nulls_as_the_database_does():
     assert not lookups_hold({"b": 1}, {"b__lt": None})
     with pytest.raises(ValueError):
         lookups_hold({"b": 1}, {"b__gte": 0})
+
+
+def test_the_list_filter_reads_the_same_rule(world):
+    late = Task.objects.create(kind="safety_check", assignee_organization=world.care_centre, due_at=NOW - HOUR,
+                               dedupe_key="late").id
+    later = Task.objects.create(kind="safety_check", assignee_organization=world.care_centre, due_at=NOW + HOUR,
+                                dedupe_key="later").id
+    tasks = Task.objects.all()
+    assert {t.id for t in OverdueFilter().filter(tasks, True)} == {late}
+    assert {t.id for t in OverdueFilter().filter(tasks, False)} == {later}
+    assert {t.id for t in OverdueFilter().filter(tasks, None)} == {late, later}
