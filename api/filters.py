@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import re
-
 import django_filters
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
+from api.text import UNSAFE_TEXT_CODE, UNSAFE_TEXT_MESSAGE, text_unsafe
 from cases.kana import is_kana, kana_normalize
 from cases.models import Case, District, Resident
 from cases.models.choices import CaseStatus, RiskLevel
-
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+from cases.selectors import today
 
 
 class SafeFilterForm(forms.Form):
@@ -31,10 +30,10 @@ class SafeFilterForm(forms.Form):
                 self.add_error(name, forms.ValidationError(
                     _("Enter a value, or leave the parameter out."), code="empty"))
         for name, value in self.data.items():
-            if isinstance(value, str) and _UNSAFE.search(value):
+            if isinstance(value, str) and text_unsafe(value):
                 # Named after the parameter when it is a filter; other parameters (cursor, ...) have no field.
                 self.add_error(name if name in self.fields else None, forms.ValidationError(
-                    _("Contains characters that are not allowed."), code="invalid_characters"))
+                    UNSAFE_TEXT_MESSAGE, code=UNSAFE_TEXT_CODE))
                 break
         return cleaned
 
@@ -57,6 +56,17 @@ class StrictBooleanField(forms.NullBooleanField):
 
 class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
+
+
+class OverdueFilter(StrictBooleanFilter):
+    """`overdue=true|false` by the model's own rule (`objects.overdue(now=)`, cases/models/rules.py), so the list
+    filter and the row's `overdue` field answer the same."""
+
+    def filter(self, qs, value):
+        if value is None:
+            return qs
+        now = timezone.now()
+        return qs.overdue(now=now) if value else qs.not_overdue(now=now)
 
 
 MAX_ID = 2**62
@@ -124,9 +134,8 @@ class CaseFilter(SafeFilterSet):
         fields = ["status", "risk_level", "overdue", "mine", "resident"]
 
     def filter_overdue(self, queryset, name, value):
-        from cases.selectors import today
-
-        return queryset.filter(next_visit_due__lt=today()) if value else queryset.exclude(next_visit_due__lt=today())
+        day = today()
+        return queryset.visit_overdue(today=day) if value else queryset.visit_not_overdue(today=day)
 
     def filter_mine(self, queryset, name, value):
         user = self.request.user

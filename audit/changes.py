@@ -1,9 +1,13 @@
 """Change entries: every write to a resident's records says what changed, in the same transaction.
 
 Saves and deletes of the models in `audit.subjects.SUBJECTS` are caught by model
-signals (create, `save()`, delete); writes that bypass signals — the conditional
-`UPDATE … WHERE version = n` every update goes through, and team changes — call
-`changes_record` explicitly (cases/services/acting.py, cases/services/cases.py).
+signals (create, `save()`, delete). Writes that bypass signals cannot skip their
+entries: on those models `QuerySet.update()`, `bulk_create()` and `bulk_update()`
+refuse (`cases.models.audited`) except inside the helpers here, which record what
+they write — `changes_update` (a conditional update of one row, or every row of
+a queryset), `changes_create` (a bulk insert) — and `seed_create` (synthetic seed
+data, written by nobody: no entries). What is not a field of the row (a case's
+team) is recorded with `changes_record`. ADR 0022.
 
 Codes, dates, ids and flags appear as [old, new]; every other field (names,
 addresses, phone numbers, note bodies) as keyed digests ("hmac:…"), so the log
@@ -17,16 +21,17 @@ import datetime
 import decimal
 import uuid
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models.expressions import Combinable
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.utils.crypto import salted_hmac
 
-from audit.access_log import change_entry
+from audit.access_log import change_entries, change_entry
 from audit.models import AccessLogEntry, Action, ProvisionRecord
 from audit.subjects import SUBJECTS, UNTRACKED, Subject, residents_resolve, subject_for
 from audit.switch import is_suspended
 from cases.models import Consent
+from cases.models.audited import bulk_writes_permitted
 
 _OLD = "_audit_old_values"
 
@@ -84,11 +89,11 @@ def _write(subject: Subject, instance, action: str, changes: dict) -> None:
                  categories=subject.category(instance), changes=changes, actor_id=actor_id)
 
 
-def changes_record(*, model, obj, new: dict, old: dict | None = None, action: str = Action.UPDATE) -> None:
-    """A write that bypasses model signals: `new` holds the changed fields, `old` defaults to `obj`'s values."""
+def _change(*, model, obj, new: dict, old: dict | None, action: str) -> dict | None:
+    """The entry a write that bypassed the signals owes (for `change_entries`), or None when nothing changed."""
     subject = subject_for(model)
     if subject is None or is_suspended():
-        return
+        return None
     new = {name: value for name, value in new.items() if name not in UNTRACKED and not isinstance(value, Combinable)}
     new = {(name[:-3] if name.endswith("_id") and hasattr(obj, name[:-3]) else name): value
            for name, value in new.items()}
@@ -99,8 +104,93 @@ def changes_record(*, model, obj, new: dict, old: dict | None = None, action: st
             old[name] = getattr(obj, field.attname if field is not None else name, None)
     new = {name: (value.pk if isinstance(value, models.Model) else value) for name, value in new.items()}
     changes = _diff(subject, old, new)
-    if changes:
-        _write(subject, obj, action, changes)
+    if not changes:
+        return None
+    return {"kind": subject.kind, "action": action, "resident_ids": _residents(subject, obj), "object_id": obj.pk,
+            "categories": subject.category(obj), "changes": changes,
+            "actor_id": getattr(obj, f"{subject.actor}_id", None) if subject.actor else None}
+
+
+def changes_record(*, model, obj, new: dict, old: dict | None = None, action: str = Action.UPDATE) -> None:
+    """A change the signals cannot see (a case's team, a consent's recipients): `new` holds the changed fields,
+    `old` defaults to `obj`'s values. A bulk write goes through `changes_update`/`changes_create` instead."""
+    change = _change(model=model, obj=obj, new=new, old=old, action=action)
+    if change is not None:
+        change_entries([change])
+
+
+def changes_update(queryset: models.QuerySet, changes: dict, *, obj=None, old: dict | None = None) -> int:
+    """The one UPDATE of an audited model's rows, with their change entries in the same transaction.
+
+    With `obj`: a conditional update of that one row (`queryset` says the condition, e.g. its status; the row's
+    pk is added here); 1 if it changed, 0 if the condition no longer held (somebody acted first). Its entry
+    compares `changes` with `obj`'s values as the caller read them (or `old`).
+    Without: every row of `queryset`, locked and read first, each with its own entry; returns how many.
+    """
+    model = queryset.model
+    with transaction.atomic(), bulk_writes_permitted():
+        if obj is not None:
+            updated = queryset.filter(pk=obj.pk).update(**changes)
+            if updated:
+                changes_record(model=model, obj=obj, new=changes, old=old)
+            return updated
+        rows = list(queryset.select_for_update().order_by("pk"))
+        if not rows:
+            return 0
+        updated = model.objects.filter(pk__in=[row.pk for row in rows]).update(**changes)
+        change_entries([change for row in rows
+                        if (change := _change(model=model, obj=row, new=changes, old=None, action=Action.UPDATE))])
+        return updated
+
+
+def changes_create(model, objs, *, key: tuple[str, ...] = (), **options) -> list:
+    """The one bulk INSERT of an audited model's rows, with a create entry per row inserted (one INSERT of
+    entries per 500 rows). Returns the rows inserted.
+
+    With `ignore_conflicts=True` the database does not say which rows it inserted: `key` (the attnames of a
+    unique constraint, the most selective first) finds them — the rows whose key was not there before.
+    """
+    objs = list(objs)
+    if not objs:
+        return []
+    with transaction.atomic(), bulk_writes_permitted():
+        if options.get("ignore_conflicts"):
+            if not key:
+                raise ValueError("changes_create with ignore_conflicts needs the unique key of the rows")
+            keys = {tuple(getattr(o, name) for name in key) for o in objs}
+
+            def present() -> dict[tuple, int]:
+                found: dict[tuple, int] = {}
+                firsts = sorted({k[0] for k in keys})
+                for start in range(0, len(firsts), 5000):
+                    for *values, pk in model.objects.filter(**{f"{key[0]}__in": firsts[start:start + 5000]}) \
+                            .values_list(*key, "pk"):
+                        if tuple(values) in keys:
+                            found[tuple(values)] = pk
+                return found
+
+            before = present()
+            model.objects.bulk_create(objs, **options)
+            after = present()
+            created = []
+            for o in objs:
+                k = tuple(getattr(o, name) for name in key)
+                if k in after and k not in before:
+                    o.pk = after[k]
+                    created.append(o)
+        else:
+            created = model.objects.bulk_create(objs, **options)
+        subject = SUBJECTS.get(model)
+        if subject is not None and not is_suspended():
+            fields = _tracked(model)
+            change_entries([
+                {"kind": subject.kind, "action": Action.CREATE, "resident_ids": _residents(subject, o),
+                 "object_id": o.pk, "categories": subject.category(o),
+                 "changes": _diff(subject, {}, _values(o, fields)),
+                 "actor_id": getattr(o, f"{subject.actor}_id", None) if subject.actor else None}
+                for o in created
+            ])
+    return created
 
 
 def _remember(sender, instance, raw=False, update_fields=None, **kwargs) -> None:

@@ -22,12 +22,8 @@ from django.utils import timezone
 from audit.access_log import access_log_reads
 from audit.models import Action, ProvisionRecord, RightsKind, RightsRequest, RightsStatus
 from audit.selectors import resident_for_privacy_officer
-from cases import models as case_models
-from cases.models import Case, Consent, LegalBasisGrant, Note, User, Visit
+from cases.models import Case, Consent, LegalBasisGrant, Note, Referral, User, Visit
 from cases.models.consent import Category
-
-SECTIONS = ("resident", "cases", "notes", "visits", "consents", "legal_basis_grants", "referrals", "provisions",
-            "rights_requests")
 
 
 def _value(value: Any) -> Any:
@@ -115,10 +111,7 @@ def _grants(resident) -> list[dict]:
 
 
 def _referrals(resident) -> list[dict]:
-    referral_model = getattr(case_models, "Referral", None)
-    if referral_model is None:
-        return []
-    referrals = referral_model.objects.filter(case__resident=resident) \
+    referrals = Referral.objects.filter(case__resident=resident) \
         .select_related("sender_organization", "receiver_organization").order_by("created_at", "id")
     return [{
         "id": r.id, "case": r.case_id, "sender_organization": _org(r.sender_organization),

@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cases.models import Case, Organization, Resident, Ward
+from cases.models.audited import AuditedManager
 from cases.models.consent import Grantor
 
 ACCESS_LOG_RETENTION = datetime.timedelta(days=3 * 365)
@@ -195,6 +196,8 @@ class RightsRequest(models.Model):
                                   related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = AuditedManager()
+
     class Meta:
         indexes = [
             models.Index(fields=["ward", "status", "deadline"], name="rights_ward_status_deadline"),
@@ -219,6 +222,8 @@ class LegalHold(models.Model):
     released_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="+")
     released_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AuditedManager()
 
     class Meta:
         constraints = [

@@ -44,6 +44,7 @@ from audit.models import (
 )
 from cases.kana import kana_normalize
 from cases.models import Case, Consent, LegalBasisGrant, Note, Resident, Visit
+from cases.models.audited import bulk_writes_permitted
 from cases.models.choices import CaseStatus
 
 logger = logging.getLogger("audit.retention")
@@ -96,10 +97,12 @@ def _anonymise_resident(resident: Resident) -> dict:
         "postal_code": resident.postal_code[:3] + "0000", "block_number": "0", "building": "", "room": "",
         "phone": "", "special_care": [],
     }
-    Resident.objects.filter(pk=resident.pk).update(**changes, updated_at=timezone.now(), version=F("version") + 1)
-    Consent.objects.filter(resident=resident).update(proxy_name="", evidence="", withdrawal_note="")
-    LegalBasisGrant.objects.filter(resident=resident).update(justification=ANONYMISED, review_note="")
-    Note.objects.filter(resident=resident, case__isnull=True).update(body=ANONYMISED)
+    with bulk_writes_permitted():  # recorded by the caller's one `anonymise` entry, not an update entry per row
+        Resident.objects.filter(pk=resident.pk).update(**changes, updated_at=timezone.now(),
+                                                       version=F("version") + 1)
+        Consent.objects.filter(resident=resident).update(proxy_name="", evidence="", withdrawal_note="")
+        LegalBasisGrant.objects.filter(resident=resident).update(justification=ANONYMISED, review_note="")
+        Note.objects.filter(resident=resident, case__isnull=True).update(body=ANONYMISED)
     return {name: [digest(getattr(resident, name)), digest(value) if value not in ("", []) else value]
             for name, value in changes.items() if name != "name_kana_key"}
 
@@ -109,10 +112,11 @@ def _anonymise_case(case: Case, run: RetentionRun) -> bool:
     with transaction.atomic():
         if Anonymisation.objects.filter(case=case).exists():
             return False
-        Case.objects.filter(pk=case.pk).update(concern=ANONYMISED, updated_at=timezone.now(),
-                                               version=F("version") + 1)
-        notes = Note.objects.filter(case=case).update(body=ANONYMISED)
-        visits = Visit.objects.filter(case=case).exclude(note="").update(note="")
+        with bulk_writes_permitted():  # recorded by the one `anonymise` entry below, not an update entry per row
+            Case.objects.filter(pk=case.pk).update(concern=ANONYMISED, updated_at=timezone.now(),
+                                                   version=F("version") + 1)
+            notes = Note.objects.filter(case=case).update(body=ANONYMISED)
+            visits = Visit.objects.filter(case=case).exclude(note="").update(note="")
         change_entry(kind="case", action=Action.ANONYMISE, resident_ids=[case.resident_id], object_id=case.pk,
                      categories=["basic"], changes={"concern": [digest(case.concern), ANONYMISED],
                                                     "notes": [notes, notes], "visit_notes": [visits, visits]})

@@ -24,6 +24,7 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
+from audit.changes import changes_update
 from audit.models import (
     OUTCOMES_FOR,
     RIGHTS_DEADLINE,
@@ -142,7 +143,8 @@ def rights_reminders_send(*, now: datetime.datetime | None = None) -> int:
     due = RightsRequest.objects.filter(status=RightsStatus.OPEN, reminded_at__isnull=True, reminder_due_at__lte=now)
     for request_id, ward_id in due.order_by("id").values_list("id", "ward_id")[:500]:
         with transaction.atomic():
-            if RightsRequest.objects.filter(pk=request_id, reminded_at__isnull=True).update(reminded_at=now) != 1:
+            if changes_update(RightsRequest.objects.filter(pk=request_id, reminded_at__isnull=True),
+                              {"reminded_at": now}) != 1:
                 continue  # another sweep got it
             officers = privacy_officers_of(ward_id=ward_id)
             _notify(request_id, officers)

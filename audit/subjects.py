@@ -109,56 +109,54 @@ SUBJECTS: dict[type[models.Model], Subject] = {
         "legal_hold", _resident_of_case, _basic, basis="privacy_officer",
         clear=frozenset({"case", "placed_by", "placed_at", "released_by", "released_at"}),
     ),
+    # Referrals, their events and tasks: each names its case's resident (a task its own).
+    case_models.Referral: Subject(
+        "referral", _resident_of_case, lambda o: list(o.categories or []),
+        grant=(case_models.Case, "view_case", "case_id"),
+        clear=frozenset({"case", "sender_organization", "sender_user", "receiver_organization", "receiver_user",
+                         "urgency", "categories", "status", "response_due_at", "requested_at", "answered_at",
+                         "answered_by", "closed_at", "team_member_added", "created_at"}),
+        actor="sender_user",
+    ),
+    case_models.ReferralEvent: Subject(
+        "referral_event", lambda o: None, _basic, basis="referral_party",
+        clear=frozenset({"referral", "action", "from_status", "to_status", "actor", "organization", "at"}),
+        actor="actor",
+    ),
+    case_models.Task: Subject(
+        "task", lambda o: [o.resident_id] if o.resident_id else [], _basic, basis="task_queue",
+        clear=frozenset({"kind", "status", "urgency", "assignee_organization", "assignee_user", "instruction_code",
+                         "due_at", "resident", "case", "visit", "referral", "consent", "legal_basis_grant",
+                         "escalation_level", "next_escalation_at", "created_by", "created_at", "acknowledged_at",
+                         "acknowledged_by", "closed_at", "closed_by"}),
+        actor="created_by",
+    ),
+    # A resident registered at the address a partner reported: seen by those who work the report's task.
+    case_models.PartnerReportCandidate: Subject(
+        "partner_report_candidate", lambda o: [o.resident_id], _basic, basis="partner_report",
+        clear=frozenset({"report", "resident"}),
+    ),
+    # Disaster mode: the evacuation-support list's entries (read through their own grants), their plans (through
+    # the entry's plan permission) and safety-check reports (the task's queue).
+    case_models.EvacuationListEntry: Subject(
+        "evacuation_entry", lambda o: [o.resident_id], _basic,
+        grant=(case_models.EvacuationListEntry, "view_evacuationlistentry", "id"),
+        clear=frozenset({"resident", "ward", "sex", "reasons", "source", "status", "changed_by", "created_at"}),
+        actor="changed_by",
+    ),
+    case_models.EvacuationPlan: Subject(
+        "evacuation_plan", lambda o: [o.entry.resident_id], _basic,
+        grant=(case_models.EvacuationListEntry, "view_evacuation_plan", "entry_id"),
+        clear=frozenset({"entry", "needs", "author", "author_organization", "supersedes", "created_at"}),
+        actor="author",
+    ),
+    case_models.SafetyCheckReport: Subject(
+        "safety_check_report", lambda o: [o.resident_id], _basic, basis="task_queue",
+        clear=frozenset({"event", "task", "resident", "client_id", "outcome", "observed_at", "uploaded_at",
+                         "recorded_by"}),
+        actor="recorded_by",
+    ),
 }
-
-# Referrals, their events and tasks: each names its case's resident (a task its own).
-SUBJECTS[case_models.Referral] = Subject(
-    "referral", _resident_of_case, lambda o: list(o.categories or []),
-    grant=(case_models.Case, "view_case", "case_id"),
-    clear=frozenset({"case", "sender_organization", "sender_user", "receiver_organization", "receiver_user",
-                     "urgency", "categories", "status", "response_due_at", "requested_at", "answered_at",
-                     "answered_by", "closed_at", "team_member_added", "created_at"}),
-    actor="sender_user",
-)
-SUBJECTS[case_models.ReferralEvent] = Subject(
-    "referral_event", lambda o: None, _basic, basis="referral_party",
-    clear=frozenset({"referral", "action", "from_status", "to_status", "actor", "organization", "at"}),
-    actor="actor",
-)
-SUBJECTS[case_models.Task] = Subject(
-    "task", lambda o: [o.resident_id] if o.resident_id else [], _basic, basis="task_queue",
-    clear=frozenset({"kind", "status", "urgency", "assignee_organization", "assignee_user", "instruction_code",
-                     "due_at", "resident", "case", "visit", "referral", "consent", "legal_basis_grant",
-                     "escalation_level", "next_escalation_at", "created_by", "created_at", "acknowledged_at",
-                     "acknowledged_by", "closed_at", "closed_by"}),
-    actor="created_by",
-)
-
-# A resident registered at the address a partner reported: seen by those who work the report's task.
-SUBJECTS[case_models.PartnerReportCandidate] = Subject(
-    "partner_report_candidate", lambda o: [o.resident_id], _basic, basis="partner_report",
-    clear=frozenset({"report", "resident"}),
-)
-# Disaster mode: the evacuation-support list's entries (read through their own grants), their plans (through
-# the entry's plan permission) and safety-check reports (the task's queue).
-SUBJECTS[case_models.EvacuationListEntry] = Subject(
-    "evacuation_entry", lambda o: [o.resident_id], _basic,
-    grant=(case_models.EvacuationListEntry, "view_evacuationlistentry", "id"),
-    clear=frozenset({"resident", "ward", "sex", "reasons", "source", "status", "changed_by", "created_at"}),
-    actor="changed_by",
-)
-SUBJECTS[case_models.EvacuationPlan] = Subject(
-    "evacuation_plan", lambda o: [o.entry.resident_id], _basic,
-    grant=(case_models.EvacuationListEntry, "view_evacuation_plan", "entry_id"),
-    clear=frozenset({"entry", "needs", "author", "author_organization", "supersedes", "created_at"}),
-    actor="author",
-)
-SUBJECTS[case_models.SafetyCheckReport] = Subject(
-    "safety_check_report", lambda o: [o.resident_id], _basic, basis="task_queue",
-    clear=frozenset({"event", "task", "resident", "client_id", "outcome", "observed_at", "uploaded_at",
-                     "recorded_by"}),
-    actor="recorded_by",
-)
 
 # Records that only say who works where, or that are derived: never a resident's data on their own.
 NOT_SUBJECTS = frozenset({"CaseTeamMember", "MeetingMember", "TaskEscalation", "Anonymisation", "RetentionRun",

@@ -85,6 +85,7 @@ from cases.services.disaster import (  # noqa: E402
 )
 from cases.tasks import disaster_campaign  # noqa: E402
 from permissions.models import EvacuationEntryGroupObjectPermission  # noqa: E402
+from tests.helpers import fixture_update  # noqa: E402
 
 TIMEOUT = 3600.0
 
@@ -202,9 +203,9 @@ def run(processes: list[subprocess.Popen]) -> int:
 
     # A third of the checks reported, so the progress groups several outcomes per district.
     ids = list(checks.order_by("id").values_list("id", flat=True)[: tasks // 3])
-    Task.objects.filter(id__in=ids[0::3]).update(status="completed", outcome="safe_at_home")
-    Task.objects.filter(id__in=ids[1::3]).update(status="completed", outcome="evacuated")
-    Task.objects.filter(id__in=ids[2::3]).update(outcome="not_reached")
+    fixture_update(Task.objects.filter(id__in=ids[0::3]), status="completed", outcome="safe_at_home")
+    fixture_update(Task.objects.filter(id__in=ids[1::3]), status="completed", outcome="evacuated")
+    fixture_update(Task.objects.filter(id__in=ids[2::3]), outcome="not_reached")
     _, token = token_issue(user=supervisor, name="bench-disaster")
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")

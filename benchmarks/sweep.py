@@ -43,6 +43,7 @@ from django.utils import timezone  # noqa: E402
 
 from backend.celery import app  # noqa: E402
 from cases.models import EscalationPolicy, Membership, Organization, Task, TaskEscalation, User, Ward  # noqa: E402
+from cases.models.audited import seed_create  # noqa: E402
 from cases.models.choices import OrganizationKind, Role  # noqa: E402
 from notifications.models import Notification, OutboxMessage  # noqa: E402
 from tests.faults.stack import free_port  # noqa: E402
@@ -83,7 +84,7 @@ class World:
         due = timezone.now() - first - datetime.timedelta(minutes=5)  # step 1 due, step 2 not yet
         batch = 5000
         for start in range(0, items, batch):
-            Task.objects.bulk_create([
+            seed_create(Task, [
                 Task(kind="safety_check", urgency="urgent", assignee_organization=self.care, due_at=due,
                      escalation_policy=policy, next_escalation_at=due + first, dedupe_key=f"{self.prefix}{i}")
                 for i in range(start, min(start + batch, items))

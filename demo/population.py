@@ -22,6 +22,7 @@ from faker import Faker
 from cases.addresses import resident_address_keys
 from cases.kana import kana_normalize
 from cases.models import Case, CaseTeamMember, Consent, Note, Organization, Resident, User, Visit
+from cases.models.audited import seed_create
 from cases.models.choices import CaseStatus, HouseholdType, Language, RiskLevel, SpecialCare
 from cases.models.consent import Category, Decision, Grantor, Method, Purpose
 from cases.models.visits import Channel, Outcome, WarningSign
@@ -138,7 +139,7 @@ class _Builder:
                 code=codes[households % len(codes)],
             )
             households += 1
-        Resident.objects.bulk_create([resident for resident, _ in residents])
+        seed_create(Resident, [resident for resident, _ in residents])
         cases = self._cases(residents)
         return Population(
             residents=len(residents),
@@ -286,7 +287,7 @@ class _Builder:
                 opened_at=self.now - datetime.timedelta(days=rng.randint(20, 900)), updated_at=self.now,
             ))
             teams.append(team)
-        Case.objects.bulk_create(cases)
+        seed_create(Case, cases)
         members = []
         for case, team in zip(cases, teams, strict=True):
             orgs = [case.lead_organization, *(org for org in team if org.id != case.lead_organization_id)]
@@ -375,7 +376,7 @@ class _Builder:
                 taken_by_organization=taker_org,
                 taken_at=taken_at,
             ), self.team_of[case.id][-1:] if refused else self.team_of[case.id]))
-        Consent.objects.bulk_create([consent for consent, _ in rows])
+        seed_create(Consent, [consent for consent, _ in rows])
         through = Consent.recipient_organizations.through
         through.objects.bulk_create([
             through(consent_id=consent.id, organization_id=org.id) for consent, orgs in rows for org in orgs
@@ -416,13 +417,13 @@ class _Builder:
                     outcome=outcome, warning_signs=signs,
                     note=rng.choice(VISIT_NOTES) if outcome == Outcome.MET else "",
                 ))
-        Visit.objects.bulk_create(visits)
+        seed_create(Visit, visits)
         return len(visits)
 
     def _tanaka_notes(self, tanaka: Resident) -> int:
         """Sato's notes about Mr Tanaka: the care centre may read health and living situation, not finances."""
         sato, council = self.world.accounts["sato"], self.world.council_of(TANAKA["district"])
-        Note.objects.bulk_create([
+        seed_create(Note, [
             Note(resident=tanaka, category=category, body=body, author=sato, author_organization=council,
                  created_at=TANAKA_CONSENT_AT + datetime.timedelta(days=30 * n))
             for n, (category, body) in enumerate(TANAKA_NOTES)

@@ -87,19 +87,6 @@ class World:
     users: dict[str, User]
 
 
-PERSONAS = [
-    "commissioner_a",
-    "commissioner_b",
-    "care_worker",
-    "care_supervisor",
-    "care_outsider",
-    "ward_caseworker",
-    "ward_supervisor",
-    "npo_worker",
-    "partner",
-    "privacy_officer",
-    "expired_commissioner",
-]
 
 
 @pytest.fixture

@@ -7,15 +7,13 @@ import re
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from api.text import UNSAFE_TEXT_CODE, UNSAFE_TEXT_MESSAGE, text_unsafe
 from audit.access_log import access_log_read
-
-# Lone surrogates cannot be stored; control characters have no place in a record.
-_UNSAFE_TEXT = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _unsafe_fields(data, path: str = "") -> list[str]:
     if isinstance(data, str):
-        return [path] if _UNSAFE_TEXT.search(data) else []
+        return [path] if text_unsafe(data) else []
     if isinstance(data, dict):
         return [p for k, v in data.items() for p in _unsafe_fields(v, f"{path}.{k}" if path else str(k))]
     if isinstance(data, list):
@@ -49,8 +47,7 @@ class StrictSerializer(serializers.Serializer):
             unsafe = _unsafe_fields(data)
             if unsafe:
                 raise serializers.ValidationError(
-                    {key: [_("Contains characters that are not allowed.")] for key in unsafe}, code="invalid_characters"
-                )
+                    {key: [UNSAFE_TEXT_MESSAGE] for key in unsafe}, code=UNSAFE_TEXT_CODE)
         return super().to_internal_value(data)
 
 

@@ -14,7 +14,6 @@ from audit.access_log import access_log_read_rows
 from cases.models import Organization, Referral, ReferralEvent, User
 from cases.models.choices import Urgency
 from cases.models.consent import Category
-from cases.models.referrals import ReferralStatus
 
 
 def _free_text_visible(context: dict, referral: Referral) -> bool:
@@ -85,8 +84,7 @@ class ReferralSerializer(AccessLoggedModelSerializer):
 
     def get_overdue(self, referral) -> bool:
         """Still unanswered after its response deadline."""
-        return bool(referral.status == ReferralStatus.REQUESTED and referral.response_due_at
-                    and referral.response_due_at < timezone.now())
+        return referral.is_overdue(now=timezone.now())
 
 
 def _ref(row: dict, prefix: str, *fields: str) -> dict | None:

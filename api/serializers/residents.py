@@ -18,13 +18,6 @@ from cases.models.choices import SpecialCare
 _POSTAL = re.compile(r"^([0-9]{3})-?([0-9]{4})$")
 _PHONE = re.compile(r"^0[0-9]{1,4}-?[0-9]{1,4}-?[0-9]{3,4}$")
 _BLOCK = re.compile(r"^[0-9０-９]{1,5}(?:[-－ー][0-9０-９]{1,5}){0,3}$")
-_SAFE_TEXT = re.compile(r"^[^<>{};\\`]*$")
-
-
-def _safe(value: str) -> str:
-    if not _SAFE_TEXT.match(value):
-        raise serializers.ValidationError(_("Contains characters that are not allowed."), code="invalid_characters")
-    return value.strip()
 
 
 class ResidentSerializer(StrictModelSerializer):
@@ -83,19 +76,19 @@ class ResidentSerializer(StrictModelSerializer):
         return value.strip()
 
     def validate_town(self, value: str) -> str:
-        return _safe(value)
+        return value.strip()  # unsafe text was refused with the body (api/text.py)
 
     def validate_building(self, value: str) -> str:
-        return _safe(value)
+        return value.strip()  # unsafe text was refused with the body (api/text.py)
 
     def validate_room(self, value: str) -> str:
-        return _safe(value)
+        return value.strip()  # unsafe text was refused with the body (api/text.py)
 
     def validate_prefecture(self, value: str) -> str:
-        return _safe(value)
+        return value.strip()  # unsafe text was refused with the body (api/text.py)
 
     def validate_municipality(self, value: str) -> str:
-        return _safe(value)
+        return value.strip()  # unsafe text was refused with the body (api/text.py)
 
     def validate_special_care(self, value: list[str]) -> list[str]:
         return sorted(set(value))

@@ -12,7 +12,6 @@ from api.serializers.directory import OrganizationRefSerializer
 from cases.models import Organization, Task, TaskEscalation, User
 from cases.models.choices import Urgency
 from cases.models.escalations import EscalationTarget, TaskKind
-from cases.models.tasks import TaskStatus
 from cases.selectors import task_escalation_plan
 
 # The kinds a caseworker may ask for by hand (the others are opened by the system).
@@ -80,7 +79,7 @@ class TaskSerializer(AccessLoggedModelSerializer):
         read_only_fields = fields
 
     def get_overdue(self, task) -> bool:
-        return task.status == TaskStatus.OPEN and task.due_at < timezone.now()
+        return task.is_overdue(now=timezone.now())
 
 
 class TaskDetailSerializer(TaskSerializer):

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -36,11 +35,6 @@ class VisitCreateSerializer(StrictSerializer):
         child=serializers.ChoiceField(choices=WarningSign.choices), required=False, max_length=len(WarningSign.choices)
     )
     note = serializers.CharField(required=False, allow_blank=True, max_length=4000)
-
-    def validate_note(self, value: str) -> str:
-        if "<" in value and ">" in value:
-            raise serializers.ValidationError(_("Contains characters that are not allowed."), code="invalid_characters")
-        return value
 
 
 @extend_schema_field(VisitCreateSerializer(many=True, min_length=1, max_length=BATCH_LIMIT))

@@ -1,13 +1,12 @@
 """Referrals: send one about a case I see, my inbox and sent list, one referral, and its state changes."""
 
 import django_filters
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.filters import SafeFilterSet, StrictBooleanFilter
+from api.filters import OverdueFilter, SafeFilterSet
 from api.idempotency import IdempotentPosts
 from api.pagination import StableCursorPagination
 from api.serializers.referrals import (
@@ -37,16 +36,11 @@ from service_directory.selectors import service_referral_target
 class ReferralFilter(SafeFilterSet):
     status = django_filters.ChoiceFilter(choices=ReferralStatus.choices)
     urgency = django_filters.ChoiceFilter(choices=Urgency.choices)
-    overdue = StrictBooleanFilter(method="filter_overdue",
-                                           help_text="Still requested after its response deadline.")
+    overdue = OverdueFilter(help_text="Still requested after its response deadline.")
 
     class Meta(SafeFilterSet.Meta):
         model = Referral
         fields = ["status", "urgency", "overdue"]
-
-    def filter_overdue(self, queryset, name, value):
-        late = {"status": ReferralStatus.REQUESTED, "response_due_at__lt": timezone.now()}
-        return queryset.filter(**late) if value else queryset.exclude(**late)
 
 
 class InboxPagination(StableCursorPagination):

@@ -1,13 +1,12 @@
 """Tasks: mine, my organisation's queue, one task; request a check or visit; acknowledge, complete, cancel."""
 
 import django_filters
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.filters import SafeFilterSet, StrictBooleanFilter
+from api.filters import OverdueFilter, SafeFilterSet
 from api.idempotency import IdempotentPosts
 from api.pagination import StableCursorPagination
 from api.serializers.tasks import (
@@ -35,15 +34,11 @@ class TaskFilter(SafeFilterSet):
     status = django_filters.ChoiceFilter(choices=TaskStatus.choices)
     kind = django_filters.ChoiceFilter(choices=TaskKind.choices)
     urgency = django_filters.ChoiceFilter(choices=Urgency.choices)
-    overdue = StrictBooleanFilter(method="filter_overdue", help_text="Open and past its due time.")
+    overdue = OverdueFilter(help_text="Open and past its due time.")
 
     class Meta(SafeFilterSet.Meta):
         model = Task
         fields = ["status", "kind", "urgency", "overdue"]
-
-    def filter_overdue(self, queryset, name, value):
-        late = {"status": TaskStatus.OPEN, "due_at__lt": timezone.now()}
-        return queryset.filter(**late) if value else queryset.exclude(**late)
 
 
 class TaskPagination(StableCursorPagination):

@@ -5,7 +5,6 @@ from backend.settings.base import *  # noqa: F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "10000/minute"}}  # noqa: F405
-CELERY_TASK_ALWAYS_EAGER = False
 DIRECTORY_ANON_THROTTLE_RATE = "10000/minute"
 # Each test starts from its own data: the public cache is off unless a test turns it on.
 DIRECTORY_CACHE_SECONDS = 0

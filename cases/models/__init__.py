@@ -1,4 +1,8 @@
-"""Domain records. Models hold data and invariants of shape; decisions live in services."""
+"""Domain records. Models hold data and invariants of shape; decisions live in services.
+
+Two things beside the data: the audited models' manager (`audited.py`: no bulk write skips its change entries,
+ADR 0022) and rules about one row written once as lookups (`rules.py`: "overdue", for the filter and the row).
+"""
 
 from cases.models.cases import Case, CaseTeamMember
 from cases.models.consent import (

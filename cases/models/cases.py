@@ -8,9 +8,19 @@ from django.db.models import Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from cases.models.audited import AuditedQuerySet
 from cases.models.choices import CaseStatus, RiskLevel
 from cases.models.directory import Organization
 from cases.models.residents import Resident
+from cases.models.rules import lookups_hold
+
+
+class CaseQuerySet(AuditedQuerySet):
+    def visit_overdue(self, *, today: datetime.date):
+        return self.filter(**Case.visit_overdue_lookups(today))
+
+    def visit_not_overdue(self, *, today: datetime.date):
+        return self.exclude(**Case.visit_overdue_lookups(today))
 
 
 class Case(models.Model):
@@ -36,6 +46,8 @@ class Case(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     version = models.PositiveIntegerField(default=1)
 
+    objects = CaseQuerySet.as_manager()
+
     class Meta:
         indexes = [
             models.Index(fields=["due_order", "id"]),
@@ -51,6 +63,16 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return f"Case {self.pk}"
+
+    @staticmethod
+    def visit_overdue_lookups(today: datetime.date | None) -> dict:
+        """A case's visit is overdue once the day it was due has passed (no visit due: never)."""
+        return {"next_visit_due__lt": today}
+
+    @staticmethod
+    def visit_is_overdue(*, next_visit_due: datetime.date | None, today: datetime.date | None) -> bool:
+        """The same rule for one row (an instance's or a caseload row's `next_visit_due`)."""
+        return lookups_hold({"next_visit_due": next_visit_due}, Case.visit_overdue_lookups(today))
 
 
 class CaseTeamMember(models.Model):

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from cases.models.audited import AuditedManager
 from cases.models.cases import Case
 from cases.models.directory import Organization
 from cases.models.residents import Resident
@@ -79,6 +80,8 @@ class Consent(models.Model):
     withdrawal_grantor = models.CharField(max_length=16, choices=Grantor.choices, blank=True)
     withdrawal_note = models.CharField(max_length=200, blank=True)
 
+    objects = AuditedManager()
+
     class Meta:
         indexes = [models.Index(fields=["resident", "taken_at"])]
 
@@ -132,6 +135,8 @@ class LegalBasisGrant(models.Model):
     review_note = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = AuditedManager()
+
     class Meta:
         indexes = [models.Index(fields=["resident", "status"]), models.Index(fields=["review_due_at"])]
         constraints = [
@@ -154,6 +159,8 @@ class SupportMeeting(models.Model):
     ends_at = models.DateTimeField(help_text="Sharing under SWA106-6 lasts until then.")
     cases = models.ManyToManyField(Case, related_name="support_meetings")
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AuditedManager()
 
     def __str__(self) -> str:
         return self.title

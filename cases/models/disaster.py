@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from cases.models.audited import AuditedManager
 from cases.models.directory import District, Organization, Ward
 from cases.models.residents import Resident
 
@@ -58,6 +59,8 @@ class EvacuationListEntry(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
 
+    objects = AuditedManager()
+
     class Meta:
         verbose_name_plural = "evacuation list entries"
         permissions = [("view_evacuation_plan", "Can view the entry's individual evacuation plan")]
@@ -94,6 +97,8 @@ class EvacuationPlan(models.Model):
     supersedes = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
                                       related_name="superseded_by")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = AuditedManager()
 
     class Meta:
         indexes = [models.Index(fields=["entry", "-created_at", "-id"])]
@@ -177,6 +182,8 @@ class SafetyCheckReport(models.Model):
     observed_at = models.DateTimeField()
     uploaded_at = models.DateTimeField(default=timezone.now)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    objects = AuditedManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["recorded_by", "client_id"], name="check_report_once")]

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from cases.models.audited import AuditedManager
 from cases.models.cases import Case
 from cases.models.consent import Category
 from cases.models.directory import Organization
@@ -21,6 +22,8 @@ class Note(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by"
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = AuditedManager()
 
     class Meta:
         indexes = [models.Index(fields=["case", "-created_at", "-id"]), models.Index(fields=["resident", "category"])]

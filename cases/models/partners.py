@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from cases.models.audited import AuditedManager
 from cases.models.directory import Organization
 from cases.models.residents import Resident
 from cases.models.tasks import Task
@@ -109,6 +110,8 @@ class PartnerReportCandidate(models.Model):
 
     report = models.ForeignKey(PartnerReport, on_delete=models.CASCADE, related_name="candidates")
     resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="+")
+
+    objects = AuditedManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["report", "resident"], name="partner_candidate_once")]

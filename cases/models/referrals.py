@@ -11,9 +11,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from cases.models.audited import AuditedManager
 from cases.models.cases import Case
 from cases.models.choices import Urgency
 from cases.models.directory import Organization
+from cases.models.rules import OverdueQuerySet, lookups_hold
 
 
 class ReferralStatus(models.TextChoices):
@@ -64,6 +66,8 @@ class Referral(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
 
+    objects = OverdueQuerySet.as_manager()
+
     class Meta:
         indexes = [
             models.Index(fields=["receiver_organization", "status", "response_due_at"]),
@@ -79,6 +83,14 @@ class Referral(models.Model):
     def __str__(self) -> str:
         return f"Referral {self.pk}"
 
+    @staticmethod
+    def overdue_lookups(now) -> dict:
+        """Overdue: still requested (neither accepted nor rejected) after its response deadline."""
+        return {"status": ReferralStatus.REQUESTED, "response_due_at__lt": now}
+
+    def is_overdue(self, *, now) -> bool:
+        return lookups_hold(self, Referral.overdue_lookups(now))
+
 
 class ReferralEvent(models.Model):
     """One change of a referral's state: who, when, from, to, why."""
@@ -91,6 +103,8 @@ class ReferralEvent(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)
+
+    objects = AuditedManager()
 
     class Meta:
         indexes = [models.Index(fields=["referral", "at", "id"])]

@@ -3,6 +3,7 @@
 from django.db import models
 from django.utils import timezone
 
+from cases.models.audited import AuditedManager
 from cases.models.choices import HouseholdType, Language
 from cases.models.directory import District, Organization
 
@@ -40,6 +41,8 @@ class Resident(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
     version = models.PositiveIntegerField(default=1)
+
+    objects = AuditedManager()
 
     class Meta:
         indexes = [

@@ -20,6 +20,7 @@ from cases.models.disaster import DisasterEvent
 from cases.models.escalations import EscalationPolicy, EscalationTarget, TaskKind
 from cases.models.referrals import Referral
 from cases.models.residents import Resident
+from cases.models.rules import OverdueQuerySet, lookups_hold
 from cases.models.visits import Visit
 
 
@@ -79,6 +80,8 @@ class Task(models.Model):
     )
     outcome = models.TextField(max_length=2000, blank=True, help_text="What was done, or why it was cancelled.")
 
+    objects = OverdueQuerySet.as_manager()
+
     class Meta:
         indexes = [
             # The escalation sweep: open tasks whose next step is due.
@@ -92,6 +95,18 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return f"Task {self.pk}"
+
+    @staticmethod
+    def overdue_lookups(now) -> dict:
+        """Overdue: still open (nobody took it on) after its due time."""
+        return {"status": TaskStatus.OPEN, "due_at__lt": now}
+
+    def is_overdue(self, *, now) -> bool:
+        return lookups_hold(self, Task.overdue_lookups(now))
+
+    def is_urgent(self) -> bool:
+        """Its notifications go out on the urgent queue: any urgency above routine, and every safety check."""
+        return self.urgency != Urgency.ROUTINE or self.kind == TaskKind.SAFETY_CHECK
 
 
 class TaskEscalation(models.Model):

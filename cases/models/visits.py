@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from cases.models.audited import AuditedManager
 from cases.models.cases import Case
 from cases.models.directory import Organization
 
@@ -50,6 +51,8 @@ class Visit(models.Model):
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
     warning_signs = models.JSONField(default=list, blank=True)
     note = models.TextField(blank=True, max_length=4000)
+
+    objects = AuditedManager()
 
     class Meta:
         constraints = [

@@ -25,6 +25,7 @@ from faker.providers.person.ja_JP import Provider as JaNames
 from cases.addresses import resident_address_keys
 from cases.kana import kana_normalize
 from cases.models import Case, CaseTeamMember, Consent, District, Note, Organization, Resident, Visit
+from cases.models.audited import seed_create
 from cases.models.choices import CaseStatus, HouseholdType, RiskLevel, SpecialCare
 from cases.models.consent import Category, Decision, Grantor, Method, Purpose
 from cases.models.visits import Channel, Outcome, WarningSign
@@ -123,7 +124,7 @@ class People:
                 for resident in self._household(district=district, town=town, chome=chome, postal=postal,
                                                 council=area.council, ward=WARDS[area.ward][1], size=size):
                     chunk.append((resident, area, plans[start + len(chunk)]))
-            Resident.objects.bulk_create([resident for resident, _, _ in chunk], batch_size=self.batch)
+            seed_create(Resident, [resident for resident, _, _ in chunk], batch_size=self.batch)
             self._cases(chunk)
             seconds["people"] += time.monotonic() - started
             started = time.monotonic()
@@ -247,7 +248,7 @@ class People:
                 teams.append(team)
                 areas.append(area)
                 visits.append(self._visits(cases[-1], plan=plan, area=area))
-        Case.objects.bulk_create(cases, batch_size=self.batch)
+        seed_create(Case, cases, batch_size=self.batch)
         CaseTeamMember.objects.bulk_create(
             [CaseTeamMember(case=case, organization=org, added_at=case.opened_at)
              for case, team in zip(cases, teams, strict=True) for org in team],
@@ -277,7 +278,7 @@ class People:
                 valid_until=case.closed_at, method=rng.choice([Method.ORAL, Method.WRITTEN]),
                 taken_by=case.lead_worker, taken_by_organization=case.lead_organization, taken_at=case.opened_at,
             ), team[-1:] if refused else team))
-        Consent.objects.bulk_create([consent for consent, _ in rows], batch_size=self.batch)
+        seed_create(Consent, [consent for consent, _ in rows], batch_size=self.batch)
         through = Consent.recipient_organizations.through
         through.objects.bulk_create(
             [through(consent_id=consent.id, organization_id=org.id) for consent, orgs in rows for org in orgs],
@@ -304,7 +305,7 @@ class People:
                     author_organization=area.council if by_commissioner else case.lead_organization,
                     created_at=case.opened_at + datetime.timedelta(seconds=rng.uniform(0, span)),
                 ))
-        Note.objects.bulk_create(notes, batch_size=self.batch)
+        seed_create(Note, notes, batch_size=self.batch)
 
     # --- Visits --------------------------------------------------------------------
 
@@ -361,7 +362,7 @@ def _insert_visits(rows: list[tuple], *, batch: int) -> None:
     if not rows:
         return
     if connection.vendor != "postgresql":
-        Visit.objects.bulk_create([Visit(**dict(zip(VISIT_COLUMNS, row, strict=True))) for row in rows],
+        seed_create(Visit, [Visit(**dict(zip(VISIT_COLUMNS, row, strict=True))) for row in rows],
                                   batch_size=batch)
         return
     columns = ", ".join(f'"{column}"' for column in VISIT_COLUMNS)

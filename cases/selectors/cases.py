@@ -73,7 +73,7 @@ def today() -> datetime.date:
 
 def visit_overdue(*, next_visit_due: datetime.date | None, today: datetime.date | None) -> bool:
     """A case's visit is overdue once the day it was due has passed (the `overdue` filter says the same in SQL)."""
-    return bool(next_visit_due and today and next_visit_due < today)
+    return Case.visit_is_overdue(next_visit_due=next_visit_due, today=today)
 
 
 def case_ids_visible_to(*, user: User, case_ids: list[int]) -> set[int]:

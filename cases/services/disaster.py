@@ -29,7 +29,7 @@ from django.db.models import CharField, F, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from audit.changes import changes_record
+from audit.changes import changes_create, changes_update
 from cases.errors import Conflict, DomainError, NotFound, RuleViolation
 from cases.models import (
     DisasterEvent,
@@ -129,18 +129,19 @@ def evacuation_list_refresh(*, actor: User) -> RefreshReport:
         new = [EvacuationListEntry(resident_id=rid, ward_id=standing.ward_id, reasons=reasons,
                                    source=EntrySource.CRITERIA, created_at=now, updated_at=now)
                for rid, reasons in wanted.items() if rid not in existing]
-        EvacuationListEntry.objects.bulk_create(new, batch_size=CHUNK, ignore_conflicts=True)
+        changes_create(EvacuationListEntry, new, key=("resident_id",), batch_size=CHUNK, ignore_conflicts=True)
         changed = [entry.resident_id for entry in new]
         for rid, entry in existing.items():
             if entry.source != EntrySource.CRITERIA or entry.status != EntryStatus.LISTED:
                 continue
             if rid not in wanted:
-                EvacuationListEntry.objects.filter(pk=entry.pk).update(
-                    status=EntryStatus.REMOVED, change_reason="基準に該当しなくなった", changed_by=actor,
-                    updated_at=now)
+                changes_update(EvacuationListEntry.objects.all(), {
+                    "status": EntryStatus.REMOVED, "change_reason": "基準に該当しなくなった", "changed_by": actor,
+                    "updated_at": now}, obj=entry)
                 changed.append(rid)
             elif wanted[rid] != entry.reasons:
-                EvacuationListEntry.objects.filter(pk=entry.pk).update(reasons=wanted[rid], updated_at=now)
+                changes_update(EvacuationListEntry.objects.all(), {"reasons": wanted[rid], "updated_at": now},
+                               obj=entry)
         _sync_entries(sorted(changed))
         entries = EvacuationListEntry.objects.filter(ward_id=standing.ward_id)
         return RefreshReport(listed=entries.filter(status=EntryStatus.LISTED).count(),
@@ -184,9 +185,8 @@ def evacuation_entry_remove(*, actor: User, entry: EvacuationListEntry, reason: 
     changes = {"status": EntryStatus.REMOVED, "change_reason": text, "changed_by": actor,
                "updated_at": timezone.now()}
     with transaction.atomic():
-        if EvacuationListEntry.objects.filter(pk=entry.pk, status=EntryStatus.LISTED).update(**changes) != 1:
+        if changes_update(EvacuationListEntry.objects.filter(status=EntryStatus.LISTED), changes, obj=entry) != 1:
             raise Conflict("evacuation_entry_not_listed")
-        changes_record(model=EvacuationListEntry, obj=entry, new=changes)
         grants_sync_entries(resident_ids=[entry.resident_id])
     entry.refresh_from_db()
     return entry
@@ -350,7 +350,7 @@ def disaster_campaign_step(*, event_id: int) -> bool:
         else:
             _provide(event, supporters, [(row[1], row[3]) for row in rows], now)
         tasks = _checks(event, rows, supporters, now)
-        Task.objects.bulk_create(tasks, batch_size=CHUNK, ignore_conflicts=True)
+        changes_create(Task, tasks, key=("dedupe_key",), batch_size=CHUNK, ignore_conflicts=True)
         _announce_chunk(event, tasks, cursor=resident_ids[-1])
         DisasterEvent.objects.filter(pk=event.pk).update(checks_cursor=resident_ids[-1])
     return True
@@ -363,7 +363,7 @@ def _provide(event: DisasterEvent, supporters: list[Organization], residents: li
     rule = basis_rule(LegalBasis.DISASTER)
     starts = max(event.starts_at, event.declared_at)
     ends = starts + rule.max_duration
-    LegalBasisGrant.objects.bulk_create([
+    changes_create(LegalBasisGrant, [
         LegalBasisGrant(
             resident_id=resident_id, organization=org, basis=LegalBasis.DISASTER, categories=["basic"],
             justification=f"災害対策基本法第49条の11第3項：災害イベント{event.id}（{event.get_kind_display()}）",
@@ -371,7 +371,7 @@ def _provide(event: DisasterEvent, supporters: list[Organization], residents: li
             approved_by_id=event.declared_by_id, starts_at=starts, ends_at=ends, review_due_at=ends, created_at=now)
         for resident_id, council_id in residents for org in supporters
         if org.kind != OrganizationKind.COMMISSIONER_COUNCIL or org.id == council_id
-    ], batch_size=CHUNK * 4, ignore_conflicts=True)
+    ], key=("resident_id", "organization_id", "disaster_event_id"), batch_size=CHUNK * 4, ignore_conflicts=True)
     grants_sync_entries(resident_ids=[resident_id for resident_id, _ in residents])
 
 
@@ -440,7 +440,7 @@ def disaster_event_close(*, actor: User, event: DisasterEvent) -> DisasterEvent:
             raise Conflict("disaster_event_closed")
         grants = LegalBasisGrant.objects.filter(disaster_event=event, ends_at__gt=now)
         _end_grant_rows(event, now)
-        grants.update(ends_at=now)
+        changes_update(grants, {"ends_at": now})
         _review_tasks(event, now)
         reviewers = members_of(event.declared_by_organization, roles=[Role.SUPERVISOR]) + privacy_officers_of(
             ward_id=event.ward_id)
@@ -468,12 +468,12 @@ def _review_tasks(event: DisasterEvent, now: datetime.datetime) -> None:
             "id", "resident_id")[:CHUNK * 4])
         if not batch:
             return
-        Task.objects.bulk_create([
+        changes_create(Task, [
             Task(kind=TaskKind.REVIEW_GRANT, urgency=Urgency.ROUTINE,
                  assignee_organization_id=event.declared_by_organization_id, due_at=now + REVIEW_WITHIN,
                  resident_id=resident_id, legal_basis_grant_id=grant_id, disaster_event=event,
                  dedupe_key=f"grant:{grant_id}:review", created_at=now)
-            for grant_id, resident_id in batch], batch_size=CHUNK * 4, ignore_conflicts=True)
+            for grant_id, resident_id in batch], key=("dedupe_key",), batch_size=CHUNK * 4, ignore_conflicts=True)
         last = batch[-1][0]
 
 
@@ -519,12 +519,12 @@ def safety_check_report(
                 observed_at=observed_at, uploaded_at=now, recorded_by=actor)
             latest = not SafetyCheckReport.objects.filter(task=task, observed_at__gt=observed_at).exists()
             if latest and outcome != CheckOutcome.NOT_REACHED:
-                Task.objects.filter(pk=task.pk, status__in=[TaskStatus.OPEN, TaskStatus.ACKNOWLEDGED]).update(
-                    status=TaskStatus.COMPLETED, closed_at=now, closed_by=actor, next_escalation_at=None,
-                    acknowledged_at=F("acknowledged_at") if task.acknowledged_at else now,
-                    acknowledged_by=task.acknowledged_by or actor)
+                changes_update(Task.objects.filter(status__in=[TaskStatus.OPEN, TaskStatus.ACKNOWLEDGED]), {
+                    "status": TaskStatus.COMPLETED, "closed_at": now, "closed_by": actor, "next_escalation_at": None,
+                    "acknowledged_at": F("acknowledged_at") if task.acknowledged_at else now,
+                    "acknowledged_by": task.acknowledged_by or actor}, obj=task)
             if latest:
-                Task.objects.filter(pk=task.pk).update(outcome=outcome)
+                changes_update(Task.objects.all(), {"outcome": outcome}, obj=task)
     except IntegrityError:
         existing = SafetyCheckReport.objects.filter(recorded_by=actor, client_id=client_id).first()
         if existing is None:

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from audit.changes import changes_update
 from cases.models import (
     EscalationStep,
     EscalationTarget,
@@ -185,7 +186,7 @@ def _escalate_batch(batch: int) -> tuple[int, int]:
                              task.id, level + 1, target, getattr(organization, "id", None))
             fired.append(TaskEscalation(task=task, level=level + 1, target=target,
                                         target_organization=organization, recipients=len(users), fired_at=now))
-            urgent = task.urgency != Urgency.ROUTINE or task.kind == TaskKind.SAFETY_CHECK
+            urgent = task.is_urgent()
             event = "task_reminder" if target == EscalationTarget.ASSIGNEE else "task_escalated"
             messages += [
                 Message(reason=f"task:{task.id}:escalation:{level + 1}", recipient_id=user.id,
@@ -206,9 +207,8 @@ def _escalate_batch(batch: int) -> tuple[int, int]:
                 next_at = None
             else:
                 next_at = now if at_once else F("due_at") + following
-            moved = Task.objects.filter(id__in=ids, status=TaskStatus.OPEN, escalation_level=level).update(
-                escalation_level=new_level, next_escalation_at=next_at,
-            )
+            moved = changes_update(Task.objects.filter(id__in=ids, status=TaskStatus.OPEN, escalation_level=level), {
+                "escalation_level": new_level, "next_escalation_at": next_at})
             if moved != len(ids):  # cannot happen while we hold the row locks; never fire half a batch
                 raise RuntimeError(f"escalation sweep: moved {moved} of {len(ids)} tasks")
         outbox_write(messages)

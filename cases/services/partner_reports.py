@@ -34,7 +34,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from audit.access_log import access_log_reads
-from audit.changes import changes_record
+from audit.changes import changes_create, changes_update
 from cases.addresses import Address, address_parse, municipality_normalize
 from cases.errors import Conflict, RuleViolation
 from cases.models import (
@@ -215,9 +215,8 @@ def _joinable(report: PartnerReport, address: Address, resident: Resident | None
 def _raise_urgency(task: Task, report: PartnerReport) -> Task:
     """Another report about the same door: more urgent, and its assignees are told (ids only)."""
     raised = RAISED[task.urgency]
-    if raised != task.urgency and Task.objects.filter(pk=task.pk, status__in=OPEN_STATUSES,
-                                                      urgency=task.urgency).update(urgency=raised):
-        changes_record(model=Task, obj=task, new={"urgency": raised}, old={"urgency": task.urgency})
+    if raised != task.urgency and changes_update(
+            Task.objects.filter(status__in=OPEN_STATUSES, urgency=task.urgency), {"urgency": raised}, obj=task):
         task.urgency = raised
     recipients = [task.assignee_user] if task.assignee_user_id else queue_recipients(task.assignee_organization)
     task_notify(task, users=recipients, event="task_report_joined",
@@ -277,8 +276,8 @@ def partner_report_route(*, report_id: int) -> PartnerReportRouting | None:
             task = _ward_task(report, instruction, now, candidates)
         routing = PartnerReportRouting.objects.create(report=report, outcome=outcome, task=task, joined=joined,
                                                       routed_at=now)
-        PartnerReportCandidate.objects.bulk_create(
-            [PartnerReportCandidate(report=report, resident=resident) for resident in candidates])
+        changes_create(PartnerReportCandidate,
+                       [PartnerReportCandidate(report=report, resident=resident) for resident in candidates])
         PartnerReport.objects.filter(pk=report.pk).update(
             state=PartnerReportState.ROUTED, routed_at=now, address_key=address.key or "",
             room_key=address.room[:20])

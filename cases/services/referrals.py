@@ -4,7 +4,8 @@ The sender owns the request (send, cancel, mark entered-in-error); the receiver
 owns the work (accept, reject, start, hold, resume, complete, fail). Which
 action is allowed in which state, and by whom, is the table `TRANSITIONS`
 below and nothing else. Every change is a conditional update on the state
-read (`filter(id=, status=).update()`): of two workers accepting at once one
+read (`audit.changes.changes_update(… status=…, obj=referral)`, with its change
+entry): of two workers accepting at once one
 wins, the other gets 409 `referral_state_changed`. Each change writes its
 `ReferralEvent`, its outbox messages and the re-derived grants in the same
 transaction.
@@ -23,7 +24,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from audit.changes import changes_record
+from audit.changes import changes_record, changes_update
 from cases.errors import Conflict, NotPermitted, RuleViolation
 from cases.models import (
     Case,
@@ -202,9 +203,8 @@ def referral_transition(*, actor: User, referral_id: int, action: str, reason: s
         changes["closed_at"] = now
     acting_org = referral.sender_organization if party == SENDER else referral.receiver_organization
     with transaction.atomic():
-        if Referral.objects.filter(pk=referral.pk, status=referral.status).update(**changes) != 1:
+        if changes_update(Referral.objects.filter(status=referral.status), changes, obj=referral) != 1:
             raise Conflict("referral_state_changed")
-        changes_record(model=Referral, obj=referral, new=changes)  # the access log's change entry
         ReferralEvent.objects.create(referral=referral, action=action, from_status=referral.status,
                                      to_status=target, reason=reason, actor=actor, organization=acting_org, at=now)
         referral.refresh_from_db()
@@ -235,7 +235,7 @@ def _effects(referral: Referral, *, action: str, actor: User, now: datetime.date
             case_id=referral.case_id, organization_id=referral.receiver_organization_id, defaults={"added_at": now}
         )
         if added:
-            Referral.objects.filter(pk=referral.pk).update(team_member_added=True)
+            changes_update(Referral.objects.all(), {"team_member_added": True}, obj=referral)
             referral.team_member_added = True
             changes_record(model=Case, obj=referral.case, old={"team": before}, new={"team": _team(referral)})
     elif referral.status not in WORKING and referral.team_member_added:
@@ -260,12 +260,12 @@ def _release_team_member(referral: Referral) -> None:
         .exclude(pk=referral.pk).order_by("id").first()
     )
     if other is not None:
-        Referral.objects.filter(pk=other.pk).update(team_member_added=True)
+        changes_update(Referral.objects.all(), {"team_member_added": True}, obj=other)
     elif referral.case.lead_organization_id != referral.receiver_organization_id:
         before = _team(referral)
         CaseTeamMember.objects.filter(case_id=referral.case_id,
                                       organization_id=referral.receiver_organization_id).delete()
         changes_record(model=Case, obj=referral.case, old={"team": before}, new={"team": _team(referral)})
-    Referral.objects.filter(pk=referral.pk).update(team_member_added=False)
+    changes_update(Referral.objects.all(), {"team_member_added": False}, obj=referral)
     referral.team_member_added = False
 

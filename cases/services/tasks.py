@@ -4,8 +4,8 @@
 legal-basis grant) inside its own transaction: a second call with the same
 `dedupe_key` returns the first task, so a retried request or a re-run sweep
 never opens a second one. Changes of status are conditional updates
-(`filter(id=, status=).update()`); a zero row count means somebody else acted
-first, answered 409.
+(`audit.changes.changes_update(… status__in=…, obj=task)`, with its change
+entry); a zero row count means somebody else acted first, answered 409.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from audit.changes import changes_record
+from audit.changes import changes_update
 from cases.errors import Conflict, RuleViolation
 from cases.models import (
     Case,
@@ -64,10 +64,9 @@ def queue_recipients(organization: Organization) -> list[User]:
 
 def task_notify(task: Task, *, users: Iterable[User], event: str, reason: str) -> None:
     """Announce a task by id and link (never personal data), through the outbox, in the caller's transaction."""
-    urgent = task.urgency != Urgency.ROUTINE or task.kind == TaskKind.SAFETY_CHECK
     outbox_write(
         Message(reason=reason, recipient_id=user.id, recipient_email=user.email, event=event, subject_type="task",
-                subject_id=task.id, link=task_link(task.id), urgent=urgent)
+                subject_id=task.id, link=task_link(task.id), urgent=task.is_urgent())
         for user in users
     )
 
@@ -216,9 +215,9 @@ def tasks_close(
     *, tasks: Q, status: str = TaskStatus.COMPLETED, outcome: str = "", actor: User | None = None
 ) -> int:
     """Close every still-open task matching `tasks` (e.g. a referral was answered); returns how many."""
-    return Task.objects.filter(tasks, status__in=OPEN_STATUSES).update(
-        status=status, closed_at=timezone.now(), closed_by=actor, outcome=outcome[:2000], next_escalation_at=None
-    )
+    return changes_update(Task.objects.filter(tasks, status__in=OPEN_STATUSES), {
+        "status": status, "closed_at": timezone.now(), "closed_by": actor, "outcome": outcome[:2000],
+        "next_escalation_at": None})
 
 
 def task_request(
@@ -260,9 +259,8 @@ def _closed(task: Task, *, actor: User, changes: dict, statuses, event: str) -> 
     """Apply a status change conditionally (409 when someone acted first), tell the reporter, and end what a
     safety check opened when it closes."""
     with transaction.atomic():
-        if Task.objects.filter(pk=task.pk, status__in=statuses).update(**changes) != 1:
+        if changes_update(Task.objects.filter(status__in=statuses), changes, obj=task) != 1:
             raise Conflict("task_transition_invalid")
-        changes_record(model=Task, obj=task, new=changes)
         task.refresh_from_db()
         if task.created_by_id and task.created_by_id != actor.id:
             # The loop closes back to whoever raised it (ids only, as every notification).

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from audit.changes import changes_update
 from cases.errors import Conflict, DomainError, RuleViolation
 from cases.models import Case, TaskKind, User, Visit
 from cases.models.visits import Outcome
@@ -82,9 +83,8 @@ def visit_record(
             if due is not None:
                 # Only ever move forward: an older visit uploaded late must not pull the date back.
                 behind = Q(next_visit_due__isnull=True) | Q(next_visit_due__lt=due)
-                moved = Case.objects.filter(behind, pk=case.pk).update(
-                    next_visit_due=due, updated_at=now, version=F("version") + 1
-                )
+                moved = changes_update(Case.objects.filter(behind), {
+                    "next_visit_due": due, "updated_at": now, "version": F("version") + 1}, obj=case)
                 if moved:
                     # The visit that was due happened: an open follow-up task for it is done.
                     tasks_close(tasks=Q(case=case, kind=TaskKind.FOLLOW_UP_VISIT), actor=actor,

@@ -30,8 +30,8 @@ from cases import services
 from cases.models import Case, CaseTeamMember, Resident, Visit
 from cases.models.visits import WarningSign
 from cases.services.visits import BATCH_LIMIT
+from tests.helpers import API
 
-API = "/api/v1"
 PROBLEM = "application/problem+json"
 INVALID = "validation_error"
 MALFORMED = "malformed_request"
@@ -121,7 +121,8 @@ RESIDENT_FIELDS = [
     ("SQL in name", Merge({"name_kanji": SQL}), INVALID, {"name_kanji"}),
     ("markup in kana", Merge({"name_kana": "<b>ヤマダ</b>"}), INVALID, {"name_kana"}),
     ("markup in address", Merge({"town": "<b>登戸</b>"}), INVALID, {"town"}),
-    ("SQL in address", Merge({"building": SQL}), INVALID, {"building"}),
+    ("markup in building", Merge({"building": "<i>棟</i>"}), INVALID, {"building"}),
+    ("a lone angle bracket in room", Merge({"room": "101>"}), INVALID, {"room"}),
     ("NUL byte", RawField("name_kanji", '"山田\\u0000花子"'), INVALID, {"name_kanji"}),
     ("lone surrogate", RawField("name_kanji", '"\\ud800"'), INVALID, {"name_kanji"}),
     ("control character", RawField("town", '"登戸\\u0007"'), INVALID, {"town"}),

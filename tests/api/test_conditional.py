@@ -6,6 +6,7 @@ import pytest
 
 from api import conditional
 from cases.models import Case, Resident
+from tests.helpers import fixture_update
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +59,7 @@ def test_patch_without_if_match_is_428(resource):
 def test_patch_with_a_stale_etag_is_412_and_changes_nothing(resource):
     client, url = resource["client"], resource["url"]
     etag = client.get(url)["ETag"]
-    resource["obj"].__class__.objects.filter(pk=resource["obj"].pk).update(version=2)  # someone else saved
+    fixture_update(resource["obj"].__class__.objects.filter(pk=resource["obj"].pk), version=2)  # someone else saved
     before = getattr(resource["obj"], resource["field"])
 
     response = client.patch(url, resource["change"], format="json", HTTP_IF_MATCH=etag)
@@ -143,7 +144,7 @@ def test_a_write_between_the_check_and_the_update_is_not_lost(resource, monkeypa
 
     def check_then_lose_the_race(request, current):
         version = check(request, current)
-        model.objects.filter(pk=current.pk).update(version=current.version + 1)
+        fixture_update(model.objects.filter(pk=current.pk), version=current.version + 1)
         return version
 
     monkeypatch.setattr(f"{module}.expected_version", check_then_lose_the_race)

@@ -8,8 +8,7 @@ from django.utils import timezone
 
 from cases.models import Consent
 from permissions.grants import grants_check
-
-API = "/api/v1"
+from tests.helpers import API
 
 
 def url(world, *rest) -> str:

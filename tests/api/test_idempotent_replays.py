@@ -21,11 +21,9 @@ from api.urls import IdRouter
 from audit.models import AccessLogEntry
 from cases import services
 from cases.models import Referral
-from tests.api.test_referrals import refer, referral_consent
-from tests.conftest import PERSONAS
+from tests.helpers import API, PERSONAS, refer, referral_consent
 from tests.permissions.test_action_matrix import COLUMNS, EXPECTED, SPECS, subjects, unsafe_routes  # noqa: F401
 
-API = "/api/v1"
 SUCCESS = {"200", "201", "202", "204"}
 POSTS = [(method, route, label, request) for method, route, label, request in SPECS if method == "POST"
          and any(cell in SUCCESS or cell.startswith("200 [") for cell in EXPECTED[label])]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-API = "/api/v1"
+from tests.helpers import API
 
 
 @pytest.mark.parametrize("path", ["cases/abc", "cases/1.5", "cases/-1", "residents/1e3", "tasks/%EF%BC%91"])

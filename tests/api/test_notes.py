@@ -12,8 +12,7 @@ from cases.models import Note
 from cases.models.choices import Role
 from permissions.grants import grants_check
 from tests.factories import CaseFactory, MembershipFactory, ResidentFactory, UserFactory
-
-API = "/api/v1"
+from tests.helpers import API
 
 
 def write(client, world, **overrides):

@@ -18,8 +18,8 @@ from audit.provisions import ProvisionRecord
 from cases.models import PartnerAgreement, PartnerReport, PartnerReportRouting, Task, TaskKind
 from cases.services.partner_reports import partner_report_route, partner_reports_route_due
 from tests.factories import ResidentFactory
+from tests.helpers import API
 
-API = "/api/v1"
 REQUEST_ID = "partner-test-0001"
 
 

@@ -38,9 +38,8 @@ from api.tokens import token_issue
 from cases.models import Case, Resident
 from service_directory.models import DirectoryOrganization
 from service_directory.services import ListingImport, listings_import
-from tests.conftest import PERSONAS
+from tests.helpers import API, PERSONAS, fixture_update
 
-API = "/api/v1"
 MISSING_ID = 987_654_321
 PROBLEM = "application/problem+json"
 EXPIRED = "403 no_active_membership"
@@ -126,11 +125,11 @@ def test_the_tables_name_every_persona():
 def matrix_world(world):
     """The conftest world, with facts that tell the two residents and cases apart in every filter."""
     today = timezone.localdate()
-    Resident.objects.filter(pk=world.suzuki.pk).update(date_of_birth=datetime.date(1950, 1, 1))
-    Case.objects.filter(pk=world.tanaka_case.pk).update(status="monitoring", risk_level="medium",
-                                                        next_visit_due=today + datetime.timedelta(days=10))
-    Case.objects.filter(pk=world.suzuki_case.pk).update(status="open", risk_level="high",
-                                                        next_visit_due=today - datetime.timedelta(days=3))
+    fixture_update(Resident.objects.filter(pk=world.suzuki.pk), date_of_birth=datetime.date(1950, 1, 1))
+    fixture_update(Case.objects.filter(pk=world.tanaka_case.pk), status="monitoring", risk_level="medium",
+                   next_visit_due=today + datetime.timedelta(days=10))
+    fixture_update(Case.objects.filter(pk=world.suzuki_case.pk), status="open", risk_level="high",
+                   next_visit_due=today - datetime.timedelta(days=3))
     return world
 
 

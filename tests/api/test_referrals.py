@@ -19,30 +19,10 @@ from rest_framework.test import APIClient
 
 from api.tokens import token_issue
 from cases import services
-from cases.models import CaseTeamMember, Consent, Referral, ReferralEvent, Task
-from cases.models.consent import Decision, Grantor, Method
+from cases.models import CaseTeamMember, Referral, ReferralEvent, Task
 from permissions.grants import grants_check
-from tests.conftest import PERSONAS
 from tests.factories import MembershipFactory, UserFactory
-
-API = "/api/v1"
-
-
-def referral_consent(world, categories=("basic", "health"), recipient=None) -> Consent:
-    consent = Consent.objects.create(
-        resident=world.tanaka, decision=Decision.GRANTED, grantor=Grantor.SELF, categories=list(categories),
-        purposes=["referral"], valid_from=timezone.now() - datetime.timedelta(days=1), method=Method.ORAL,
-        taken_by=world.users["care_worker"], taken_by_organization=world.care_centre,
-    )
-    consent.recipient_organizations.set([recipient or world.ward_section])
-    return consent
-
-
-def refer(client, world, **overrides):
-    body = {"case": world.tanaka_case.id, "receiver_organization": world.ward_section.id,
-            "reason": "介護認定の申請について相談したい", "urgency": "urgent", "categories": ["basic", "health"],
-            **overrides}
-    return client.post(f"{API}/referrals", body, format="json")
+from tests.helpers import API, PERSONAS, refer, referral_consent
 
 
 def notes(world):
@@ -188,7 +168,9 @@ def test_bad_referrals_are_400_problems_never_500(world, client_for, overrides, 
 def test_only_who_sees_the_case_may_refer_it(world, client_for, persona):
     referral_consent(world)
     response = refer(client_for(persona), world)
-    assert response.status_code in (403, 404), response.content
+    # Missing and forbidden look alike: the case is not found for whoever may not see it (never a 403).
+    assert response.status_code == 404, response.content
+    assert response.json()["code"] == "not_found"
     assert not Referral.objects.exists()
 
 

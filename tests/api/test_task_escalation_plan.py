@@ -15,8 +15,8 @@ import time_machine
 
 from cases.models import EscalationPolicy
 from cases.services.escalations import escalations_fire_due
+from tests.helpers import API
 
-API = "/api/v1"
 TOKYO = ZoneInfo("Asia/Tokyo")
 DAY = datetime.date.today() + datetime.timedelta(days=1)  # after every fixture's membership started
 

@@ -24,9 +24,8 @@ from cases.models import Resident, Task, TaskEscalation, Visit
 from cases.services.escalations import escalations_fire_due
 from notifications.delivery import outbox_deliver_due
 from notifications.models import Notification, OutboxMessage
-from tests.conftest import PERSONAS
+from tests.helpers import API, PERSONAS, fixture_update
 
-API = "/api/v1"
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 
@@ -129,14 +128,14 @@ def test_a_retried_upload_opens_the_safety_check_once(world, client_for):
 
 
 def test_do_not_contact_a_safety_check_goes_to_the_ward_section_to_coordinate(world, client_for):
-    Resident.objects.filter(pk=world.tanaka.pk).update(do_not_contact=True)
+    fixture_update(Resident.objects.filter(pk=world.tanaka.pk), do_not_contact=True)
     client_for("commissioner_a").post(f"{API}/visits", visit_body(world, timezone.now()), format="json")
     task = Task.objects.get()
     assert task.assignee_organization == world.ward_section and task.instruction_code == "do_not_contact"
 
 
 def test_do_not_contact_a_requested_visit_is_refused_with_what_to_do_instead(world, client_for):
-    Resident.objects.filter(pk=world.tanaka.pk).update(do_not_contact=True)
+    fixture_update(Resident.objects.filter(pk=world.tanaka.pk), do_not_contact=True)
     body = {"case": world.tanaka_case.id, "kind": "follow_up_visit", "assignee_organization": world.care_centre.id,
             "due_at": (timezone.now() + datetime.timedelta(days=1)).isoformat()}
     response = client_for("care_worker", HTTP_ACCEPT_LANGUAGE="en").post(f"{API}/tasks", body, format="json")
@@ -203,7 +202,7 @@ def test_tasks_are_assigned_to_the_case_team_only(world, client_for):
 
 
 def test_a_referral_answer_task_closes_only_by_answering_the_referral(world, client_for):
-    from tests.api.test_referrals import refer, referral_consent
+    from tests.helpers import refer, referral_consent
 
     referral_consent(world)
     referral = refer(client_for("care_worker"), world).json()

@@ -16,8 +16,8 @@ from cases import services
 from cases.models import Consent
 from cases.models.choices import Role
 from integrations.webhooks import webhook_register
-from tests.disaster.conftest import make_listed
 from tests.factories import MembershipFactory, UserFactory
+from tests.helpers import make_listed
 
 PERSONAS = ("care_worker", "commissioner_a", "ward_caseworker", "privacy_officer", "ward_supervisor")
 

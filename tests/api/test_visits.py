@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from cases.models import Case, Visit
+from tests.helpers import fixture_update
 
 
 def _body(world, **overrides):
@@ -63,7 +64,7 @@ def test_the_same_client_id_on_another_case_is_a_conflict(world, client_for):
 def test_recording_moves_next_visit_due_by_cadence_and_never_back(world, client_for):
     client = client_for("commissioner_a")
     case = world.tanaka_case
-    Case.objects.filter(pk=case.pk).update(next_visit_due=timezone.localdate(), visit_cadence_days=30)
+    fixture_update(Case.objects.filter(pk=case.pk), next_visit_due=timezone.localdate(), visit_cadence_days=30)
     occurred = timezone.now() - datetime.timedelta(hours=1)
     client.post("/api/v1/visits", _body(world, occurred_at=occurred.isoformat(), outcome="met"), format="json")
     expected = timezone.localtime(occurred).date() + datetime.timedelta(days=30)

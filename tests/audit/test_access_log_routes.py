@@ -16,7 +16,7 @@ from django.utils import timezone
 from audit.models import AccessLogEntry, Action
 from cases import models as case_models
 from cases import services
-from tests.audit.conftest import entries_of
+from tests.helpers import entries_of
 
 # Routes that carry no resident's data, and why.
 NO_PERSONAL_DATA = {
@@ -156,7 +156,7 @@ def samples(world, records) -> dict[str, tuple[str, dict]]:
             "task-partner-report-list": ("care_worker", {"task_id": _partner_report_on(task, world).id}),
         })
     if any(name.startswith("evacuation-entry-") for name in ROUTES):
-        from tests.disaster.conftest import declare, make_listed
+        from tests.helpers import declare, make_listed
 
         listed = make_listed(world)
         event = declare(listed)

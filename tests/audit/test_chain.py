@@ -14,6 +14,7 @@ from django.utils import timezone
 from audit.access_log import access_log_reads
 from audit.chain import access_log_seal, access_log_verify, entry_digest
 from audit.models import AccessLogEntry, AccessLogHead
+from tests.helpers import bypassing_the_trigger
 
 # The append-only trigger exists on PostgreSQL only, and concurrent sealers need its row locks.
 postgres_only = pytest.mark.services
@@ -26,16 +27,6 @@ def _write(n: int) -> list[AccessLogEntry]:
     return list(AccessLogEntry.objects.order_by("seq"))
 
 
-def _bypassing_the_trigger(sql: str, params=()) -> None:
-    """What an attacker with the table owner's rights could do (the test restores the trigger afterwards)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET session_replication_role = replica")
-        try:
-            cursor.execute(sql, params)
-        finally:
-            if connection.vendor == "postgresql":
-                cursor.execute("SET session_replication_role = DEFAULT")
 
 
 def _verify_fails_naming(capsys, *fragments: str) -> str:
@@ -61,7 +52,7 @@ def test_sealing_chains_entries_in_order(db, capsys):
 
 def test_an_edited_entry_is_found(db, capsys):
     entries = _write(5)
-    _bypassing_the_trigger("UPDATE audit_accesslogentry SET user_id = 99 WHERE id = %s", [entries[2].id])
+    bypassing_the_trigger("UPDATE audit_accesslogentry SET user_id = 99 WHERE id = %s", [entries[2].id])
     _verify_fails_naming(capsys, f"entry id {entries[2].id} at position 3: content does not match its hash")
 
 
@@ -69,30 +60,30 @@ def test_an_edited_entry_with_a_recomputed_hash_breaks_the_next_link(db, capsys)
     entries = _write(5)
     forged = AccessLogEntry.objects.get(pk=entries[2].id)
     forged.username = "someone-else"
-    _bypassing_the_trigger("UPDATE audit_accesslogentry SET username = %s, entry_hash = %s WHERE id = %s",
+    bypassing_the_trigger("UPDATE audit_accesslogentry SET username = %s, entry_hash = %s WHERE id = %s",
                            [forged.username, entry_digest(forged), forged.id])
     _verify_fails_naming(capsys, f"entry id {entries[3].id} at position 4: does not follow the entry before it")
 
 
 def test_a_deleted_entry_is_found(db, capsys):
     entries = _write(5)
-    _bypassing_the_trigger("DELETE FROM audit_accesslogentry WHERE id = %s", [entries[1].id])
+    bypassing_the_trigger("DELETE FROM audit_accesslogentry WHERE id = %s", [entries[1].id])
     _verify_fails_naming(capsys, f"entry id {entries[2].id} at position 3: positions 2–2 are missing",
                          f"entry id {entries[2].id} at position 3: does not follow")
 
 
 def test_a_deleted_last_entry_is_found_by_the_head(db, capsys):
     entries = _write(3)
-    _bypassing_the_trigger("DELETE FROM audit_accesslogentry WHERE id = %s", [entries[2].id])
+    bypassing_the_trigger("DELETE FROM audit_accesslogentry WHERE id = %s", [entries[2].id])
     _verify_fails_naming(capsys, "chain head is at position 3 but the last entry is at 2")
 
 
 def test_reordered_entries_are_found(db, capsys):
     entries = _write(5)
     a, b = entries[1], entries[2]  # positions 2 and 3 swap places
-    _bypassing_the_trigger("UPDATE audit_accesslogentry SET seq = -1 WHERE id = %s", [a.id])
-    _bypassing_the_trigger("UPDATE audit_accesslogentry SET seq = 2 WHERE id = %s", [b.id])
-    _bypassing_the_trigger("UPDATE audit_accesslogentry SET seq = 3 WHERE id = %s", [a.id])
+    bypassing_the_trigger("UPDATE audit_accesslogentry SET seq = -1 WHERE id = %s", [a.id])
+    bypassing_the_trigger("UPDATE audit_accesslogentry SET seq = 2 WHERE id = %s", [b.id])
+    bypassing_the_trigger("UPDATE audit_accesslogentry SET seq = 3 WHERE id = %s", [a.id])
     _verify_fails_naming(capsys, f"entry id {b.id} at position 2: does not follow",
                          f"entry id {b.id} at position 2: content does not match its hash",
                          f"entry id {a.id} at position 3")

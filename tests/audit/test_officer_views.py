@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AccessLogEntry, Action
-from tests.conftest import PERSONAS
+from tests.helpers import PERSONAS
 
 AUDIT_GETS = ["/api/v1/audit/access-log", "/api/v1/audit/provisions", "/api/v1/audit/legal-holds",
               "/api/v1/audit/unusual-access", "/api/v1/audit/residents/{tanaka}/readers"]

@@ -11,8 +11,7 @@ from django.utils import timezone
 from audit.models import ProvisionRecord
 from cases import services
 from cases.models.consent import Grantor, Method, Purpose
-from tests.audit.conftest import npo_on_team
-from tests.conftest import PERSONAS
+from tests.helpers import PERSONAS, npo_on_team
 
 
 def _npo_consent(world, categories=("basic", "health")):

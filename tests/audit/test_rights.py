@@ -18,8 +18,7 @@ from cases import services
 from cases.models import Consent
 from cases.models.consent import Grantor, Method, Purpose
 from notifications.models import OutboxMessage
-from tests.audit.conftest import entries_of, npo_on_team
-from tests.conftest import PERSONAS
+from tests.helpers import PERSONAS, entries_of, npo_on_team
 
 OTHERS = [p for p in PERSONAS if p != "privacy_officer"]
 

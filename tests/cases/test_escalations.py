@@ -29,6 +29,7 @@ from cases.services.tasks import task_open
 from cases.services.visit_consent_sweeps import consents_expiring_open_tasks, visits_overdue_open_tasks
 from notifications.models import OutboxMessage
 from tests.factories import MembershipFactory, UserFactory
+from tests.helpers import fixture_update
 
 
 def test_default_policies_come_with_the_migration_and_are_editable_in_the_admin(db):
@@ -52,7 +53,7 @@ def test_the_admin_lists_and_opens_a_policy(world, admin_client):
 
 
 def overdue(case, *, days: int) -> None:
-    Case.objects.filter(pk=case.pk).update(next_visit_due=timezone.localdate() - datetime.timedelta(days=days))
+    fixture_update(Case.objects.filter(pk=case.pk), next_visit_due=timezone.localdate() - datetime.timedelta(days=days))
 
 
 def _due_tasks(world, n: int, *, hours_ago: int = 2) -> list[Task]:
@@ -194,7 +195,7 @@ def test_a_commissioner_led_overdue_visit_escalates_to_the_council_chair(world):
 
 
 def test_an_overdue_visit_to_a_do_not_contact_household_goes_to_the_ward_section(world):
-    Resident.objects.filter(pk=world.tanaka.pk).update(do_not_contact=True)
+    fixture_update(Resident.objects.filter(pk=world.tanaka.pk), do_not_contact=True)
     overdue(world.tanaka_case, days=9)
     visits_overdue_open_tasks()
     task = Task.objects.get()

@@ -8,8 +8,7 @@ import datetime
 from cases import services
 from cases.models import Task, TaskKind
 from notifications.models import OutboxMessage
-
-API = "/api/v1"
+from tests.helpers import API
 
 
 def _register(world, actor, **fields):

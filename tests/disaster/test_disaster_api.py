@@ -15,10 +15,9 @@ from audit.models import AccessLogEntry
 from cases.models import SafetyCheckReport, Task
 from cases.models.escalations import TaskKind
 from cases.services.escalations import escalations_fire_due
-from tests.disaster.conftest import declare
+from tests.helpers import API, declare, fixture_update
 
 pytestmark = pytest.mark.django_db
-API = "/api/v1"
 
 
 def post(client, path, body):
@@ -104,7 +103,7 @@ def test_outcomes_upload_offline_once_each_and_progress_is_counts_by_district(li
 def test_a_resident_not_reached_escalates_within_hours(listed, world):
     event = declare(listed)
     check = Task.objects.get(disaster_event=event, resident_id=listed.yamada.resident_id)
-    Task.objects.filter(pk=check.pk).update(next_escalation_at=timezone.now() - datetime.timedelta(seconds=1))
+    fixture_update(Task.objects.filter(pk=check.pk), next_escalation_at=timezone.now() - datetime.timedelta(seconds=1))
     escalations_fire_due()
     check.refresh_from_db()
     # The council has no supervisor (chair) in this world: that step reaches nobody, so the ward section's

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import PERSONAS
-from tests.disaster.conftest import declare
+from tests.helpers import API, PERSONAS, declare
 
 pytestmark = pytest.mark.django_db
-API = "/api/v1"
 EXP = "403 no_active_membership"
 BULK = "403 bulk_export_not_permitted"
 NF = "404 not_found"

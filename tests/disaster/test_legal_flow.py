@@ -19,10 +19,9 @@ from cases.services.disaster import disaster_event_close
 from notifications.messages import email_subject
 from notifications.models import OutboxMessage
 from permissions.grants import grants_check
-from tests.disaster.conftest import declare
+from tests.helpers import API, declare
 
 pytestmark = pytest.mark.django_db
-API = "/api/v1"
 LIST_FIELDS = {"id", "resident", "name_kanji", "name_kana", "date_of_birth", "sex", "address", "phone", "reasons",
                "district", "source", "status", "updated_at"}
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from api.tokens import token_issue
 from cases.models import Consent, EscalationPolicy, Referral, Task, TaskEscalation, Visit
+from cases.models.audited import seed_create
 from cases.models.consent import Decision, Grantor, Method
 from cases.services.escalations import BATCH
 from notifications.models import Notification, OutboxMessage
@@ -35,7 +36,8 @@ def _due_safety_checks(world, n: int) -> None:
     policy = EscalationPolicy.objects.get(task_kind="safety_check", organization_kind="", urgency="")
     first = policy.steps.order_by("position").first().after
     due = timezone.now() - datetime.timedelta(hours=2)
-    Task.objects.bulk_create(
+    seed_create(
+        Task,
         [Task(kind="safety_check", urgency="urgent", assignee_organization=world.care_centre, due_at=due,
               case=world.tanaka_case, resident=world.tanaka, escalation_policy=policy,
               next_escalation_at=due + first, dedupe_key=f"fault:{i}") for i in range(n)],

@@ -24,7 +24,3 @@ def admin_for(world):
     return make
 
 
-def machine(key: str, **headers) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}", **headers)
-    return client

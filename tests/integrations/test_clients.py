@@ -12,10 +12,8 @@ from django.utils import timezone
 
 from audit.models import AccessLogEntry
 from integrations.models import ClientSecret, OrganizationClient
-from tests.conftest import PERSONAS
-from tests.integrations.conftest import machine
+from tests.helpers import API, PERSONAS, machine
 
-API = "/api/v1"
 CLIENTS = f"{API}/integrations/clients"
 
 
@@ -188,7 +186,7 @@ def test_a_registration_replayed_with_one_key_registers_once_without_the_key(wor
 
 def test_a_client_works_its_organisations_referral_inbox_as_a_worker_would(world, admin_for, client_for):
     from cases import services
-    from tests.api.test_referrals import referral_consent
+    from tests.helpers import referral_consent
 
     referral_consent(world, recipient=world.care_centre_2)
     referral = services.referral_create(

@@ -20,8 +20,8 @@ from integrations.events import NewEvent, events_record
 from integrations.models import EndpointStatus, Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from integrations.webhooks import webhook_register, webhook_replay, webhook_rotate_secret
 from notifications.models import OutboxMessage
-from tests.api.test_referrals import referral_consent
 from tests.factories import MembershipFactory, UserFactory
+from tests.helpers import referral_consent
 from tests.integrations.receiver import Receiver
 
 LOOPBACK = override_settings(WEBHOOK_ALLOWED_HOSTS=["127.0.0.1"])

@@ -11,11 +11,9 @@ from django.utils import timezone
 from integrations.delivery import endpoints_deliver
 from integrations.events import NewEvent, events_record
 from integrations.models import EndpointStatus, WebhookDelivery, WebhookEndpoint
-from tests.conftest import PERSONAS
-from tests.integrations.conftest import machine
+from tests.helpers import API, PERSONAS, machine
 from tests.integrations.receiver import Receiver
 
-API = "/api/v1"
 HOOKS = f"{API}/integrations/webhooks"
 LOOPBACK = override_settings(WEBHOOK_ALLOWED_HOSTS=["127.0.0.1"])
 

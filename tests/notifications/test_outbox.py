@@ -18,9 +18,7 @@ from cases.models import Referral
 from notifications import outbox
 from notifications.delivery import outbox_deliver, outbox_deliver_due
 from notifications.models import Notification, OutboxMessage
-from tests.api.test_referrals import refer, referral_consent
-
-API = "/api/v1"
+from tests.helpers import API, refer, referral_consent
 
 
 @pytest.fixture

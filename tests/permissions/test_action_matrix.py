@@ -45,10 +45,9 @@ from notifications.models import Notification
 from permissions.grants import grants_check, grants_sync_residents
 from service_directory.models import DirectoryOrganization, Service
 from service_directory.services import ListingImport, listings_import
-from tests.conftest import PERSONAS
 from tests.factories import MembershipFactory, UserFactory
+from tests.helpers import API, PERSONAS
 
-API = "/api/v1"
 HOUR = datetime.timedelta(hours=1)
 MISSING = 987_654_321
 EXPIRED = "403 no_active_membership"
@@ -178,13 +177,13 @@ def _task(s: Subjects) -> dict:
 
 
 def _listed(s: Subjects):
-    from tests.disaster.conftest import make_listed
+    from tests.helpers import make_listed
 
     return make_listed(s.world)
 
 
 def _declared(s: Subjects, *, run: bool = True):
-    from tests.disaster.conftest import declare
+    from tests.helpers import declare
 
     return declare(_listed(s), run=run)
 

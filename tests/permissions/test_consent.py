@@ -26,8 +26,8 @@ from permissions.models import (
     VisitGroupObjectPermission,
 )
 from tests.factories import OrganizationFactory
+from tests.helpers import API
 
-API = "/api/v1"
 HOUR = datetime.timedelta(hours=1)
 GRANT_TABLES = (ResidentGroupObjectPermission, CaseGroupObjectPermission, NoteGroupObjectPermission,
                 VisitGroupObjectPermission)

@@ -21,10 +21,9 @@ from cases.models.consent import Category
 from permissions.grants import grants_check
 from permissions.models import NoteGroupObjectPermission, ResidentGroupObjectPermission
 from tests.factories import CaseFactory, MembershipFactory, ResidentFactory, UserFactory
+from tests.helpers import API, break_glass
 
-API = "/api/v1"
 HOUR = datetime.timedelta(hours=1)
-JUSTIFICATION = "近隣住民から異臭の通報。本人と連絡がとれず、親族の連絡先を確認する必要がある。"
 
 
 def client_of(user) -> APIClient:
@@ -62,10 +61,6 @@ def sees(client, world, notes: dict) -> dict:
 NOTHING = {"resident": False, "case": False, "notes": set()}
 
 
-def break_glass(client, world, **overrides):
-    body = {"resident": world.tanaka.id, "basis": "APPI27-1-2", "categories": ["basic", "family"],
-            "justification": JUSTIFICATION, "hours": 72, **overrides}
-    return client.post(f"{API}/legal-basis-grants", body, format="json")
 
 
 def second_supervisor(world, username="ward_supervisor_2"):

@@ -25,8 +25,8 @@ from cases.models.consent import Category, Decision, Grantor, Method, Purpose
 from cases.models.visits import Channel, Outcome
 from permissions.grants import grants_check, grants_rebuild
 from permissions.models import NoteGroupObjectPermission
+from tests.helpers import API
 
-API = "/api/v1"
 CATEGORIES = tuple(Category.values)
 RESIDENT_NAME = "田中 一郎"
 VISIT_MARK = "MARK-visit#"
@@ -285,7 +285,7 @@ class RouteChecker:
 
 
 def test_the_table_names_every_persona_in_every_state():
-    from tests.conftest import PERSONAS
+    from tests.helpers import PERSONAS
 
     for state in STATES:
         assert set(EXPECTED[state]) == set(PERSONAS), state

@@ -48,8 +48,8 @@ from cases.models.referrals import ReferralStatus
 from cases.selectors import notes_visible_to
 from demo.seed import DEMO_ACCOUNTS, TANAKA
 from permissions.grants import grants_check
+from tests.helpers import API
 
-API = "/api/v1"
 SEEDS = (1, 2, 3, 4, 5, 6)
 STEPS = 80
 CATEGORIES = list(Category.values)

@@ -19,9 +19,8 @@ from cases.models.consent import Category, Decision, Grantor, Method
 from cases.services.escalations import escalations_fire_due
 from notifications.models import OutboxMessage
 from permissions.grants import grants_check, grants_sync_residents
-from tests.permissions.test_legal_bases import break_glass
+from tests.helpers import API, break_glass
 
-API = "/api/v1"
 HOUR = datetime.timedelta(hours=1)
 
 

@@ -20,6 +20,7 @@ from cases.models import (
     Task,
     Visit,
 )
+from cases.models.audited import seed_create
 from cases.models.choices import HouseholdType
 from cases.models.consent import Category
 from cases.models.referrals import ReferralStatus
@@ -45,7 +46,7 @@ def populate(world, *, residents: int, seed: int) -> None:
                  DistrictFactory(council_area=second, code="D", name="宿河原3丁目")]
     users = world.users
     orgs = [world.council, world.care_centre, world.care_centre_2, world.ward_section, world.npo]
-    made = Resident.objects.bulk_create([
+    made = seed_create(Resident, [
         Resident(name_kanji=f"住民 {i}", name_kana="ジュウミン", name_kana_key="ｼﾞｭｳﾐﾝ",
                  date_of_birth=datetime.date(rng.randint(1925, 1975), rng.randint(1, 12), rng.randint(1, 28)),
                  postal_code="2140014", town="登戸", block_number="1-1", district=rng.choice(districts),
@@ -53,7 +54,7 @@ def populate(world, *, residents: int, seed: int) -> None:
                                            + [HouseholdType.WITH_FAMILY, HouseholdType.OTHER]),
                  registered_by=world.council, created_at=YEAR_START - datetime.timedelta(days=30))
         for i in range(residents)])
-    cases = Case.objects.bulk_create([
+    cases = seed_create(Case, [
         Case(resident=r, concern="見守り", lead_organization=rng.choice(orgs[:2]),
              opened_at=YEAR_START - datetime.timedelta(days=20),
              closed_at=None if rng.random() < 0.9 else _moment(rng)) for r in made])
@@ -67,7 +68,7 @@ def populate(world, *, residents: int, seed: int) -> None:
                                 client_id=uuid.UUID(int=rng.getrandbits(128)), occurred_at=_moment(rng),
                                 channel=rng.choice([Channel.HOME_VISIT] * 3 + [Channel.PHONE, Channel.SALON]),
                                 outcome=outcome, warning_signs=signs))
-    Visit.objects.bulk_create(visits)
+    seed_create(Visit, visits)
     tasks = []
     for n, visit in enumerate(v for v in visits if v.outcome == Outcome.NO_ANSWER):
         opened = visit.occurred_at + datetime.timedelta(minutes=30)
@@ -77,7 +78,7 @@ def populate(world, *, residents: int, seed: int) -> None:
                           resident=visit.case.resident, case=visit.case, visit=visit, dedupe_key=f"stats:{n}",
                           created_at=opened, escalation_level=rng.choice([0, 0, 0, 1, 1, 2, 3]),
                           acknowledged_at=opened + datetime.timedelta(minutes=minutes) if minutes else None))
-    Task.objects.bulk_create(tasks)
+    seed_create(Task, tasks)
     referrals = []
     for case in rng.sample(cases, len(cases) // 2):
         sender, receiver = rng.sample(orgs, 2)
@@ -89,14 +90,14 @@ def populate(world, *, residents: int, seed: int) -> None:
         referrals.append(Referral(case=case, sender_organization=sender, sender_user=users["care_worker"],
                                   receiver_organization=receiver, reason="支援の依頼", categories=["basic"],
                                   status=status, requested_at=requested, answered_at=answered))
-    Referral.objects.bulk_create(referrals)
+    seed_create(Referral, referrals)
     consents = [Consent(resident=r, decision="granted", grantor="self",
                         categories=rng.sample([c for c, _ in Category.choices], rng.randint(1, 4)),
                         purposes=["watch_over"], valid_from=YEAR_START - datetime.timedelta(days=10),
                         method="oral", taken_by=users["commissioner_a"], taken_by_organization=world.council,
                         taken_at=YEAR_START - datetime.timedelta(days=10))
                 for r in made if rng.random() < 0.7]
-    Consent.objects.bulk_create(consents)
+    seed_create(Consent, consents)
     assert District.objects.filter(council_area__ward=ward).count() == 4
 
 

@@ -10,11 +10,12 @@ import pytest
 
 from audit.models import AccessLogEntry
 from cases.models import CouncilArea, Visit
+from cases.models.audited import seed_create
 from cases.models.choices import Role
 from plan_statistics.models import PublishedTable, Release
 from plan_statistics.services import release_publish
-from tests.conftest import PERSONAS
 from tests.factories import MembershipFactory, UserFactory
+from tests.helpers import PERSONAS
 
 API = "/api/v1/statistics/releases"
 READERS = {"ward_caseworker", "ward_supervisor", "privacy_officer"}
@@ -66,7 +67,7 @@ def test_release_is_frozen_and_idempotent(stats_world, client_for):
     assert replay.status_code == 201 and replay["Idempotent-Replayed"] == "true"
     visits_before = next(t for t in first.json()["tables"] if t["table"] == "visits")
     # A late upload dated in June does not change June's released figures.
-    Visit.objects.bulk_create([Visit(case=v.case, recorded_by=v.recorded_by, organization=v.organization,
+    seed_create(Visit, [Visit(case=v.case, recorded_by=v.recorded_by, organization=v.organization,
                                      client_id=f"00000000-0000-0000-0000-{i:012d}", occurred_at=v.occurred_at,
                                      channel=v.channel, outcome=v.outcome) for i, v in enumerate(
         Visit.objects.filter(occurred_at__month=6)[:30])])

@@ -26,7 +26,7 @@ from django.utils import timezone
 from api.tokens import token_issue
 from cases.models import Consent
 from cases.models.consent import Decision, Grantor, Method
-from tests.audit.conftest import records  # noqa: F401 (the audit tests' records: a disclosure request, notes, ...)
+from tests.helpers import records  # noqa: F401 (the audit tests' records: a disclosure request, notes, ...)
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "mimamori_client"

@@ -7,7 +7,6 @@ import datetime
 
 import pytest
 from django.test import override_settings
-from django.urls import URLPattern, URLResolver, get_resolver
 from jsonschema import Draft202012Validator
 from rest_framework.test import APIClient
 
@@ -15,10 +14,10 @@ from cases.errors import RuleViolation
 from service_directory.schedules import TOKYO
 from service_directory.selectors import ServiceSearch, services_search
 from service_directory.services import listing_capacity_set
+from tests.helpers import PREFIX, public_routes
 from tests.service_directory import hsds_schema
 
 pytestmark = pytest.mark.django_db
-PREFIX = "/api/hsds/"
 
 
 def validate(document: dict, schema: dict, published: str | None = None) -> None:
@@ -38,19 +37,6 @@ def names(page: dict) -> set[str]:
     return {service["name"] for service in page["contents"]}
 
 
-def public_routes() -> list[str]:
-    """Every route under /api/hsds/, from the URL configuration."""
-    found = []
-
-    def walk(patterns, prefix):
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns, prefix + str(pattern.pattern))
-            elif isinstance(pattern, URLPattern):
-                found.append("/" + prefix + str(pattern.pattern))
-
-    walk(get_resolver().url_patterns, "")
-    return [route for route in found if route.startswith(PREFIX)]
 
 
 def test_every_public_answer_validates_against_the_hsds_schemas(directory):

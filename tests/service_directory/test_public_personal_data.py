@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from cases.models import Resident
 from service_directory.models import DirectoryOrganization, Service, TaxonomyTerm
 from tests.factories import ResidentFactory
-from tests.service_directory.test_public_api import PREFIX, public_routes
+from tests.helpers import PREFIX, public_routes
 
 pytestmark = pytest.mark.django_db
 

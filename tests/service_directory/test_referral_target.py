@@ -8,10 +8,9 @@ import pytest
 from cases import services
 from cases.models import Referral
 from service_directory.selectors import SMALL_COUNT, listing_get_for_user, listing_referral_counts
-from tests.api.test_referrals import referral_consent
+from tests.helpers import API, referral_consent
 
 pytestmark = pytest.mark.django_db
-API = "/api/v1"
 
 
 def refer_to(client, world, **body):
