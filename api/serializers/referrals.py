@@ -14,6 +14,7 @@ from audit.access_log import access_log_read_rows
 from cases.models import Organization, Referral, ReferralEvent, User
 from cases.models.choices import Urgency
 from cases.models.consent import Category
+from cases.models.rules import lookups_hold
 
 
 def _free_text_visible(context: dict, referral: Referral) -> bool:
@@ -98,7 +99,7 @@ def referrals_represent(rows: list[dict], *, readable_case_ids: set[int], my_org
                         now) -> list[dict]:
     """A page of referrals as `ReferralSerializer` writes it, key for key, from rows of `REFERRAL_VALUES`: no
     serializer is built per row (a test holds the two to the same bytes). Free text follows
-    `_free_text_visible`, `overdue` the serializer's rule at `now`."""
+    `_free_text_visible`, `overdue` the model's rule at `now`."""
     access_log_read_rows(Referral, rows)
     page = []
     for row in rows:
@@ -119,8 +120,7 @@ def referrals_represent(rows: list[dict], *, readable_case_ids: set[int], my_org
             "status": row["status"],
             "status_reason": row["status_reason"] if shown else None,
             "response_due_at": datetime_represent(row["response_due_at"]),
-            "overdue": bool(row["status"] == ReferralStatus.REQUESTED and row["response_due_at"]
-                            and row["response_due_at"] < now),
+            "overdue": lookups_hold(row, Referral.overdue_lookups(now)),
             "requested_at": datetime_represent(row["requested_at"]),
             "answered_at": datetime_represent(row["answered_at"]),
             "answered_by": _ref(row, "answered_by", "display_name"),

@@ -1,6 +1,7 @@
 """Referrals: send one about a case I see, my inbox and sent list, one referral, and its state changes."""
 
 import django_filters
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action

@@ -36,7 +36,7 @@ from cases.models import (
     TaskStatus,
     User,
 )
-from cases.models.choices import OrganizationKind, Role, Urgency
+from cases.models.choices import OrganizationKind, Role
 from cases.services.tasks import (
     _care_centre_for,
     queue_recipients,

@@ -180,8 +180,8 @@ def test_operation_conforms_to_schema(case, fuzz_session):
 
 def _refused_only_for_characters(failure, response) -> bool:
     """docs/fuzzing.md, accepted: a schema-valid body refused only because its text holds control
-    characters, lone surrogates or markup's < and > (api/text.py; 400, every error `invalid_characters`). JSON Schema has no way to
-    say "no lone surrogates" (patterns match code points), and the API must not store them."""
+    characters, lone surrogates or markup's < and > (api/text.py; 400, every error `invalid_characters`).
+    JSON Schema has no way to say "no lone surrogates" (patterns match code points), and the API must not store them."""
     if not isinstance(failure, RejectedPositiveData):
         return False
     try:
