@@ -29,6 +29,7 @@ from cases.models.consent import Decision, Grantor, Method
 from cases.services.escalations import SweepResult
 from cases.services.visit_consent_sweeps import consent_renewal_key, visit_overdue_key
 from tests.factories import CaseFactory, ResidentFactory
+from tests.helpers import fixture_update
 
 pytestmark = pytest.mark.django_db
 
@@ -45,8 +46,8 @@ def _overdue_cases(world, n: int) -> list[Case]:
     for _ in range(n):
         resident = ResidentFactory(district=world.district_a, registered_by=world.care_centre)
         cases.append(CaseFactory(resident=resident, lead_organization=world.care_centre, team=[world.care_centre]))
-    Case.objects.filter(pk__in=[c.pk for c in cases]).update(
-        next_visit_due=timezone.localdate() - datetime.timedelta(days=10))
+    fixture_update(Case.objects.filter(pk__in=[c.pk for c in cases]),
+                   next_visit_due=timezone.localdate() - datetime.timedelta(days=10))
     return cases
 
 
