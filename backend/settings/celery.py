@@ -9,7 +9,7 @@ from pathlib import Path
 
 from kombu import Queue
 
-from backend.env import env_url
+from backend.env import env_int, env_url
 
 _VAR = Path(__file__).resolve().parent.parent.parent / "var"
 VISIBILITY_TIMEOUT = 180
@@ -107,3 +107,11 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(_VAR / "celerybeat-schedule")
 # Webhooks (integrations/delivery.py): what is due after a back-off, a lost task or a dead worker's lease.
 CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {"task": "integrations.tasks.webhooks_sweep", "schedule": 10.0,
                                           "options": {"queue": "default", "expires": 10}}
+# Webhook heartbeats (integrations/heartbeat.py) and consent periods that start or end by themselves
+# (integrations/events.py: consent_boundaries_announce).
+WEBHOOK_HEARTBEAT_SECONDS = env_int("WEBHOOK_HEARTBEAT_SECONDS", 300, minimum=30, maximum=3600)
+CELERY_BEAT_SCHEDULE["webhooks-heartbeat"] = {
+    "task": "integrations.tasks.webhooks_heartbeat", "schedule": float(WEBHOOK_HEARTBEAT_SECONDS),
+    "options": {"queue": "default", "expires": float(WEBHOOK_HEARTBEAT_SECONDS)}}
+CELERY_BEAT_SCHEDULE["consent-boundaries"] = {"task": "integrations.tasks.consent_boundaries_announce",
+                                              "schedule": 60.0, "options": {"queue": "default", "expires": 60}}
