@@ -40,6 +40,8 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
                              "有効な所属がありません。"),
     "client_scope_denied": (403, "This API client's scopes do not include this route.",
                             "このAPIクライアントの利用範囲（スコープ）にこの操作は含まれていません。"),
+    "client_required": (403, "Only an organisation's API client may read this route (a person reads the API).",
+                        "この操作は組織のAPIクライアントだけが利用できます（担当者の方は通常のAPIをご利用ください）。"),
     "client_purpose_required": (400, "Declare the purpose of this request in the X-Purpose header.",
                                 "X-Purposeヘッダーでこのリクエストの利用目的を指定してください。"),
     "client_purpose_denied": (403, "This API client is not registered for the purpose declared.",
