@@ -15,7 +15,7 @@ from fhir.resources.R4B.bundle import Bundle
 from audit.models import AccessLogEntry, ProvisionRecord
 from cases import services
 from cases.models import CaseTeamMember, LegalBasisGrant
-from cases.models.consent import Decision, GrantStatus, Grantor, LegalBasis, Method
+from cases.models.consent import Decision, Grantor, GrantStatus, LegalBasis, Method
 from integrations.fhir import EN_REPRESENTATION, SYSTEM
 from integrations.models import OrganizationClient
 from permissions.grants import grants_sync_residents
