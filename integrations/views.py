@@ -187,6 +187,7 @@ class FhirResidentView(APIView):
 
     @extend_schema(
         operation_id="fhir_resident_read", summary="A resident's record as FHIR R4B",
+        auth=[{"OrganizationClientKey": []}],
         parameters=[OpenApiParameter("resident_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
         responses={(200, "application/fhir+json"): OpenApiResponse(
             OpenApiTypes.OBJECT, description="A FHIR R4B Bundle (type collection): Patient, EpisodeOfCare, "
