@@ -8,13 +8,14 @@ from __future__ import annotations
 import datetime
 
 import pytest
+import time_machine
 from django.utils import timezone
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 
 from audit.models import AccessLogEntry, ProvisionRecord
 from cases import services
-from cases.models import CaseTeamMember, LegalBasisGrant
+from cases.models import CaseTeamMember, Consent, LegalBasisGrant
 from cases.models.consent import Decision, Grantor, GrantStatus, LegalBasis, Method
 from integrations.fhir import EN_REPRESENTATION, SYSTEM
 from integrations.models import OrganizationClient
@@ -168,12 +169,30 @@ def test_every_read_is_logged_under_the_client_and_each_provision_recorded(world
                    .values_list("item", "category", "basis"))
     assert ("note", "health", f"consent:{shared['consent'].id}") in provided
     assert ("resident", "basic", f"consent:{shared['consent'].id}") in provided
-    # Retention removed them after three years while the consent lasted: the next export records them again.
-    ProvisionRecord.objects.filter(recipient=world.care_centre_2, resident=world.tanaka).delete()
-    again = machine(key).get(url(world.tanaka.id))
-    assert again.status_code == 200
-    rewritten = set(ProvisionRecord.objects.filter(recipient=world.care_centre_2, resident=world.tanaka)
-                    .values_list("item", "category", "basis"))
-    assert ("note", "health", f"consent:{shared['consent'].id}") in rewritten
-    assert ("resident", "basic", f"consent:{shared['consent'].id}") in rewritten
-    assert not any(item == "note" and category == "finances" for item, category, _ in rewritten)
+    assert not any(item == "note" and category == "finances" for item, category, _ in provided)
+
+
+def test_an_export_records_again_a_provision_that_retention_removed(world, admin_for):
+    """A consent of four years ago, still valid: retention removed its provision records (kept three years);
+    the export hands the resident over today, so it records the provision again, dated now."""
+    from audit.retention import retention_run
+
+    past = timezone.now() - datetime.timedelta(days=4 * 365)
+    CaseTeamMember.objects.create(case=world.tanaka_case, organization=world.care_centre_2)
+    with time_machine.travel(past, tick=False):
+        old = Consent.objects.create(
+            resident=world.tanaka, decision=Decision.GRANTED, grantor=Grantor.SELF, categories=["basic"],
+            purposes=["watch_over"], valid_from=past, method=Method.ORAL, taken_by=world.users["care_worker"],
+            taken_by_organization=world.care_centre)
+        old.recipient_organizations.set([world.care_centre_2])
+        grants_sync_residents(resident_ids=[world.tanaka.id])
+    records = ProvisionRecord.objects.filter(recipient=world.care_centre_2, resident=world.tanaka, item="resident",
+                                             basis=f"consent:{old.id}")
+    assert records.exists()
+    retention_run()
+    assert not records.exists()
+    key, _ = client_key(admin_for, "care_centre_2")
+    started = timezone.now()
+    assert machine(key).get(url(world.tanaka.id)).status_code == 200
+    [again] = records
+    assert again.provided_at >= started and again.category == "basic"
