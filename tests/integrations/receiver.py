@@ -41,6 +41,7 @@ class Receiver:
     distinct: dict[str, set[str]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     connections: int = 0
+    sockets: list = field(default_factory=list)  # the server's side of each connection (a test may close them)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
@@ -59,6 +60,7 @@ class Receiver:
                 super().setup()
                 with receiver.lock:
                     receiver.connections += 1
+                    receiver.sockets.append(self.connection)
 
             def do_POST(self):  # noqa: N802
                 raw = self.rfile.read(int(self.headers.get("content-length", 0)))
