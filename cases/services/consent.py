@@ -111,14 +111,15 @@ def consent_withdraw(
         consent.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_grantor", "withdrawal_note"])
         grants_sync_residents(resident_ids=[resident.id])
         consent_announce(consent=consent, change="withdrawn", organization_ids=held_before | organizations_holding(
-            resident_id=resident.id, at=max(timezone.now(), consent.withdrawn_at)))
+            resident_id=resident.id))
     return consent
 
 
 def consent_announce(*, consent: Consent, change: str, organization_ids: set[int]) -> None:
     """Tell these organisations (in the caller's transaction) that consent about the resident changed: one
-    event each per consent and change (`recorded`, `withdrawn`, `started`, `ended`), carrying the resident's
-    id only. The caller passes who held the resident before the change and who holds them after."""
+    event each per consent and change (`recorded`, `withdrawn`), carrying the resident's id only. The caller
+    passes who held the resident before the change and who holds them after. (A period that starts or ends by
+    itself is announced by the integrations' sweep, `consent_boundaries_announce`, with the same keys.)"""
     outbox_announce([OrganizationNotice(
         reason=f"consent:{consent.id}:{change}", organization_ids=tuple(sorted(organization_ids)),
         event="consent_changed", subject_type="resident", subject_id=consent.resident_id)])
