@@ -147,7 +147,9 @@ def main() -> int:
               f"(--pool solo); PostgreSQL {connection.pg_version // 10000}; load average {os.getloadavg()[0]:.2f}")
         print(f"healthy {len(healthy)} endpoints hold every event: {elapsed:.1f} s → {delivered / elapsed:,.0f} "
               f"deliveries/s")
-        print(f"failing {FAILING} endpoints: {failing_attempts} attempts in all (backed off per endpoint)")
+        finished = sorted(receiver.last_at[p] - start for p in healthy)
+        print(f"failing {FAILING} endpoints: {failing_attempts} attempts in all (backed off per endpoint); the "
+              f"healthy ones finished between {finished[0]:.1f} s and {finished[-1]:.1f} s after the start")
         print(f"in order per endpoint: {in_order}; signatures rejected: {receiver.rejected}; TCP connections "
               f"opened: {receiver.connections:,}")
         print(f"duplicates per event id per healthy endpoint: {duplicates}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -41,6 +42,7 @@ class Receiver:
     distinct: dict[str, set[str]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     connections: int = 0
+    last_at: dict[str, float] = field(default_factory=dict)  # per path: time.monotonic() of its last 2xx
     sockets: list = field(default_factory=list)  # the server's side of each connection (a test may close them)
 
     def url(self, path: str) -> str:
@@ -81,6 +83,7 @@ class Receiver:
                         receiver.received.append(Received(self.path, headers["webhook-id"], verified, raw, headers))
                         receiver.distinct.setdefault(self.path, set()).add(headers["webhook-id"])
                         receiver.counts[self.path] = receiver.counts.get(self.path, 0) + 1
+                        receiver.last_at[self.path] = time.monotonic()
                     n = len(receiver.received)
                 if n == receiver.hold_at and verified is not None:
                     receiver.holding.set()
