@@ -95,3 +95,18 @@ def provisions_record(*, rows: list, model, codenames: dict[int, str],
             )
     created = ProvisionRecord.objects.bulk_create(list(records.values()), ignore_conflicts=True)
     return len(created)
+
+
+def provisions_ensure(*, recipient_id: int, resident_id: int, items: list[tuple[str, str, str]], at) -> int:
+    """An export hands these items — (item, category, basis), each under a third-party basis — to the
+    recipient now: each has its provision record (one already written when the grant opened stays as it
+    is; one retention removed after three years while the basis lasted is written again, dated now).
+    How many records were new."""
+    if is_suspended() or not items:
+        return 0
+    records = [ProvisionRecord(provided_at=at, recorded_at=at, recipient_id=recipient_id, resident_id=resident_id,
+                               item=item, category=category, basis=basis, basis_code=basis.split(":", 1)[0])
+               for item, category, basis in sorted(set(items)) if basis.startswith(THIRD_PARTY_PREFIXES)]
+    before = ProvisionRecord.objects.filter(recipient_id=recipient_id, resident_id=resident_id).count()
+    ProvisionRecord.objects.bulk_create(records, ignore_conflicts=True)
+    return ProvisionRecord.objects.filter(recipient_id=recipient_id, resident_id=resident_id).count() - before

@@ -3,7 +3,11 @@
 The change's services already announce it through the outbox (`notifications.outbox.outbox_write`, in
 their transaction); `events_from_messages` listens there (registered by the app) and turns each
 announcement into one event per organisation one of whose people is told: a referral received or
-changed, a task assigned, escalated, reminded of or closed. Events carry types and ids only.
+changed, a task assigned, escalated, reminded of or closed. Changes announced to organisations rather than
+to people (`notifications.outbox.outbox_announce`) become one event per organisation named:
+`events_from_notices` — consent changed for a resident the organisation holds (before or after the change;
+a period that starts or ends with no one writing is announced by `consent_boundaries_announce`), a partner's
+report routed (to the reporting partner: that it was routed, never to whom). Events carry types and ids only.
 
 Per organisation the sequence is gap-free: a writer locks the organisation's counter row, takes the next
 numbers and holds the lock until its commit, so a reader of the feed never sees number n+1 before n, and a
@@ -13,17 +17,28 @@ subscribed to its type (active or paused), and after the commit a worker is aske
 
 from __future__ import annotations
 
+import datetime
 import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
-from cases.models import Membership
-from integrations.models import EndpointStatus, Event, EventCounter, EventType, WebhookDelivery, WebhookEndpoint
-from notifications.outbox import Message
+from cases.models import Consent, Membership
+from integrations.models import (
+    EndpointStatus,
+    Event,
+    EventCounter,
+    EventType,
+    SweepMark,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from notifications.outbox import Message, OrganizationNotice
+from permissions.access import organizations_holding
 
 logger = logging.getLogger("integrations.events")
 
@@ -37,6 +52,11 @@ FROM_OUTBOX = {
     "task_acknowledged": EventType.TASK_CHANGED,
     "task_completed": EventType.TASK_CHANGED,
     "task_cancelled": EventType.TASK_CHANGED,
+}
+# Organisation notices (what an organisation's machines are told) → the event type.
+FROM_NOTICES = {
+    "consent_changed": EventType.CONSENT_CHANGED,
+    "partner_report_routed": EventType.PARTNER_REPORT_ROUTED,
 }
 
 
@@ -63,6 +83,19 @@ def events_from_messages(messages: list[Message]) -> None:
         for organization_id in sorted(organizations.get(m.recipient_id, ())):
             key = f"{m.reason}:o{organization_id}"
             found.setdefault(key, NewEvent(organization_id, key, FROM_OUTBOX[m.event], m.subject_type, m.subject_id))
+    events_record(events=list(found.values()))
+
+
+def events_from_notices(notices: list[OrganizationNotice]) -> None:
+    """The outbox's organisation listener: each organisation a notice names gets its event, once per notice."""
+    found: dict[str, NewEvent] = {}
+    for notice in notices:
+        event_type = FROM_NOTICES.get(notice.event)
+        if event_type is None:
+            continue
+        for organization_id in sorted(set(notice.organization_ids)):
+            key = f"{notice.reason}:o{organization_id}"
+            found.setdefault(key, NewEvent(organization_id, key, event_type, notice.subject_type, notice.subject_id))
     events_record(events=list(found.values()))
 
 
@@ -122,6 +155,45 @@ def deliveries_create(*, events: list[Event], endpoint_ids: Iterable[int] | None
     ]
     WebhookDelivery.objects.bulk_create(deliveries, ignore_conflicts=True, batch_size=1000)
     return {d.endpoint_id for d in deliveries}
+
+
+CONSENT_SWEEP = "consent_boundaries"
+CONSENT_SWEEP_FIRST_LOOKBACK = datetime.timedelta(days=1)
+CONSENT_SWEEP_BATCH = 500
+_JUST_BEFORE = datetime.timedelta(microseconds=1)
+
+
+def consent_boundaries_announce(*, now: datetime.datetime | None = None, batch: int = CONSENT_SWEEP_BATCH) -> int:
+    """The sweep for consent periods that start or end with no one writing (a dated consent beginning, a
+    period running out): for each boundary since the last run, the organisations holding the resident just
+    before it or at it get `consent.changed` once (key `consent:<id>:started|ended:o<org>`, so a sweep run
+    twice, or a boundary seen twice, writes nothing more). A consent withdrawn before its end has no end to
+    announce (its withdrawal was). The first run looks back a day. How many boundaries it looked at."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        SweepMark.objects.get_or_create(name=CONSENT_SWEEP,
+                                        defaults={"until": now - CONSENT_SWEEP_FIRST_LOOKBACK})
+        mark = SweepMark.objects.select_for_update().get(name=CONSENT_SWEEP)
+        since = mark.until
+        ended = list(Consent.objects.filter(valid_until__gt=since, valid_until__lte=now)
+                     .filter(Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gt=F("valid_until")))
+                     .order_by("valid_until", "id").values_list("valid_until", "id", "resident_id")[:batch])
+        started = list(Consent.objects.filter(valid_from__gt=since, valid_from__lte=now)
+                       .filter(valid_from__gt=F("taken_at")).exclude(withdrawn_at__lte=F("valid_from"))
+                       .order_by("valid_from", "id").values_list("valid_from", "id", "resident_id")[:batch])
+        boundaries = sorted([(*row, "ended") for row in ended] + [(*row, "started") for row in started])
+        truncated = len(ended) == batch or len(started) == batch
+        boundaries = boundaries[:batch]
+        events = []
+        for at, consent_id, resident_id, change in boundaries:
+            held = (organizations_holding(resident_id=resident_id, at=at - _JUST_BEFORE)
+                    | organizations_holding(resident_id=resident_id, at=at))
+            events += [NewEvent(o, f"consent:{consent_id}:{change}:o{o}", EventType.CONSENT_CHANGED, "resident",
+                                resident_id) for o in sorted(held)]
+        events_record(events=events)
+        mark.until = boundaries[-1][0] - _JUST_BEFORE if truncated else now
+        mark.save(update_fields=["until"])
+    return len(boundaries)
 
 
 BROKER_BACKOFF_SECONDS = 10.0

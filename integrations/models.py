@@ -61,6 +61,8 @@ class EventType(models.TextChoices):
     TASK_ESCALATED = "task.escalated", "タスクがエスカレーションされた"
     TASK_REMINDER = "task.reminder", "タスクの督促"
     TASK_CHANGED = "task.changed", "タスクの状態が変わった"
+    CONSENT_CHANGED = "consent.changed", "保有する住民の同意が変わった"
+    PARTNER_REPORT_ROUTED = "partner_report.routed", "協定先からの通報が振り分けられた"
     HEARTBEAT = "heartbeat", "生存確認"
 
 
@@ -74,6 +76,16 @@ class EventCounter(models.Model):
 
     def __str__(self) -> str:
         return f"Event counter of organisation {self.organization_id}"
+
+
+class SweepMark(models.Model):
+    """How far a periodic sweep has looked (e.g. consent periods that started or ended up to `until`)."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Sweep {self.name}"
 
 
 class Event(models.Model):

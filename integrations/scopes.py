@@ -25,11 +25,13 @@ SCOPES: dict[str, frozenset[tuple[str, str]]] = {
     "visits.write": frozenset({("POST", "visit-list"), ("POST", "visit-batch"), ("GET", "visit-detail")}),
     # The organisation's event feed: types and ids only.
     "events.read": frozenset({("GET", "event-list")}),
+    # A resident's record as FHIR R4B (integrations/fhir.py): what the organisation may see of them, read-only.
+    "fhir.read": frozenset({("GET", "fhir-resident")}),
 }
 
 # Scopes that read or write residents' records: only for organisations that hold records.
 RECORD_SCOPES = frozenset({"referrals.read", "referrals.work", "tasks.read", "tasks.work", "residents.read",
-                           "visits.write"})
+                           "visits.write", "fhir.read"})
 
 
 def scope_allows(*, scopes: list[str], method: str, route_name: str | None) -> bool:

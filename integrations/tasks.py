@@ -8,7 +8,7 @@ on `bulk` and sends for BULK_WORK_PERCENT of its beat interval, never more than 
 from celery import shared_task
 from django.conf import settings
 
-from integrations import delivery
+from integrations import delivery, events, heartbeat
 
 
 def sweep_budget_seconds() -> float:
@@ -33,3 +33,16 @@ def webhooks_deliver(endpoint_ids: list[int]) -> int:
 def webhooks_sweep() -> int:
     """Beat: send what is due (after a back-off, a lost task, a killed worker's lease), paced."""
     return delivery.webhooks_deliver_due(budget=sweep_budget_seconds()).delivered
+
+
+@shared_task(name="integrations.tasks.webhooks_heartbeat", **settings.TASK_RETRY)
+def webhooks_heartbeat() -> int:
+    """Beat (every WEBHOOK_HEARTBEAT_SECONDS): a heartbeat to each idle endpoint subscribed to them."""
+    return heartbeat.heartbeats_send().sent
+
+
+@shared_task(name="integrations.tasks.consent_boundaries_announce", **settings.TASK_RETRY)
+def consent_boundaries_announce() -> int:
+    """Beat: consent periods that started or ended since the last run, announced to the organisations holding
+    the resident (once per boundary and organisation; safe to run twice)."""
+    return events.consent_boundaries_announce()

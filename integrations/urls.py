@@ -3,7 +3,7 @@
 from django.urls import include, path
 
 from api.urls import IdRouter
-from integrations.views import EventFeedView, OrganizationClientViewSet, WebhookEndpointViewSet
+from integrations.views import EventFeedView, FhirResidentView, OrganizationClientViewSet, WebhookEndpointViewSet
 
 router = IdRouter()
 router.register("integrations/clients", OrganizationClientViewSet, basename="integration-client")
@@ -11,5 +11,6 @@ router.register("integrations/webhooks", WebhookEndpointViewSet, basename="integ
 
 urlpatterns = [
     path("events", EventFeedView.as_view(), name="event-list"),
+    path("fhir/residents/<id:resident_id>", FhirResidentView.as_view(), name="fhir-resident"),
     path("", include(router.urls)),
 ]

@@ -1,14 +1,18 @@
 """The integrations' routes: API clients and webhook endpoints (their organisation's org admins), the
 event feed (an API client, or an org admin)."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.idempotency import IdempotentPosts
 from api.pagination import StableCursorPagination
+from api.problems import ProblemAPIException
+from integrations.fhir import fhir_resident_bundle
 from integrations.models import OrganizationClient, WebhookEndpoint
 from integrations.selectors import (
     client_get_for_user,
@@ -167,3 +171,30 @@ class EventFeedView(APIView):
             "next_after": feed.events[-1].sequence if feed.events else max(after, 0),
             "heartbeat": {"type": "heartbeat", "timestamp": feed.at, "last_sequence": feed.last_sequence},
         }).data)
+
+
+class FhirJSONRenderer(JSONRenderer):
+    media_type = "application/fhir+json"
+    format = "fhir"
+
+
+class FhirResidentView(APIView):
+    """A resident's record as FHIR R4B (a Bundle of type collection), as your organisation may see it: for an
+    API client with the scope `fhir.read` only. A resident your organisation may not see answers 404, as a
+    missing one does; what it reads is access-logged under the client and its purpose (ADR 0018)."""
+
+    renderer_classes = [FhirJSONRenderer, JSONRenderer]
+
+    @extend_schema(
+        operation_id="fhir_resident_read", summary="A resident's record as FHIR R4B",
+        auth=[{"OrganizationClientKey": []}],
+        parameters=[OpenApiParameter("resident_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        responses={(200, "application/fhir+json"): OpenApiResponse(
+            OpenApiTypes.OBJECT, description="A FHIR R4B Bundle (type collection): Patient, EpisodeOfCare, "
+            "Observation (notes), Consent, ServiceRequest and Task (referrals).")})
+    def get(self, request, resident_id: int):
+        credential = request.auth if isinstance(request.auth, ClientCredential) else None
+        if credential is None:
+            raise ProblemAPIException("client_required")
+        return Response(fhir_resident_bundle(user=request.user, organization_id=credential.client.organization_id,
+                                             resident_id=int(resident_id)))

@@ -24,7 +24,9 @@ from integrations.targets import TargetRefused, target_check_url
 from permissions.actors import actor_for
 from permissions.guards import authorize_integration_manage
 
-SUBSCRIBABLE = sorted(set(EventType.values) - {EventType.HEARTBEAT})
+# `heartbeat` (integrations/heartbeat.py) comes on top of at least one event type: alone it would say only
+# that the sender lives, to a receiver that hears of nothing else.
+SUBSCRIBABLE = sorted(EventType.values)
 MAX_REPLAY = datetime.timedelta(days=31)
 MAX_OVERLAP = datetime.timedelta(days=7)
 
@@ -55,7 +57,7 @@ def webhook_register(*, actor: User, url: str, event_types: list[str],
             raise RuleViolation("organization_required", field="organization")
         organization_id = next(iter(administered))
     authorize_integration_manage(actor=acting, organization_id=organization_id)
-    if not event_types or set(event_types) - set(SUBSCRIBABLE):
+    if not set(event_types) - {EventType.HEARTBEAT} or set(event_types) - set(SUBSCRIBABLE):
         raise RuleViolation("webhook_event_type_unknown", field="event_types")
     try:
         target_check_url(url)

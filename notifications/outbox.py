@@ -43,6 +43,31 @@ class Message:
 outbox_listeners: list[Callable[[list[Message]], None]] = []
 
 
+@dataclass(frozen=True)
+class OrganizationNotice:
+    """A change announced to organisations, not to a person: no one is notified in the app or by e-mail;
+    the listeners (the integrations' events) tell each organisation's machines, once per `reason` and
+    organisation. Ids and types only."""
+
+    reason: str
+    organization_ids: tuple[int, ...]
+    event: str
+    subject_type: str
+    subject_id: int
+
+
+organization_listeners: list[Callable[[list[OrganizationNotice]], None]] = []
+
+
+def outbox_announce(notices: Iterable[OrganizationNotice]) -> None:
+    """Hand organisation notices to the listeners, inside the caller's transaction (what they write commits
+    or rolls back with the change; what they send leaves after the commit)."""
+    notices = [n for n in notices if n.organization_ids]
+    if notices:
+        for listener in organization_listeners:
+            listener(notices)
+
+
 def outbox_write(messages: Iterable[Message]) -> list[int]:
     """Store the messages (in-app, and e-mail when the user has an address) once per key; deliver after commit."""
     messages = list(messages)

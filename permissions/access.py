@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from cases.models import Case, EvacuationListEntry, Note, Resident, User, Visit
+from cases.models import Case, District, EvacuationListEntry, Note, Organization, Resident, User, Visit
 from permissions.actors import actor_for, actor_remembered, actors_remembered
 from permissions.memberships import active_group_queries
 from permissions.models import (
@@ -136,3 +136,24 @@ def own_right_groups(*, user: User, resident_id: int) -> set[int]:
         content_object_id=resident_id, group_id__in=groups, permission_id=_permission(Resident, "change_resident"),
         basis__in=OWN_RIGHT_BASES, valid_from__lte=now, valid_until__gt=now,
     ).values_list("group_id", flat=True))
+
+
+def organizations_holding(*, resident_id: int, at=None) -> set[int]:
+    """The organisations that see anything of the resident at `at` (now): a grant on the resident's record,
+    a case, a note or a visit of theirs, whatever its basis. A district's grants are its commissioner
+    council's (the organisation commissioners act for). Who is told that consent about the resident changed
+    (integrations/events.py): an organisation that never held the resident learns nothing of them."""
+    at = at or timezone.now()
+    window = Q(valid_from__lte=at, valid_until__gt=at)
+    groups: set[int] = set(ResidentGroupObjectPermission.objects.filter(
+        window, content_object_id=resident_id).values_list("group_id", flat=True))
+    for table, path in ((CaseGroupObjectPermission, "content_object__resident_id"),
+                        (NoteGroupObjectPermission, "content_object__resident_id"),
+                        (VisitGroupObjectPermission, "content_object__case__resident_id")):
+        groups |= set(table.objects.filter(window, **{path: resident_id}).values_list("group_id", flat=True))
+    if not groups:
+        return set()
+    held = set(Organization.objects.filter(group_id__in=groups).values_list("id", flat=True))
+    held |= {council for council in District.objects.filter(group_id__in=groups).values_list(
+        "council_area__council_id", flat=True) if council is not None}
+    return held

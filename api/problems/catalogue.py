@@ -43,6 +43,7 @@ CATALOGUE: dict[str, Code] = {
     "authentication_failed": Code(401, _("The credentials are invalid, expired or revoked.")),
     "no_active_membership": Code(403, _("You have no active membership in any organisation.")),
     "client_scope_denied": Code(403, _("This API client's scopes do not include this route.")),
+    "client_required": Code(403, _("Only an organisation's API client may read this route (a person reads the API).")),
     "client_purpose_required": Code(400, _("Declare the purpose of this request in the X-Purpose header.")),
     "client_purpose_denied": Code(403, _("This API client is not registered for the purpose declared.")),
     "org_admin_required": Code(403, _("Only an org admin of the organisation may manage its API clients.")),

@@ -129,3 +129,11 @@ WEBHOOKS_SWEEP_SECONDS = 10.0
 CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {"task": "integrations.tasks.webhooks_sweep",
                                           "schedule": WEBHOOKS_SWEEP_SECONDS,
                                           "options": {"queue": "bulk", "expires": WEBHOOKS_SWEEP_SECONDS}}
+# Webhook heartbeats (integrations/heartbeat.py) and consent periods that start or end by themselves
+# (integrations/events.py: consent_boundaries_announce).
+WEBHOOK_HEARTBEAT_SECONDS = env_int("WEBHOOK_HEARTBEAT_SECONDS", 300, minimum=30, maximum=3600)
+CELERY_BEAT_SCHEDULE["webhooks-heartbeat"] = {
+    "task": "integrations.tasks.webhooks_heartbeat", "schedule": float(WEBHOOK_HEARTBEAT_SECONDS),
+    "options": {"queue": "default", "expires": float(WEBHOOK_HEARTBEAT_SECONDS)}}
+CELERY_BEAT_SCHEDULE["consent-boundaries"] = {"task": "integrations.tasks.consent_boundaries_announce",
+                                              "schedule": 60.0, "options": {"queue": "default", "expires": 60}}

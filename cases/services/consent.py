@@ -1,4 +1,9 @@
-"""Recording, refusing and withdrawing consent. A change takes effect on the very next request."""
+"""Recording, refusing and withdrawing consent. A change takes effect on the very next request.
+
+Each change is announced, in its transaction, to the organisations that held the resident just before it
+or hold them just after (`consent_announce`): their machines learn that consent about a resident they
+hold changed (ids only), and come to read what they may now see — or stop.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,8 @@ from cases.errors import Conflict, NotFound, RuleViolation
 from cases.models import Consent, Organization, Resident, User
 from cases.models.choices import OrganizationKind
 from cases.models.consent import Category, Decision, Grantor, Purpose
+from notifications.outbox import OrganizationNotice, outbox_announce
+from permissions.access import organizations_holding
 from permissions.actors import actor_for
 from permissions.grants import grants_sync_residents
 from permissions.guards import authorize_consent_take, authorize_consent_withdraw
@@ -75,8 +82,11 @@ def consent_record(
             taken_by_organization_id=standing.organization_id,
             taken_at=now,
         )
+        held_before = organizations_holding(resident_id=resident.id)
         consent.recipient_organizations.set(recipient_organizations)
         grants_sync_residents(resident_ids=[resident.id])
+        consent_announce(consent=consent, change="recorded", organization_ids=held_before | organizations_holding(
+            resident_id=resident.id))
     return consent
 
 
@@ -95,10 +105,23 @@ def consent_withdraw(
             return consent
         if consent.decision != Decision.GRANTED:
             raise Conflict("consent_not_withdrawable")
+        held_before = organizations_holding(resident_id=resident.id)
         consent.withdrawn_at = timezone.now()
         consent.withdrawn_by = actor
         consent.withdrawal_grantor = grantor
         consent.withdrawal_note = note
         consent.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_grantor", "withdrawal_note"])
         grants_sync_residents(resident_ids=[resident.id])
+        consent_announce(consent=consent, change="withdrawn", organization_ids=held_before | organizations_holding(
+            resident_id=resident.id))
     return consent
+
+
+def consent_announce(*, consent: Consent, change: str, organization_ids: set[int]) -> None:
+    """Tell these organisations (in the caller's transaction) that consent about the resident changed: one
+    event each per consent and change (`recorded`, `withdrawn`), carrying the resident's id only. The caller
+    passes who held the resident before the change and who holds them after. (A period that starts or ends by
+    itself is announced by the integrations' sweep, `consent_boundaries_announce`, with the same keys.)"""
+    outbox_announce([OrganizationNotice(
+        reason=f"consent:{consent.id}:{change}", organization_ids=tuple(sorted(organization_ids)),
+        event="consent_changed", subject_type="resident", subject_id=consent.resident_id)])

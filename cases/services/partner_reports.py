@@ -54,6 +54,7 @@ from cases.models import (
 )
 from cases.models.choices import CaseStatus, OrganizationKind, Urgency
 from cases.services.tasks import OPEN_STATUSES, queue_recipients, task_notify, task_open, ward_section_for
+from notifications.outbox import OrganizationNotice, outbox_announce
 from permissions.actors import actor_for
 from permissions.grants import grants_sync_residents
 from permissions.guards import authorize_partner_report
@@ -289,6 +290,10 @@ def partner_report_route(*, report_id: int) -> PartnerReportRouting | None:
         if task.kind == TaskKind.SAFETY_CHECK and task.resident_id:
             # What the check opens to the organisation it reaches is a provision, logged as such.
             grants_sync_residents(resident_ids=[task.resident_id])
+        # The reporting partner learns that its report was routed — the report's id, never the outcome.
+        outbox_announce([OrganizationNotice(
+            reason=f"partner_report:{report.id}:routed", organization_ids=(report.agreement.organization_id,),
+            event="partner_report_routed", subject_type="partner_report", subject_id=report.id)])
     return routing
 
 

@@ -234,8 +234,38 @@ def test_reads(persona, matrix_world, client_for):
                 expected[label] = "404 not_found"
                 assert_hidden_like_missing(response, missing)
             observed[label] = outcome(response)
+        # The FHIR export is for organisations' API clients only: a person's token, even one that sees him, is
+        # refused (clients: test_fhir_export_by_each_organisations_client below).
+        label = f"GET /fhir/residents/{{{name}}}"
+        expected[label] = EXPIRED if seen == EXPIRED else "403 client_required"
+        observed[label] = outcome(client.get(f"{API}/fhir/residents/{residents[name].id}"))
 
     assert observed == expected
+
+
+# Which resident each organisation's API client (scope fhir.read) may export: the same rules as its workers.
+FHIR_EXPORTS = {"care_centre": {"tanaka"}, "care_centre_2": set(), "ward_section": set(), "npo": set()}
+
+
+@pytest.mark.parametrize("organization", sorted(FHIR_EXPORTS))
+def test_fhir_export_by_each_organisations_client(organization, world):
+    from cases.models.choices import Role
+    from integrations.services import client_register
+    from tests.factories import MembershipFactory, UserFactory
+
+    admin = UserFactory(username=f"{organization}_fhir_admin")
+    MembershipFactory(user=admin, organization=getattr(world, organization), role=Role.ORG_ADMIN)
+    _, key = client_register(actor=admin, name="fhir", scopes=["fhir.read"], purposes=["watch_over"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    missing = client.get(f"{API}/fhir/residents/{MISSING_ID}")
+    for name in ("tanaka", "suzuki"):
+        response = client.get(f"{API}/fhir/residents/{getattr(world, name).id}")
+        if name in FHIR_EXPORTS[organization]:
+            assert response.status_code == 200 and response["Content-Type"].startswith("application/fhir+json")
+            assert response.json()["entry"][0]["resource"]["id"] == str(getattr(world, name).id)
+        else:
+            assert_hidden_like_missing(response, missing)
 
 
 def _patch(client, path: str, record, body: dict):

@@ -170,7 +170,26 @@ def samples(world, records) -> dict[str, tuple[str, dict]]:
             "disaster-event-export-csv": ("npo_worker", {"pk": event.id}),
             "disaster-event-export-pdf": ("npo_worker", {"pk": event.id}),
         })
+    # An organisation's API client (integrations/fhir.py): read as the care centre's machine.
+    table["fhir-resident"] = ("client:care_centre", {"resident_id": tanaka})
     return table
+
+
+def _caller(world, persona: str, client_for):
+    """(an API client, the account its reads are logged under): a persona's token, or for `client:<org>` an
+    API client of that organisation of the world with the scopes that route needs."""
+    if not persona.startswith("client:"):
+        return client_for(persona), world.users[persona]
+    from cases.models.choices import Role
+    from integrations.services import client_register
+    from tests.factories import MembershipFactory, UserFactory
+    from tests.integrations.conftest import machine
+
+    organization = getattr(world, persona.split(":", 1)[1])
+    admin = UserFactory(username=f"{persona.split(':', 1)[1]}_routes_admin")
+    MembershipFactory(user=admin, organization=organization, role=Role.ORG_ADMIN)
+    client, key = client_register(actor=admin, name="routes", scopes=["fhir.read"], purposes=["watch_over"])
+    return machine(key), client.user
 
 
 def test_every_route_is_classified():
@@ -184,6 +203,7 @@ def test_every_route_is_classified():
         "referral-inbox", "task-list", "task-detail", "task-mine", "task-queue", "task-partner-report-list",
         "evacuation-entry-list",
         "evacuation-entry-detail", "evacuation-entry-plans", "disaster-event-export-csv", "disaster-event-export-pdf",
+        "fhir-resident",
     }
     unclassified = sorted(set(ROUTES) - covered_names - set(NO_PERSONAL_DATA))
     assert not unclassified, (
@@ -197,12 +217,12 @@ def test_route_reading_personal_data_writes_the_access_log(name, world, records,
     table = samples(world, records)
     assert name in table, f"route {name} has no sample: add one to samples() (or declare it free of personal data)"
     persona, kwargs = table[name]
-    response = client_for(persona).get(reverse(name, kwargs=kwargs))
+    caller, user = _caller(world, persona, client_for)
+    response = caller.get(reverse(name, kwargs=kwargs))
     assert response.status_code == 200, (name, response.status_code, response.content[:300])
     body = response.json() if response["Content-Type"].startswith("application/json") else None  # or a PDF
     if isinstance(body, dict) and "results" in body:
         assert body["results"], f"{name}: the sample persona sees nothing, so the test would prove nothing"
-    user = world.users[persona]
     entries = entries_of(response, user_id=user.id, action__in=[Action.READ, Action.EXPORT])
     assert entries.exists(), f"GET {name} answered a resident's data without writing the access log"
     entry = entries.first()

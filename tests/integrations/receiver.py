@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -36,6 +37,13 @@ class Receiver:
     hold_at: int | None = None
     holding: threading.Event = field(default_factory=threading.Event)
     released: threading.Event = field(default_factory=threading.Event)
+    # Per path: the distinct webhook-ids verified and answered 2xx, and how many requests (kept as they come,
+    # so a poll does not walk every request received).
+    distinct: dict[str, set[str]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    connections: int = 0
+    last_at: dict[str, float] = field(default_factory=dict)  # per path: time.monotonic() of its last 2xx
+    sockets: list = field(default_factory=list)  # the server's side of each connection (a test may close them)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
@@ -48,6 +56,13 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             disable_nagle_algorithm = True  # the answer's headers and body leave at once (no delayed-ACK wait)
+            protocol_version = "HTTP/1.1"  # a sender may keep its connection for the next request
+
+            def setup(self):
+                super().setup()
+                with receiver.lock:
+                    receiver.connections += 1
+                    receiver.sockets.append(self.connection)
 
             def do_POST(self):  # noqa: N802
                 raw = self.rfile.read(int(self.headers.get("content-length", 0)))
@@ -66,6 +81,9 @@ class Receiver:
                         status = 401
                     elif 200 <= status < 300:
                         receiver.received.append(Received(self.path, headers["webhook-id"], verified, raw, headers))
+                        receiver.distinct.setdefault(self.path, set()).add(headers["webhook-id"])
+                        receiver.counts[self.path] = receiver.counts.get(self.path, 0) + 1
+                        receiver.last_at[self.path] = time.monotonic()
                     n = len(receiver.received)
                 if n == receiver.hold_at and verified is not None:
                     receiver.holding.set()
