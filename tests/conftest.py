@@ -22,7 +22,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from api.tokens import token_issue
-from cases.models import Case, Consent, District, Organization, Resident, User
+from cases.models import Case, Consent, District, Organization, PartnerAgreement, Resident, User
 from cases.models.choices import OrganizationKind, Role
 from cases.models.consent import Decision, Grantor, Method
 from permissions.grants import grants_sync_residents
@@ -160,3 +160,24 @@ def client_for(world):
         return client
 
     return make
+
+
+# A partner business's agreement and Mr Tanaka's address as the register writes it (partner reports).
+@pytest.fixture
+def agreement(world):
+    return PartnerAgreement.objects.create(
+        code="TAMA-2026-001", organization=world.partner_business, municipality="川崎市多摩区",
+        signals=["newspapers_piling_up", "mail_piling_up", "strange_smell"],
+        valid_from=timezone.now() - datetime.timedelta(days=30))
+
+
+@pytest.fixture
+def tanaka_at_home(world):
+    """Mr Tanaka lives at 登戸1丁目2番15号 コーポ登戸101 (the register's way of writing it)."""
+    from cases import services
+
+    services.resident_update(actor=world.users["commissioner_a"], resident=world.tanaka,
+                             expected_version=world.tanaka.version, block_number="2-15", building="コーポ登戸",
+                             room="101")
+    world.tanaka.refresh_from_db()
+    return world.tanaka

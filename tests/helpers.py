@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import json
 import uuid
 from dataclasses import dataclass
 
 import pytest
 from django.db import connection
 from django.db.models import QuerySet
+from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -31,6 +33,10 @@ from cases.models.audited import bulk_writes_permitted
 from cases.models.consent import Decision, Grantor, Method
 from cases.models.visits import Channel, Outcome
 from cases.services.disaster import disaster_campaign_step, disaster_event_declare, evacuation_list_refresh
+from integrations.delivery import endpoints_deliver
+from integrations.events import NewEvent, events_record
+from integrations.models import WebhookEndpoint
+from integrations.webhooks import webhook_register
 from tests.factories import (
     ResidentFactory,
 )
@@ -219,3 +225,36 @@ def public_routes() -> list[str]:
 
     walk(get_resolver().url_patterns, "")
     return [route for route in found if route.startswith(PREFIX)]
+
+
+# A partner report as the partner business sends it (its agreement: the `agreement` fixture).
+REQUEST_ID = "partner-test-0001"
+
+
+def report(client, address: str, reference: str, **extra):
+    body = {"agreement": "TAMA-2026-001", "reference": reference, "address": address,
+            "observed_at": (timezone.now() - datetime.timedelta(hours=1)).isoformat(),
+            "signals": ["newspapers_piling_up"], **extra}
+    return client.post(f"{API}/partner-reports", json.dumps(body), content_type="application/json",
+                       HTTP_X_REQUEST_ID=REQUEST_ID)
+
+
+# Webhook endpoints on the tests' own loopback receiver (tests/integrations/receiver.py).
+LOOPBACK = override_settings(WEBHOOK_ALLOWED_HOSTS=["127.0.0.1"])
+
+
+def endpoint(admin, receiver, path, types=("referral.received", "referral.changed", "task.assigned")):
+    with LOOPBACK:
+        made = webhook_register(actor=admin, url=receiver.url(path), event_types=list(types))
+    receiver.secrets[path] = [made.secret]
+    return made
+
+
+def events(world, count, *, start=0):
+    return events_record(events=[NewEvent(world.care_centre_2.id, f"test:{start + n}", "referral.changed",
+                                          "referral", 1000 + start + n) for n in range(count)])
+
+
+def deliver(**kwargs):
+    with LOOPBACK:
+        return endpoints_deliver(endpoint_ids=list(WebhookEndpoint.objects.values_list("id", flat=True)), **kwargs)

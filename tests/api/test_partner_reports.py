@@ -1,6 +1,6 @@
 """A partner notices: the report is answered the same whatever lives at the address, then routed.
 
-Story: the newspaper shop sees papers piling up at Mr Tanaka's door and reports the address as its
+The newspaper shop sees papers piling up at Mr Tanaka's door and reports the address as its
 delivery slip prints it. Its answer is byte for byte the answer for an address where nobody is
 registered (but for the report id); the care centre then has an urgent safety check naming him.
 """
@@ -8,7 +8,6 @@ registered (but for the report id); the care centre then has an urgent safety ch
 from __future__ import annotations
 
 import datetime
-import json
 
 import pytest
 from django.utils import timezone
@@ -18,37 +17,7 @@ from audit.provisions import ProvisionRecord
 from cases.models import PartnerAgreement, PartnerReport, PartnerReportRouting, Task, TaskKind
 from cases.services.partner_reports import partner_report_route, partner_reports_route_due
 from tests.factories import ResidentFactory
-from tests.helpers import API
-
-REQUEST_ID = "partner-test-0001"
-
-
-@pytest.fixture
-def agreement(world):
-    return PartnerAgreement.objects.create(
-        code="TAMA-2026-001", organization=world.partner_business, municipality="川崎市多摩区",
-        signals=["newspapers_piling_up", "mail_piling_up", "strange_smell"],
-        valid_from=timezone.now() - datetime.timedelta(days=30))
-
-
-@pytest.fixture
-def tanaka_at_home(world):
-    """Mr Tanaka lives at 登戸1丁目2番15号 コーポ登戸101 (the register's way of writing it)."""
-    from cases import services
-
-    services.resident_update(actor=world.users["commissioner_a"], resident=world.tanaka,
-                             expected_version=world.tanaka.version, block_number="2-15", building="コーポ登戸",
-                             room="101")
-    world.tanaka.refresh_from_db()
-    return world.tanaka
-
-
-def report(client, address: str, reference: str, **extra):
-    body = {"agreement": "TAMA-2026-001", "reference": reference, "address": address,
-            "observed_at": (timezone.now() - datetime.timedelta(hours=1)).isoformat(),
-            "signals": ["newspapers_piling_up"], **extra}
-    return client.post(f"{API}/partner-reports", json.dumps(body), content_type="application/json",
-                       HTTP_X_REQUEST_ID=REQUEST_ID)
+from tests.helpers import API, report
 
 
 def answer_without_id(response) -> tuple:

@@ -183,7 +183,7 @@ def _caller(world, persona: str, client_for):
     from cases.models.choices import Role
     from integrations.services import client_register
     from tests.factories import MembershipFactory, UserFactory
-    from tests.integrations.conftest import machine
+    from tests.helpers import machine
 
     organization = getattr(world, persona.split(":", 1)[1])
     admin = UserFactory(username=f"{persona.split(':', 1)[1]}_routes_admin")

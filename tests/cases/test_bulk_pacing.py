@@ -20,6 +20,7 @@ import api.tasks  # noqa: F401 (registers the tasks checked below)
 import audit.tasks  # noqa: F401
 import integrations.tasks
 import notifications.tasks  # noqa: F401
+import permissions.tasks  # noqa: F401
 import service_directory.tasks  # noqa: F401
 from backend.celery import app
 from backend.settings import celery as celery_settings

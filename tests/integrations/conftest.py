@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 from api.tokens import token_issue
 from cases.models.choices import Role
 from tests.factories import MembershipFactory, UserFactory
+from tests.integrations.receiver import Receiver
 
 
 @pytest.fixture
@@ -24,3 +25,20 @@ def admin_for(world):
     return make
 
 
+# A loopback receiver verifying every signature, and the organisation admin who registers its endpoints.
+@pytest.fixture
+def receiver():
+    server = Receiver().start()
+    yield server
+    if server.server is not None:
+        try:
+            server.stop()
+        except OSError:
+            pass
+
+
+@pytest.fixture
+def admin(world):
+    user = UserFactory(username="care2_admin", email="admin@example.jp")
+    MembershipFactory(user=user, organization=world.care_centre_2, role=Role.ORG_ADMIN)
+    return user

@@ -24,8 +24,7 @@ from integrations.models import Event, EventType, WebhookDelivery
 from integrations.selectors import events_after
 from permissions.access import organizations_holding
 from permissions.grants import grants_sync_residents
-from tests.api.test_partner_reports import agreement, report, tanaka_at_home  # noqa: F401  (fixtures)
-from tests.integrations.test_webhooks import LOOPBACK, admin, endpoint, receiver  # noqa: F401  (fixtures)
+from tests.helpers import LOOPBACK, endpoint, report
 
 CONSENT = EventType.CONSENT_CHANGED
 

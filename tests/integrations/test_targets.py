@@ -8,8 +8,8 @@ import socket
 from collections import Counter
 
 from integrations.targets import TargetSession
+from tests.helpers import deliver, endpoint, events
 from tests.integrations.receiver import Receiver
-from tests.integrations.test_webhooks import admin, deliver, endpoint, events, receiver  # noqa: F401  (fixtures)
 
 
 def test_a_turn_of_deliveries_uses_one_connection(world, admin, receiver):  # noqa: F811

@@ -14,52 +14,11 @@ from django.test import override_settings
 from django.utils import timezone
 
 from cases import services
-from cases.models.choices import Role
 from integrations.delivery import endpoints_deliver, webhooks_deliver_due
-from integrations.events import NewEvent, events_record
 from integrations.models import EndpointStatus, Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from integrations.webhooks import webhook_register, webhook_replay, webhook_rotate_secret
 from notifications.models import OutboxMessage
-from tests.factories import MembershipFactory, UserFactory
-from tests.helpers import referral_consent
-from tests.integrations.receiver import Receiver
-
-LOOPBACK = override_settings(WEBHOOK_ALLOWED_HOSTS=["127.0.0.1"])
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver().start()
-    yield server
-    if server.server is not None:
-        try:
-            server.stop()
-        except OSError:
-            pass
-
-
-@pytest.fixture
-def admin(world):
-    user = UserFactory(username="care2_admin", email="admin@example.jp")
-    MembershipFactory(user=user, organization=world.care_centre_2, role=Role.ORG_ADMIN)
-    return user
-
-
-def endpoint(admin, receiver, path, types=("referral.received", "referral.changed", "task.assigned")):
-    with LOOPBACK:
-        made = webhook_register(actor=admin, url=receiver.url(path), event_types=list(types))
-    receiver.secrets[path] = [made.secret]
-    return made
-
-
-def events(world, count, *, start=0):
-    return events_record(events=[NewEvent(world.care_centre_2.id, f"test:{start + n}", "referral.changed",
-                                          "referral", 1000 + start + n) for n in range(count)])
-
-
-def deliver(**kwargs):
-    with LOOPBACK:
-        return endpoints_deliver(endpoint_ids=list(WebhookEndpoint.objects.values_list("id", flat=True)), **kwargs)
+from tests.helpers import LOOPBACK, deliver, endpoint, events, referral_consent
 
 
 def sweep():
