@@ -258,3 +258,14 @@ def events(world, count, *, start=0):
 def deliver(**kwargs):
     with LOOPBACK:
         return endpoints_deliver(endpoint_ids=list(WebhookEndpoint.objects.values_list("id", flat=True)), **kwargs)
+
+
+# An organisation's API client registered by its admin (the key is in the answer, shown once).
+CLIENTS = f"{API}/integrations/clients"
+
+
+def register(admin, *, scopes, purposes=("watch_over",), **fields):
+    response = admin.post(CLIENTS, {"name": "ケース管理システム", "scopes": list(scopes), "purposes": list(purposes),
+                                    **fields}, format="json")
+    assert response.status_code == 201, response.content
+    return response.json()

@@ -19,8 +19,8 @@ from api.models import ApiToken
 from api.tokens import token_authenticate, token_issue
 from cases.models import Membership
 from permissions.actors import _load, actor_for, actors_remembered
-from tests.conftest import PERSONAS
 from tests.factories import DistrictFactory, MembershipFactory
+from tests.helpers import PERSONAS
 
 pytestmark = pytest.mark.django_db
 

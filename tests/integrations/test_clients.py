@@ -12,16 +12,9 @@ from django.utils import timezone
 
 from audit.models import AccessLogEntry
 from integrations.models import ClientSecret, OrganizationClient
-from tests.helpers import API, PERSONAS, machine
+from tests.helpers import API, PERSONAS, machine, register
 
 CLIENTS = f"{API}/integrations/clients"
-
-
-def register(admin, *, scopes, purposes=("watch_over",), **fields):
-    response = admin.post(CLIENTS, {"name": "ケース管理システム", "scopes": list(scopes), "purposes": list(purposes),
-                                    **fields}, format="json")
-    assert response.status_code == 201, response.content
-    return response.json()
 
 
 def ids(response) -> set[int]:

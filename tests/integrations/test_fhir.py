@@ -20,8 +20,7 @@ from cases.models.consent import Decision, Grantor, GrantStatus, LegalBasis, Met
 from integrations.fhir import EN_REPRESENTATION, SYSTEM
 from integrations.models import OrganizationClient
 from permissions.grants import grants_sync_residents
-from tests.helpers import machine, referral_consent
-from tests.integrations.test_clients import register
+from tests.helpers import machine, referral_consent, register
 
 API = "/api/v1"
 
