@@ -139,6 +139,7 @@ def _make_inbox(user) -> tuple[list[int], set[int]] | None:
     half about other cases of its ward, sent by another organisation of the ward. Returns the reader's
     groups and organisations for the floor, or None when it has no organisation to receive them."""
     from cases.models import Case, Membership, Organization, Referral
+    from cases.models.audited import seed_create
     from cases.selectors import cases_visible_to
     from permissions.actors import actor_for
 
@@ -154,7 +155,7 @@ def _make_inbox(user) -> tuple[list[int], set[int]] | None:
     unseen = list(Case.objects.filter(resident__district__council_area__ward_id=receiver.ward_id)
                   .exclude(id__in=seen).order_by("id").values_list("id", flat=True)[:INBOX - len(seen)])
     now = datetime.datetime.now(datetime.UTC)
-    Referral.objects.bulk_create([
+    seed_create(Referral, [
         Referral(case_id=case_id, sender_organization=sender, sender_user_id=sender_user,
                  receiver_organization=receiver, reason=f"benchmark referral {n}", categories=["basic"],
                  status="requested" if n % 3 else "accepted", requested_at=now - datetime.timedelta(days=n % 20),
