@@ -22,9 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import time
-from collections.abc import Callable
 
 import django
 
@@ -37,6 +34,7 @@ from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from guardian.shortcuts import get_objects_for_user  # noqa: E402
 
+from benchmarks.timing import medians_ms  # noqa: E402
 from cases.models import Case, Membership, Note, Resident, User  # noqa: E402
 from cases.models.choices import OrganizationKind, Role  # noqa: E402
 from cases.selectors import case_rows, cases_visible_to, note_rows, notes_visible_to  # noqa: E402
@@ -45,19 +43,6 @@ from permissions.actors import actor_for  # noqa: E402
 from permissions.models import CaseGroupObjectPermission  # noqa: E402
 
 PAGE = 50
-
-
-def _medians_ms(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
-    """Each function's median time, the functions taking turns so that drift hits them alike."""
-    for fn in fns.values():
-        fn()  # warm caches and plans
-    samples: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeat):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            samples[name].append((time.perf_counter() - start) * 1000)
-    return {name: statistics.median(times) for name, times in samples.items()}
 
 
 def _reader(kind: str) -> User | None:
@@ -140,7 +125,7 @@ def main() -> int:
             print(f"{kind:<16}(no such reader in this data set)")
             continue
         resolve = {"check": lambda user=user: actor_for(user=user, at=timezone.now())}
-        check = _medians_ms(resolve, args.repeat)["check"]
+        check = medians_ms(resolve, args.repeat, warm=1)["check"]
         for label, build in (("caseload", _case_lists), ("notes", _note_lists)):
             with groups_remembered():
                 acting_groups(user=user)  # the route's membership check, as in every request
@@ -149,7 +134,7 @@ def main() -> int:
                     print(f"{kind:<16}{label:<9}(nothing visible)")
                     continue
                 ours, guardian, floor, page, visible, same = built
-                times = _medians_ms({"ours": ours, "guardian": guardian, "floor": floor}, args.repeat)
+                times = medians_ms({"ours": ours, "guardian": guardian, "floor": floor}, args.repeat, warm=1)
             t_ours, t_guardian, t_floor = times["ours"], times["guardian"], times["floor"]
             worst_floor = max(worst_floor, t_ours / t_floor)
             worst_with_check = max(worst_with_check, (check + t_ours) / t_floor)

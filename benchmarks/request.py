@@ -28,9 +28,6 @@ import argparse
 import datetime
 import json
 import os
-import statistics
-import time
-from collections.abc import Callable
 
 import django
 
@@ -45,6 +42,7 @@ from django.test import Client  # noqa: E402
 
 from api.tokens import token_issue  # noqa: E402
 from benchmarks.access import _reader  # noqa: E402
+from benchmarks.timing import medians_ms  # noqa: E402
 from cases.selectors import notes_visible_to  # noqa: E402
 from cases.selectors import today as local_today  # noqa: E402
 
@@ -212,19 +210,6 @@ def _instants(value):
     return value
 
 
-def _medians_ms(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
-    for fn in fns.values():
-        for _ in range(3):
-            fn()
-    samples: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeat):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            samples[name].append((time.perf_counter() - start) * 1000)
-    return {name: statistics.median(times) for name, times in samples.items()}
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=40)
@@ -265,7 +250,7 @@ def main() -> int:
                     differ = next(((a["id"], k) for a, b in zip(floor_rows, _instants(shown), strict=False)
                                    for k in a if a[k] != b.get(k)), "the number or order of rows")
                     raise SystemExit(f"{kind} {label}: the floor's rows are not the request's rows ({differ})")
-                times = _medians_ms({"request": request, "floor": floor}, args.repeat)
+                times = medians_ms({"request": request, "floor": floor}, args.repeat)
                 ratio = times["request"] / times["floor"]
                 worst = max(worst, ratio)
                 print(f"{kind:<16}{label:<10}{len(shown):>5}{times['request']:>11.2f}{times['floor']:>10.2f}"

@@ -31,7 +31,6 @@ import argparse
 import contextlib
 import datetime
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -55,6 +54,7 @@ from django.utils import timezone  # noqa: E402
 import cases.services.consent as consent_service  # noqa: E402
 import cases.services.visits as visit_service  # noqa: E402
 from api.tokens import token_issue  # noqa: E402
+from benchmarks.timing import medians_ms  # noqa: E402
 from cases.models import Case, Consent, Membership, Resident, User, Visit  # noqa: E402
 from cases.models.choices import Role  # noqa: E402
 from cases.models.consent import Decision  # noqa: E402
@@ -195,19 +195,6 @@ def _floor(case: Case, user, organization_id: int, template_visit_id: int) -> Ca
     return write
 
 
-def _medians_ms(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
-    for fn in fns.values():
-        for _ in range(3):
-            fn()
-    samples: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeat):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            samples[name].append((time.perf_counter() - start) * 1000)
-    return {name: statistics.median(times) for name, times in samples.items()}
-
-
 def _upload(client: Client, case: Case, *, old=None, bare: bool = False) -> Callable[[], None]:
     writer = (lambda: _old_writer(old)) if old else _no_writer if bare else contextlib.nullcontext
 
@@ -302,7 +289,7 @@ def main() -> int:
                 _add_visits(case, user, organization_id, extra)
             visits = Visit.objects.filter(case__resident=resident).count()
             template = Visit.objects.filter(case=case, organization_id=organization_id).order_by("-id").first()
-            times = _medians_ms({"new": _upload(client, case), "old": _upload(client, case, old=old),
+            times = medians_ms({"new": _upload(client, case), "old": _upload(client, case, old=old),
                                  "bare": _upload(client, case, bare=True),
                                  "floor": _floor(case, user, organization_id, template.id)}, args.repeat)
             results[label] = times
@@ -310,7 +297,7 @@ def main() -> int:
                   f"{times['floor']:>10.2f}{times['new'] / times['floor']:>10.2f}{times['old'] / times['new']:>9.2f}")
         keeper = _keeper_client(consent)
         visits = Visit.objects.filter(case__resident_id=consent.resident_id).count()
-        times = _medians_ms({"new": _withdraw(keeper, consent), "old": _withdraw(keeper, consent, old=old)},
+        times = medians_ms({"new": _withdraw(keeper, consent), "old": _withdraw(keeper, consent, old=old)},
                             args.repeat)
         print(f"{'withdraw (heaviest)':<22}{visits:>7}{times['new']:>9.2f}{times['old']:>9.2f}{'':>13}{'':>10}{'':>10}"
               f"{times['old'] / times['new']:>9.2f}   ({rows} visit grants under consent:{consent.id})")
