@@ -91,11 +91,9 @@ def database_from_url(name: str, url: str) -> dict:
             "HOST": parts.hostname,
             "PORT": str(port or 5432),
             "CONN_MAX_AGE": 60,
-            # No ping before each request's first query: it was one more round trip on every request
-            # (8 % of a web worker's time under load, docs/benchmarks.md). After a database restart each
-            # worker's first request on its dead connection fails once and the connection is replaced; the
-            # phones retry every write idempotently.
-            "CONN_HEALTH_CHECKS": False,
+            # A ping before a reused connection's first query of a request: one round trip more, but after a
+            # database restart no request fails on a dead connection (no 500 for a read nobody can retry).
+            "CONN_HEALTH_CHECKS": True,
             # Pages of 50 rows: launching a parallel worker cost 5-7 ms on queries that take 1-3 ms
             # (docs/benchmarks.md), so this service's sessions plan serial queries.
             "OPTIONS": {"options": "-c max_parallel_workers_per_gather=0"},
