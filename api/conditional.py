@@ -14,8 +14,9 @@ from api.problems import ProblemAPIException
 _ETAG = re.compile(r'^\s*(?:W/)?"v(\d{1,9})"\s*$')
 
 
-def etag_for(obj) -> str:
-    return f'"v{obj.version}"'
+def etag_for(version: int) -> str:
+    """The ETag of a record at `version`."""
+    return f'"v{version}"'
 
 
 def expected_version(request, obj) -> int:

@@ -36,7 +36,7 @@ class ListingViewSet(IdempotentPosts, mixins.ListModelMixin, viewsets.GenericVie
         return listings_managed_by(user=self.request.user)
 
     def _answer(self, listing, *, created: bool = False):
-        headers = {"ETag": etag_for(listing)}
+        headers = {"ETag": etag_for(listing.version)}
         if created:
             headers["Location"] = f"{self.request.path}/{listing.id}"
         return Response(ListingSerializer(listing).data, headers=headers,

@@ -28,7 +28,7 @@ class ResidentViewSet(IdempotentPosts, mixins.ListModelMixin, viewsets.GenericVi
 
     def retrieve(self, request, pk=None):
         resident = resident_get_for_user(user=request.user, resident_id=int(pk))
-        return Response(ResidentSerializer(resident).data, headers={"ETag": etag_for(resident)})
+        return Response(ResidentSerializer(resident).data, headers={"ETag": etag_for(resident.version)})
 
     def create(self, request):
         serializer = ResidentSerializer(data=request.data)
@@ -37,7 +37,7 @@ class ResidentViewSet(IdempotentPosts, mixins.ListModelMixin, viewsets.GenericVi
         return Response(
             ResidentSerializer(resident).data,
             status=status.HTTP_201_CREATED,
-            headers={"ETag": etag_for(resident), "Location": f"{request.path}/{resident.pk}"},
+            headers={"ETag": etag_for(resident.version), "Location": f"{request.path}/{resident.pk}"},
         )
 
     def partial_update(self, request, pk=None):
@@ -48,4 +48,4 @@ class ResidentViewSet(IdempotentPosts, mixins.ListModelMixin, viewsets.GenericVi
         changes = dict(serializer.validated_data)
         changes.pop("organization", None)
         resident = services.resident_update(actor=request.user, resident=resident, expected_version=version, **changes)
-        return Response(ResidentSerializer(resident).data, headers={"ETag": etag_for(resident)})
+        return Response(ResidentSerializer(resident).data, headers={"ETag": etag_for(resident.version)})

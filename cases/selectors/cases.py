@@ -45,6 +45,15 @@ def caseload_values(cases: QuerySet[Case]) -> QuerySet:
     return cases.values(*CASELOAD_VALUES)
 
 
+def case_row_get_for_user(*, user: User, case_id: int) -> dict:
+    """One case as a row of `CASELOAD_VALUES`, if the user may see it now; else NotFound (a case read is
+    written from rows like a caseload page: no model instances, no per-field serializer)."""
+    row = caseload_values(scope(Case.objects.filter(pk=case_id), user=user, codename="view_case")).first()
+    if row is None:
+        raise NotFound()
+    return row
+
+
 def case_teams(*, case_ids: list[int]) -> dict[int, list[dict]]:
     """Each case's team organisations (id, kind, name) in the order they joined, in one query."""
     teams: dict[int, list[dict]] = {case_id: [] for case_id in case_ids}

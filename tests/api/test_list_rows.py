@@ -71,6 +71,25 @@ def test_the_caseload_answers_byte_for_byte_what_the_serializer_writes():
     assert Case.objects.filter(team_members__isnull=False).distinct().count() > 10
 
 
+@pytest.mark.django_db
+def test_a_case_read_answers_byte_for_byte_what_the_serializer_writes():
+    call_command("seed_demo", stdout=io.StringIO())
+    compared = 0
+    for account in DEMO_ACCOUNTS:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {account.token}")
+        if client.get("/api/v1/cases").status_code != 200:
+            continue
+        user = User.objects.get(username=account.username)
+        for case in cases_visible_to(user=user)[:15]:
+            response = client.get(f"/api/v1/cases/{case.id}")
+            expected = CaseSerializer(case, context={"today": today()}).data
+            assert response.content == JSONRenderer().render(expected), (account.username, case.id)
+            assert response["ETag"] == f'"v{case.version}"'
+            compared += 1
+    assert compared > 20
+
+
 NOTE_FILTERS = [{}, {"category": "health"}, {"category": "basic"}]
 
 
