@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from cases.errors import NotFound
 from cases.models import (
@@ -24,16 +24,21 @@ from permissions.actors import actor_for
 # reached, and whoever raised it (to see its status and outcome). Review tasks are also the privacy
 # officers' of the resident's ward. A task holds ids only; its subject is read through the policy.
 def _task_base() -> QuerySet[Task]:
-    return Task.objects.select_related("assignee_organization", "assignee_user", "acknowledged_by", "closed_by") \
-        .annotate(resident_ward_id=F("resident__district__council_area__ward_id"))
+    return Task.objects.select_related("assignee_organization", "assignee_user", "acknowledged_by", "closed_by")
 
 
 def _queue(actor) -> Q:
+    """Only the parts the actor has: a part with an empty list matches nothing, yet its joins (the resident's
+    ward for reviews) would stay in the query, one more table for every page to plan."""
     organizations = sorted(actor.queue_organization_ids)
-    escalated = TaskEscalation.objects.filter(task=OuterRef("pk"), target_organization_id__in=organizations)
-    reviews = Q(kind=TaskKind.REVIEW_GRANT, resident__district__council_area__ward_id__in=sorted(
-        actor.privacy_officer_ward_ids))
-    return Q(assignee_organization_id__in=organizations) | Exists(escalated) | reviews
+    queue = Q(pk__in=[])
+    if organizations:
+        escalated = TaskEscalation.objects.filter(task=OuterRef("pk"), target_organization_id__in=organizations)
+        queue |= Q(assignee_organization_id__in=organizations) | Exists(escalated)
+    if actor.privacy_officer_ward_ids:
+        queue |= Q(kind=TaskKind.REVIEW_GRANT, resident__district__council_area__ward_id__in=sorted(
+            actor.privacy_officer_ward_ids))
+    return queue
 
 
 def tasks_visible_to(*, user: User) -> QuerySet[Task]:
