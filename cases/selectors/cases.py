@@ -11,8 +11,11 @@ from cases.errors import NotFound
 from cases.models import (
     Case,
     CaseTeamMember,
+    District,
+    Organization,
     User,
 )
+from cases.selectors.names import name_of
 from permissions.access import scope
 
 
@@ -30,7 +33,8 @@ def cases_visible_to(*, user: User) -> QuerySet[Case]:
     )
 
 
-# What a caseload row shows, as values of one query (the resident, district, lead and lead worker joined).
+# What a caseload row shows, as values of one query: the resident joined, the names of its district, lead and
+# lead worker by sub-select (cases/selectors/names.py).
 CASELOAD_VALUES = (
     "id", "resident_id", "resident__name_kanji", "resident__name_kana", "resident__district_id",
     "resident__district__code", "resident__district__name", "resident__do_not_contact", "concern", "status",
@@ -42,7 +46,14 @@ CASELOAD_VALUES = (
 
 def caseload_values(cases: QuerySet[Case]) -> QuerySet:
     """The caller's (already scoped and filtered) cases as rows of `CASELOAD_VALUES`, for a list page."""
-    return cases.values(*CASELOAD_VALUES)
+    names = {
+        "resident__district__code": name_of(District, "code", "resident__district_id"),
+        "resident__district__name": name_of(District, "name", "resident__district_id"),
+        "lead_organization__kind": name_of(Organization, "kind", "lead_organization_id"),
+        "lead_organization__name": name_of(Organization, "name", "lead_organization_id"),
+        "lead_worker__display_name": name_of(User, "display_name", "lead_worker_id"),
+    }
+    return cases.values(*(field for field in CASELOAD_VALUES if field not in names), **names)
 
 
 def case_row_get_for_user(*, user: User, case_id: int) -> dict:

@@ -7,8 +7,10 @@ from django.db.models import QuerySet
 from cases.errors import NotFound
 from cases.models import (
     Note,
+    Organization,
     User,
 )
+from cases.selectors.names import name_of
 from permissions.access import scope
 
 
@@ -29,7 +31,8 @@ def notes_visible_to(*, user: User) -> QuerySet[Note]:
     )
 
 
-# What a note row shows, as values of one query (author, organisation and successor joined).
+# What a note row shows, as values of one query: the successor joined, the author's and their organisation's
+# names by sub-select (cases/selectors/names.py).
 NOTE_VALUES = (
     "id", "resident_id", "case_id", "category", "body", "author_id", "author__display_name",
     "author_organization_id", "author_organization__kind", "author_organization__name", "supersedes_id",
@@ -39,7 +42,12 @@ NOTE_VALUES = (
 
 def note_values(notes: QuerySet[Note]) -> QuerySet:
     """The caller's (already scoped and filtered) notes as rows of `NOTE_VALUES`, for a list page."""
-    return notes.values(*NOTE_VALUES)
+    names = {
+        "author__display_name": name_of(User, "display_name", "author_id"),
+        "author_organization__kind": name_of(Organization, "kind", "author_organization_id"),
+        "author_organization__name": name_of(Organization, "name", "author_organization_id"),
+    }
+    return notes.values(*(field for field in NOTE_VALUES if field not in names), **names)
 
 
 def note_get_for_user(*, user: User, note_id: int) -> Note:

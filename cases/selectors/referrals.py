@@ -6,11 +6,16 @@ from django.db.models import Q, QuerySet
 
 from cases.errors import NotFound
 from cases.models import (
+    Organization,
     Referral,
     ReferralEvent,
     User,
 )
+from cases.selectors.names import name_of
 from permissions.actors import actor_for
+
+# The directory's service a referral may name (cases never imports the directory itself).
+_SERVICE = Referral._meta.get_field("service").related_model
 
 
 # Referrals: visible to the parties only. The sender's organisation sees what it sent (drafts too);
@@ -37,7 +42,8 @@ def _referral_base() -> QuerySet[Referral]:
     )
 
 
-# A list page of referrals as rows: what `ReferralSerializer` reads, in one query.
+# A list page of referrals as rows: what `ReferralSerializer` reads, in one query (the case joined; the names of
+# the parties and the service by sub-select, cases/selectors/names.py).
 REFERRAL_VALUES = (
     "id", "case_id", "case__resident_id", "sender_organization_id", "sender_organization__kind",
     "sender_organization__name", "sender_user_id", "sender_user__display_name", "receiver_organization_id",
@@ -50,7 +56,18 @@ REFERRAL_VALUES = (
 
 def referral_values(referrals: QuerySet[Referral]) -> QuerySet:
     """The caller's (already scoped and filtered) referrals as rows of `REFERRAL_VALUES`, for a list page."""
-    return referrals.values(*REFERRAL_VALUES)
+    names = {
+        "sender_organization__kind": name_of(Organization, "kind", "sender_organization_id"),
+        "sender_organization__name": name_of(Organization, "name", "sender_organization_id"),
+        "sender_user__display_name": name_of(User, "display_name", "sender_user_id"),
+        "receiver_organization__kind": name_of(Organization, "kind", "receiver_organization_id"),
+        "receiver_organization__name": name_of(Organization, "name", "receiver_organization_id"),
+        "receiver_user__display_name": name_of(User, "display_name", "receiver_user_id"),
+        "service__uuid": name_of(_SERVICE, "uuid", "service_id"),
+        "service__name": name_of(_SERVICE, "name", "service_id"),
+        "answered_by__display_name": name_of(User, "display_name", "answered_by_id"),
+    }
+    return referrals.values(*(field for field in REFERRAL_VALUES if field not in names), **names)
 
 
 def referrals_visible_to(*, user: User) -> QuerySet[Referral]:
