@@ -42,18 +42,19 @@ CASELOAD_VALUES = (
     "lead_worker__display_name", "visit_cadence_days", "next_visit_due", "due_order", "opened_at", "closed_at",
     "updated_at", "version",
 )
+# Each shown name as its sub-select, built once (a query resolves its own copy).
+_CASELOAD_NAMES = {
+    "resident__district__code": name_of(District, "code", "resident__district_id"),
+    "resident__district__name": name_of(District, "name", "resident__district_id"),
+    "lead_organization__kind": name_of(Organization, "kind", "lead_organization_id"),
+    "lead_organization__name": name_of(Organization, "name", "lead_organization_id"),
+    "lead_worker__display_name": name_of(User, "display_name", "lead_worker_id"),
+}
 
 
 def caseload_values(cases: QuerySet[Case]) -> QuerySet:
     """The caller's (already scoped and filtered) cases as rows of `CASELOAD_VALUES`, for a list page."""
-    names = {
-        "resident__district__code": name_of(District, "code", "resident__district_id"),
-        "resident__district__name": name_of(District, "name", "resident__district_id"),
-        "lead_organization__kind": name_of(Organization, "kind", "lead_organization_id"),
-        "lead_organization__name": name_of(Organization, "name", "lead_organization_id"),
-        "lead_worker__display_name": name_of(User, "display_name", "lead_worker_id"),
-    }
-    return cases.values(*(field for field in CASELOAD_VALUES if field not in names), **names)
+    return cases.values(*(field for field in CASELOAD_VALUES if field not in _CASELOAD_NAMES), **_CASELOAD_NAMES)
 
 
 def case_row_get_for_user(*, user: User, case_id: int) -> dict:

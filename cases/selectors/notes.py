@@ -38,16 +38,17 @@ NOTE_VALUES = (
     "author_organization_id", "author_organization__kind", "author_organization__name", "supersedes_id",
     "superseded_by__id", "created_at",
 )
+# Each shown name as its sub-select, built once (a query resolves its own copy).
+_NOTE_NAMES = {
+    "author__display_name": name_of(User, "display_name", "author_id"),
+    "author_organization__kind": name_of(Organization, "kind", "author_organization_id"),
+    "author_organization__name": name_of(Organization, "name", "author_organization_id"),
+}
 
 
 def note_values(notes: QuerySet[Note]) -> QuerySet:
     """The caller's (already scoped and filtered) notes as rows of `NOTE_VALUES`, for a list page."""
-    names = {
-        "author__display_name": name_of(User, "display_name", "author_id"),
-        "author_organization__kind": name_of(Organization, "kind", "author_organization_id"),
-        "author_organization__name": name_of(Organization, "name", "author_organization_id"),
-    }
-    return notes.values(*(field for field in NOTE_VALUES if field not in names), **names)
+    return notes.values(*(field for field in NOTE_VALUES if field not in _NOTE_NAMES), **_NOTE_NAMES)
 
 
 def note_get_for_user(*, user: User, note_id: int) -> Note:

@@ -52,22 +52,23 @@ REFERRAL_VALUES = (
     "categories", "status", "status_reason", "response_due_at", "requested_at", "answered_at", "answered_by_id",
     "answered_by__display_name", "closed_at", "created_at", "updated_at",
 )
+# Each shown name as its sub-select, built once (a query resolves its own copy).
+_REFERRAL_NAMES = {
+    "sender_organization__kind": name_of(Organization, "kind", "sender_organization_id"),
+    "sender_organization__name": name_of(Organization, "name", "sender_organization_id"),
+    "sender_user__display_name": name_of(User, "display_name", "sender_user_id"),
+    "receiver_organization__kind": name_of(Organization, "kind", "receiver_organization_id"),
+    "receiver_organization__name": name_of(Organization, "name", "receiver_organization_id"),
+    "receiver_user__display_name": name_of(User, "display_name", "receiver_user_id"),
+    "service__uuid": name_of(_SERVICE, "uuid", "service_id"),
+    "service__name": name_of(_SERVICE, "name", "service_id"),
+    "answered_by__display_name": name_of(User, "display_name", "answered_by_id"),
+}
 
 
 def referral_values(referrals: QuerySet[Referral]) -> QuerySet:
     """The caller's (already scoped and filtered) referrals as rows of `REFERRAL_VALUES`, for a list page."""
-    names = {
-        "sender_organization__kind": name_of(Organization, "kind", "sender_organization_id"),
-        "sender_organization__name": name_of(Organization, "name", "sender_organization_id"),
-        "sender_user__display_name": name_of(User, "display_name", "sender_user_id"),
-        "receiver_organization__kind": name_of(Organization, "kind", "receiver_organization_id"),
-        "receiver_organization__name": name_of(Organization, "name", "receiver_organization_id"),
-        "receiver_user__display_name": name_of(User, "display_name", "receiver_user_id"),
-        "service__uuid": name_of(_SERVICE, "uuid", "service_id"),
-        "service__name": name_of(_SERVICE, "name", "service_id"),
-        "answered_by__display_name": name_of(User, "display_name", "answered_by_id"),
-    }
-    return referrals.values(*(field for field in REFERRAL_VALUES if field not in names), **names)
+    return referrals.values(*(field for field in REFERRAL_VALUES if field not in _REFERRAL_NAMES), **_REFERRAL_NAMES)
 
 
 def referrals_visible_to(*, user: User) -> QuerySet[Referral]:
