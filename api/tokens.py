@@ -13,6 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from api.models import ApiToken
+from backend.prepared import prepared_cursor
 from cases.errors import NotFound, RuleViolation
 from cases.models import User
 from cases.selectors import actor_remember_rows, rows_with_standings, standings_of, standings_sql
@@ -89,7 +90,7 @@ def _look_up(key_id: str, now) -> tuple[ApiToken | None, list[tuple]]:
         rows = rows_with_standings(ApiToken.objects.select_related("user").filter(key_id=key_id),
                                    memberships="user__memberships", at=now)
         return (rows[0] if rows else None), [standings_of(row) for row in rows]
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_sql(), [now, now, key_id])
         rows = cursor.fetchall()
     if not rows:

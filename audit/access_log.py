@@ -38,6 +38,7 @@ from django.utils import timezone
 from audit.models import AccessLogEntry, Action
 from audit.subjects import residents_resolve, subject_for
 from audit.switch import is_suspended
+from backend.prepared import prepared_cursor
 from backend.request_id import current_request_id
 from permissions.access import grant_bases
 from permissions.policy import THIRD_PARTY_PREFIXES
@@ -263,7 +264,7 @@ def _write(entries: list[dict]) -> int:
         types = ", ".join(f"{ops.quote_name(c)} {AccessLogEntry._meta.get_field(c).db_type(connection)}"
                           for c in _COLUMNS)
         payload = json.dumps([{**entry, "at": entry["at"].isoformat()} for entry in entries], ensure_ascii=False)
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} "
                            f"FROM jsonb_to_recordset(%s::jsonb) AS r({types})", [payload])
         return len(entries)

@@ -95,8 +95,10 @@ def database_from_url(name: str, url: str) -> dict:
             # database restart no request fails on a dead connection (no 500 for a read nobody can retry).
             "CONN_HEALTH_CHECKS": True,
             # Pages of 50 rows: launching a parallel worker cost 5-7 ms on queries that take 1-3 ms
-            # (docs/benchmarks.md), so this service's sessions plan serial queries.
-            "OPTIONS": {"options": "-c max_parallel_workers_per_gather=0"},
+            # (docs/benchmarks.md), so this service's sessions plan serial queries. Statements may be prepared
+            # (psycopg ignores a request to prepare when this is None, Django's default): only those sent
+            # through backend.prepared are, Django's own cursors bind on the client and never prepare.
+            "OPTIONS": {"options": "-c max_parallel_workers_per_gather=0", "prepare_threshold": 5},
         }
     if parts.scheme == "sqlite":
         path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else ""

@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from backend.prepared import prepared_cursor
 from cases.models import Case, District, EvacuationListEntry, Note, Organization, Resident, User, Visit
 from permissions.actors import actor_for, actor_remembered, actors_remembered
 from permissions.memberships import active_group_queries
@@ -88,7 +89,7 @@ def grant_bases(*, user: User, model, object_ids: list[int], codename: str) -> d
         # The groups this request's reads were scoped with, as two array parameters: the ORM's
         # building of this query cost more than the database's answering it.
         table = _TABLES[model]._meta.db_table
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(
                 f"SELECT g.content_object_id, g.basis FROM {connection.ops.quote_name(table)} g "
                 "WHERE g.group_id = ANY(%s) AND g.content_object_id = ANY(%s) AND g.permission_id = "
