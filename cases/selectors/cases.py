@@ -77,8 +77,14 @@ def case_teams(*, case_ids: list[int]) -> dict[int, list[dict]]:
 
 
 def case_get_for_user(*, user: User, case_id: int, codename: str = "view_case", field: str | None = None) -> Case:
-    """The case, if the user holds `codename` on it now; else NotFound (naming `field` of a request body)."""
-    case = scope(case_rows().filter(pk=case_id), user=user, codename=codename).first()
+    """The case, if the user holds `codename` on it now; else NotFound (naming `field` of a request body).
+
+    With its resident and team, what the services that act on a case read (a visit's recorder, a safety check's
+    household); its lead and district load only where a rule asks for them. Every table joined here is one more
+    for each write's look-up to plan (the answers are written from rows: `case_row_get_for_user`)."""
+    records = Case.objects.select_related("resident").prefetch_related(
+        Prefetch("team_members", queryset=CaseTeamMember.objects.select_related("organization").order_by("id")))
+    case = scope(records.filter(pk=case_id), user=user, codename=codename).first()
     if case is None:
         raise NotFound(field=field)
     return case
