@@ -307,6 +307,7 @@ def _backlog_phase(stack: Stack, people: Path, args, workdir: Path) -> dict:
     differed by up to 10 points on this machine: read one run's drop as within about 3 points, and run it
     again before comparing two commits."""
     opened_sql = "SELECT count(*) FROM cases_task WHERE kind = 'follow_up_visit'"
+    _locust(stack, people, 8, 20, workdir / "backlog-warm-up")  # caches and plans, when phase 1 did not run
     windows, sweeping = [], False
     for position, state in enumerate(BACKLOG_WINDOWS, start=1):
         _settle(stack)
