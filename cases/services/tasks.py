@@ -62,13 +62,24 @@ def queue_recipients(organization: Organization) -> list[User]:
     return members_of(organization)
 
 
-def task_notify(task: Task, *, users: Iterable[User], event: str, reason: str) -> None:
-    """Announce a task by id and link (never personal data), through the outbox, in the caller's transaction."""
-    outbox_write(
+def task_messages(task: Task, *, users: Iterable[User], event: str, reason: str) -> list[Message]:
+    """A task's announcement to each user: its id and link, never personal data."""
+    return [
         Message(reason=reason, recipient_id=user.id, recipient_email=user.email, event=event, subject_type="task",
                 subject_id=task.id, link=task_link(task.id), urgent=task.is_urgent())
         for user in users
-    )
+    ]
+
+
+def task_notify(task: Task, *, users: Iterable[User], event: str, reason: str) -> None:
+    """Announce a task by id and link (never personal data), through the outbox, in the caller's transaction."""
+    outbox_write(task_messages(task, users=users, event=event, reason=reason))
+
+
+def task_opened_messages(task: Task) -> list[Message]:
+    """Who is told that a task was opened: its assignee, else whoever reads its organisation's queue."""
+    users = [task.assignee_user] if task.assignee_user else queue_recipients(task.assignee_organization)
+    return task_messages(task, users=users, event="task_assigned", reason=f"task:{task.id}:assigned")
 
 
 def escalation_policy_for(*, kind: str, organization_kind: str, urgency: str) -> EscalationPolicy | None:
@@ -104,8 +115,8 @@ def task_open(
     created_by: User | None = None,
     notify: bool = True,
 ) -> tuple[Task, bool]:
-    """Open a task once per `dedupe_key` and notify its assignee (unless the caller announces it itself);
-    returns (task, created)."""
+    """Open a task once per `dedupe_key` and notify its assignee (unless the caller announces it itself, e.g.
+    a sweep that writes a whole chunk's `task_opened_messages` at once); returns (task, created)."""
     existing = Task.objects.filter(dedupe_key=dedupe_key).first()
     if existing is not None:
         return existing, False
@@ -125,8 +136,7 @@ def task_open(
         # A concurrent trigger opened it first (same dedupe key): use theirs.
         return Task.objects.get(dedupe_key=dedupe_key), False
     if notify:
-        task_notify(task, users=[user] if user else queue_recipients(organization), event="task_assigned",
-                    reason=f"task:{task.id}:assigned")
+        outbox_write(task_opened_messages(task))
     return task, True
 
 

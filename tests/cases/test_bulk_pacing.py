@@ -28,7 +28,14 @@ from cases import tasks
 from cases.models import Case, Consent, Task
 from cases.models.consent import Decision, Grantor, Method
 from cases.services.escalations import SweepResult
-from cases.services.visit_consent_sweeps import consent_renewal_key, visit_overdue_key
+from cases.services.visit_consent_sweeps import (
+    consent_renewal_key,
+    consents_expiring_open_tasks,
+    visit_overdue_key,
+    visits_overdue_open_tasks,
+)
+from notifications.models import Channel, OutboxMessage
+from permissions.actors import members_of
 from tests.factories import CaseFactory, ResidentFactory
 from tests.helpers import fixture_update
 
@@ -94,6 +101,43 @@ def test_an_overdue_backlog_opens_one_chunk_per_message_and_waits_for_the_share(
     with mock.patch.object(tasks.visits_overdue_sweep, "apply_async") as enqueue:
         assert tasks.visits_overdue_sweep() == 0  # the next beat starts afresh and finds nothing twice
     assert not enqueue.called
+
+
+# --- What a chunk sets off ------------------------------------------------------------------------
+
+def _told(tasks_opened) -> set[tuple[int, int]]:
+    return set(OutboxMessage.objects.filter(event="task_assigned", channel=Channel.IN_APP,
+                                            subject_id__in=[t.id for t in tasks_opened])
+               .values_list("subject_id", "recipient_id"))
+
+
+def test_a_chunk_of_overdue_visits_tells_every_assignee_in_one_delivery(world, django_capture_on_commit_callbacks):
+    """The deliveries are not paced: one message per task cost the worker as much as the paced chunk."""
+    _overdue_cases(world, 3)  # no lead worker: the care centre's queue is told
+    with mock.patch("notifications.outbox.enqueue_delivery") as enqueue, \
+            django_capture_on_commit_callbacks(execute=True):
+        assert visits_overdue_open_tasks(batch=10, time_budget=0).done == 3
+    opened = list(Task.objects.filter(kind="follow_up_visit"))
+    readers = members_of(world.care_centre)
+    assert len(opened) == 3 and readers
+    assert _told(opened) == {(task.id, user.id) for task in opened for user in readers}
+    assert enqueue.call_count == 1
+    assert sorted(enqueue.call_args.args[0]) == sorted(OutboxMessage.objects.values_list("id", flat=True))
+
+
+def test_a_chunk_of_ending_consents_tells_every_assignee_in_one_delivery(world, django_capture_on_commit_callbacks):
+    for days in (9, 12):
+        Consent.objects.create(
+            resident=world.tanaka, decision=Decision.GRANTED, grantor=Grantor.SELF, categories=["basic"],
+            purposes=["watch_over"], valid_from=timezone.now(),
+            valid_until=timezone.now() + datetime.timedelta(days=days), method=Method.WRITTEN,
+            taken_by=world.users["care_worker"], taken_by_organization=world.care_centre)
+    with mock.patch("notifications.outbox.enqueue_delivery") as enqueue, \
+            django_capture_on_commit_callbacks(execute=True):
+        assert consents_expiring_open_tasks(batch=10, time_budget=0).done == 2
+    opened = list(Task.objects.filter(kind="renew_consent"))
+    assert _told(opened) == {(task.id, world.users["care_worker"].id) for task in opened}
+    assert enqueue.call_count == 1
 
 
 @override_settings(BULK_WORK_PERCENT=1, BULK_PAUSE_MAX_SECONDS=90)
