@@ -22,6 +22,7 @@ import argparse
 import csv
 import json
 import os
+import resource
 import secrets
 import signal
 import subprocess
@@ -188,6 +189,13 @@ def _settle(stack: Stack) -> None:
               flush=True)
 
 
+def _children_cpu_seconds() -> float:
+    """CPU seconds of this process's finished children (locust, once a level ends): the load generator's share
+    of the two cores, which the service does not get."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _locust(stack: Stack, people: Path, users: int, seconds: int, prefix: Path, profile: Path | None = None) -> dict:
     """One level of load; returns per-route and total figures, with CPU seconds per request. With `profile`,
     py-spy samples one web worker for the middle of the run (collapsed stacks, for reading what is Python-bound).
@@ -207,6 +215,7 @@ def _locust(stack: Stack, people: Path, users: int, seconds: int, prefix: Path, 
     pg_before, pg_exited_before = _cpu_seconds(_backends(stack.database)), _reaped_seconds(postmaster)
     worker_before = _cpu_seconds(stack.worker_processes())
     load_before = os.getloadavg()[0]
+    generator_before = _children_cpu_seconds()
     subprocess.run([sys.executable, "-m", "locust", "-f", str(HERE / "benchmarks" / "locustfile.py"), "--headless",
                     "--users", str(users), "--spawn-rate", str(users), "--run-time", f"{seconds}s",
                     "--host", f"http://127.0.0.1:{stack.port}", "--csv", str(prefix), "--only-summary",
@@ -214,6 +223,7 @@ def _locust(stack: Stack, people: Path, users: int, seconds: int, prefix: Path, 
                    env={**os.environ, "BENCH_LOAD_PEOPLE": str(people)}, check=False,
                    stdout=open(f"{prefix}.out", "w"), stderr=subprocess.STDOUT)
     load_after = os.getloadavg()[0]
+    generator = _children_cpu_seconds() - generator_before
     if spy is not None:
         spy.wait(timeout=60)
     web = _used(web_before, _cpu_seconds(stack.web_workers()))
@@ -232,14 +242,16 @@ def _locust(stack: Stack, people: Path, users: int, seconds: int, prefix: Path, 
     total = routes.pop("Aggregated")
     count = max(total["requests"], 1)
     return {"users": users, "routes": routes, "total": total, "web_cpu_ms": 1000 * web / count,
-            "pg_cpu_ms": 1000 * pg / count, "worker_cpu_s": worker, "load": (load_before, load_after)}
+            "pg_cpu_ms": 1000 * pg / count, "generator_cpu_ms": 1000 * generator / count, "worker_cpu_s": worker,
+            "load": (load_before, load_after)}
 
 
 def _print_level(label: str, result: dict, routes: bool = True) -> None:
     total = result["total"]
     print(f"\n[{label}] {result['users']} users: {total['rps']:.1f} req/s, {total['requests']} requests, "
           f"{total['errors']} errors, p50/p95/p99 {total['p50']:.0f}/{total['p95']:.0f}/{total['p99']:.0f} ms; "
-          f"CPU per request: web {result['web_cpu_ms']:.1f} ms, PostgreSQL {result['pg_cpu_ms']:.1f} ms; "
+          f"CPU per request: web {result['web_cpu_ms']:.1f} ms, PostgreSQL {result['pg_cpu_ms']:.1f} ms, "
+          f"load generator {result['generator_cpu_ms']:.1f} ms; "
           f"worker CPU {result['worker_cpu_s']:.1f} s; load average {result['load'][0]:.2f} -> "
           f"{result['load'][1]:.2f}", flush=True)
     if not routes:
