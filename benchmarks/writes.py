@@ -56,6 +56,7 @@ import cases.services.visits as visit_service  # noqa: E402
 from api.tokens import token_issue  # noqa: E402
 from benchmarks.timing import medians_ms  # noqa: E402
 from cases.models import Case, Consent, Membership, Resident, User, Visit  # noqa: E402
+from cases.models.audited import seed_create  # noqa: E402
 from cases.models.choices import Role  # noqa: E402
 from cases.models.consent import Decision  # noqa: E402
 from permissions.grants import grants_sync_residents  # noqa: E402
@@ -145,7 +146,7 @@ def _commissioner_of(resident: Resident):
 def _add_visits(case: Case, user, organization_id: int, count: int) -> None:
     """`count` earlier visits on the case, with their grants as the policy derives them (inside the run)."""
     now = timezone.now()
-    Visit.objects.bulk_create([
+    seed_create(Visit, [
         Visit(case=case, recorded_by=user, organization_id=organization_id, client_id=uuid.uuid4(),
               occurred_at=now - datetime.timedelta(days=30 + i), uploaded_at=now, channel="home_visit", outcome="met")
         for i in range(count)
