@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.db import connection
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
@@ -67,10 +68,21 @@ def case_row_get_for_user(*, user: User, case_id: int) -> dict:
 
 
 def case_teams(*, case_ids: list[int]) -> dict[int, list[dict]]:
-    """Each case's team organisations (id, kind, name) in the order they joined, in one query."""
+    """Each case's team organisations (id, kind, name) in the order they joined, in one query.
+
+    Written by hand: the ORM's building of this two-table look-up cost a caseload page more Python (0.55 ms)
+    than PostgreSQL took to answer it."""
     teams: dict[int, list[dict]] = {case_id: [] for case_id in case_ids}
-    rows = CaseTeamMember.objects.filter(case_id__in=case_ids).order_by("id").values_list(
-        "case_id", "organization_id", "organization__kind", "organization__name")
+    if not case_ids:
+        return teams
+    quote = connection.ops.quote_name
+    member, organization = CaseTeamMember._meta.db_table, Organization._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT t.case_id, t.organization_id, o.kind, o.name FROM {quote(member)} t "
+            f"JOIN {quote(organization)} o ON o.id = t.organization_id "
+            f"WHERE t.case_id IN ({', '.join(['%s'] * len(case_ids))}) ORDER BY t.id", list(case_ids))
+        rows = cursor.fetchall()
     for case_id, organization_id, kind, name in rows:
         teams[case_id].append({"id": organization_id, "kind": kind, "name": name})
     return teams
