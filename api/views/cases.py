@@ -14,7 +14,6 @@ from cases.selectors import (
     case_get_for_user,
     case_row_get_for_user,
     case_teams,
-    caseload_values,
     cases_visible_to,
     resident_get_for_user,
     today,
@@ -45,7 +44,7 @@ class CaseViewSet(IdempotentPosts, mixins.ListModelMixin, viewsets.GenericViewSe
 
     def list(self, request):
         # The page is written from rows of one query plus the teams of another, never per-row serializers.
-        page = self.paginate_queryset(caseload_values(self.filter_queryset(self.get_queryset())))
+        page = self.paginate_queryset(self.filter_queryset(cases_visible_to(user=request.user, rows=True)))
         teams = case_teams(case_ids=[row["id"] for row in page])
         return self.get_paginated_response(caseload_represent(page, teams=teams, today=today()))
 

@@ -17,7 +17,6 @@ from cases.selectors import (
     case_get_for_user,
     note_get_for_user,
     note_history_for_user,
-    note_values,
     notes_visible_to,
     resident_get_for_user,
 )
@@ -55,7 +54,7 @@ class NoteViewSet(IdempotentPosts, mixins.ListModelMixin, viewsets.GenericViewSe
 
     def list(self, request):
         # The page is written from rows of one query, never per-row serializers.
-        page = self.paginate_queryset(note_values(self.filter_queryset(self.get_queryset())))
+        page = self.paginate_queryset(self.filter_queryset(notes_visible_to(user=request.user, rows=True)))
         return self.get_paginated_response(notes_represent(page))
 
     def retrieve(self, request, pk=None):

@@ -27,7 +27,6 @@ from cases.selectors import (
     organizations_acted_for,
     referral_events_of,
     referral_get_for_user,
-    referral_values,
     referrals_inbox_for,
     referrals_sent_by,
 )
@@ -97,7 +96,7 @@ class ReferralViewSet(IdempotentPosts, viewsets.GenericViewSet):
     def _page(self, queryset, paginator):
         # The page is written from rows of one query (plus the free-text check of a second), never per-row
         # serializers.
-        page = paginator.paginate_queryset(referral_values(self.filter_queryset(queryset)), self.request, view=self)
+        page = paginator.paginate_queryset(self.filter_queryset(queryset), self.request, view=self)
         user = self.request.user
         return paginator.get_paginated_response(referrals_represent(
             page, readable_case_ids=case_ids_visible_to(user=user, case_ids=[row["case_id"] for row in page]),
@@ -126,13 +125,13 @@ class ReferralViewSet(IdempotentPosts, viewsets.GenericViewSet):
                    responses={200: ReferralSerializer(many=True)})
     @action(detail=False, methods=["get"], pagination_class=InboxPagination)
     def inbox(self, request):
-        return self._page(referrals_inbox_for(user=request.user), InboxPagination())
+        return self._page(referrals_inbox_for(user=request.user, rows=True), InboxPagination())
 
     @extend_schema(summary="Referrals my organisation sent (drafts too), newest first",
                    responses={200: ReferralSerializer(many=True)})
     @action(detail=False, methods=["get"], pagination_class=SentPagination)
     def sent(self, request):
-        return self._page(referrals_sent_by(user=request.user), SentPagination())
+        return self._page(referrals_sent_by(user=request.user, rows=True), SentPagination())
 
     send = _transition("send", "Send a draft (the sender); its response deadline is set by urgency")
     cancel = _transition("cancel", "Cancel the request (the sender; reason required)")

@@ -16,7 +16,7 @@ from cases.models import (
     Organization,
     User,
 )
-from cases.selectors.names import name_of
+from cases.selectors.names import name_of, rows_template
 from permissions.access import scope
 
 
@@ -27,11 +27,11 @@ def case_rows() -> QuerySet[Case]:
     )
 
 
-def cases_visible_to(*, user: User) -> QuerySet[Case]:
-    """The caller's caseload, soonest visit first (cases with no visit due last)."""
-    return (
-        scope(case_rows(), user=user, codename="view_case").order_by("due_order", "id")
-    )
+def cases_visible_to(*, user: User, rows: bool = False) -> QuerySet[Case]:
+    """The caller's caseload, soonest visit first (cases with no visit due last); with `rows`, as rows of
+    `CASELOAD_VALUES` for a list page to filter and page (cases/selectors/names.py: `rows_template`)."""
+    cases = _caseload_rows() if rows else case_rows()
+    return scope(cases, user=user, codename="view_case").order_by("due_order", "id")
 
 
 # What a caseload row shows, as values of one query: the resident joined, the names of its district, lead and
@@ -58,10 +58,15 @@ def caseload_values(cases: QuerySet[Case]) -> QuerySet:
     return cases.values(*(field for field in CASELOAD_VALUES if field not in _CASELOAD_NAMES), **_CASELOAD_NAMES)
 
 
+@rows_template
+def _caseload_rows() -> QuerySet:
+    return caseload_values(Case.objects.all())
+
+
 def case_row_get_for_user(*, user: User, case_id: int) -> dict:
     """One case as a row of `CASELOAD_VALUES`, if the user may see it now; else NotFound (a case read is
     written from rows like a caseload page: no model instances, no per-field serializer)."""
-    row = caseload_values(scope(Case.objects.filter(pk=case_id), user=user, codename="view_case")).first()
+    row = scope(_caseload_rows().filter(pk=case_id), user=user, codename="view_case").first()
     if row is None:
         raise NotFound()
     return row

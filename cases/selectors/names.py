@@ -14,7 +14,10 @@ cost 0.9 ms of Python per request, against about 0.1 ms for the query's PostgreS
 
 from __future__ import annotations
 
-from django.db.models import Expression, F, Model
+import functools
+from collections.abc import Callable
+
+from django.db.models import Expression, F, Model, QuerySet
 
 
 class NameOf(Expression):
@@ -42,3 +45,19 @@ class NameOf(Expression):
 def name_of(model: type[Model], field: str, ref: str) -> NameOf:
     """`field` of the `model` row whose id is the outer query's `ref` (NULL when `ref` is NULL)."""
     return NameOf(model, field, ref)
+
+
+def rows_template(build: Callable[[], QuerySet]) -> Callable[[], QuerySet]:
+    """A list's rows (`.values(...)` with its names), built once per process by `build` and handed out as a
+    fresh clone each time: the reader's scope, the filters and the page are added to the clone.
+
+    Resolving a caseload row's 23 values and 5 names cost 0.5 ms of Python on every page; cloning the built
+    query costs a tenth of that, and its SQL is the same (the values' joins and the filters' are one set).
+    The built query is never run itself, so no rows are cached in it."""
+    built = functools.cache(build)
+
+    @functools.wraps(build)
+    def template() -> QuerySet:
+        return built().all()
+
+    return template

@@ -10,7 +10,7 @@ from cases.models import (
     Organization,
     User,
 )
-from cases.selectors.names import name_of
+from cases.selectors.names import name_of, rows_template
 from permissions.access import scope
 
 
@@ -19,13 +19,11 @@ def note_rows() -> QuerySet[Note]:
     return Note.objects.select_related("author", "author_organization", "superseded_by")
 
 
-def notes_visible_to(*, user: User) -> QuerySet[Note]:
-    """The current version of every note the user may read, newest first."""
+def notes_visible_to(*, user: User, rows: bool = False) -> QuerySet[Note]:
+    """The current version of every note the user may read, newest first; with `rows`, as rows of `NOTE_VALUES`
+    for a list page to filter and page (cases/selectors/names.py: `rows_template`)."""
     return (
-        scope(
-            note_rows(),
-            user=user, codename="view_note",
-        )
+        scope(_note_rows() if rows else note_rows(), user=user, codename="view_note")
         .filter(superseded_by__isnull=True)
         .order_by("-created_at", "-id")
     )
@@ -49,6 +47,11 @@ _NOTE_NAMES = {
 def note_values(notes: QuerySet[Note]) -> QuerySet:
     """The caller's (already scoped and filtered) notes as rows of `NOTE_VALUES`, for a list page."""
     return notes.values(*(field for field in NOTE_VALUES if field not in _NOTE_NAMES), **_NOTE_NAMES)
+
+
+@rows_template
+def _note_rows() -> QuerySet:
+    return note_values(Note.objects.all())
 
 
 def note_get_for_user(*, user: User, note_id: int) -> Note:

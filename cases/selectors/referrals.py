@@ -11,7 +11,7 @@ from cases.models import (
     ReferralEvent,
     User,
 )
-from cases.selectors.names import name_of
+from cases.selectors.names import name_of, rows_template
 from permissions.actors import actor_for
 
 # The directory's service a referral may name (cases never imports the directory itself).
@@ -71,6 +71,11 @@ def referral_values(referrals: QuerySet[Referral]) -> QuerySet:
     return referrals.values(*(field for field in REFERRAL_VALUES if field not in _REFERRAL_NAMES), **_REFERRAL_NAMES)
 
 
+@rows_template
+def _referral_rows() -> QuerySet:
+    return referral_values(Referral.objects.all())
+
+
 def referrals_visible_to(*, user: User) -> QuerySet[Referral]:
     if not user.is_authenticated:
         return Referral.objects.none()
@@ -86,22 +91,24 @@ def referral_get_for_user(*, user: User, referral_id: int) -> Referral:
     return referral
 
 
-def referrals_inbox_for(*, user: User) -> QuerySet[Referral]:
-    """Referrals sent to my organisation (or my districts' council), soonest response deadline first."""
+def referrals_inbox_for(*, user: User, rows: bool = False) -> QuerySet[Referral]:
+    """Referrals sent to my organisation (or my districts' council), soonest response deadline first; with `rows`,
+    as rows of `REFERRAL_VALUES` for a list page to filter and page."""
     if not user.is_authenticated:
         return Referral.objects.none()
     return (
-        _referral_base()
+        (_referral_rows() if rows else _referral_base())
         .filter(_referral_side(user, "receiver_organization"), requested_at__isnull=False)
         .order_by("response_due_at", "id")
     )
 
 
-def referrals_sent_by(*, user: User) -> QuerySet[Referral]:
-    """Referrals my organisation sent (drafts included), newest first."""
+def referrals_sent_by(*, user: User, rows: bool = False) -> QuerySet[Referral]:
+    """Referrals my organisation sent (drafts included), newest first; with `rows`, as rows of `REFERRAL_VALUES`."""
     if not user.is_authenticated:
         return Referral.objects.none()
-    return _referral_base().filter(_referral_side(user, "sender_organization")).order_by("-created_at", "-id")
+    return ((_referral_rows() if rows else _referral_base())
+            .filter(_referral_side(user, "sender_organization")).order_by("-created_at", "-id"))
 
 
 def referral_events_of(*, referral: Referral) -> QuerySet[ReferralEvent]:
