@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
 
 from api.text import UNSAFE_TEXT_CODE, UNSAFE_TEXT_MESSAGE, text_unsafe
 from audit.access_log import access_log_read
@@ -33,6 +36,27 @@ def date_represent(value):
 def datetime_represent(value):
     """A date and time as DRF's DateTimeField writes it, in the current time zone (None stays null)."""
     return None if value is None else _DATETIME.to_representation(value)
+
+
+def datetime_writer() -> Callable:
+    """`datetime_represent` for a page of rows: the same text, with the current time zone looked up once.
+
+    DRF looks the zone up for every value it writes, and a caseload page writes 150 of them (0.5 ms of a
+    page). An aware value is written here as DRF writes one in ISO 8601 (UTC as `Z`); anything else is left
+    to DRF."""
+    zone = timezone.get_current_timezone()
+    if api_settings.DATETIME_FORMAT is None or api_settings.DATETIME_FORMAT.lower() != ISO_8601:
+        return datetime_represent
+
+    def write(value):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return _DATETIME.to_representation(value)
+        text = value.astimezone(zone).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return write
 
 
 class StrictSerializer(serializers.Serializer):

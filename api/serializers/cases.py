@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api.serializers.base import StrictModelSerializer, date_represent, datetime_represent
+from api.serializers.base import StrictModelSerializer, date_represent, datetime_writer
 from api.serializers.directory import DistrictRefSerializer, OrganizationRefSerializer
 from audit.access_log import access_log_read_rows
 from cases.models import Case, Organization, Resident, User
@@ -79,6 +79,7 @@ def caseload_represent(rows: list[dict], *, teams: dict[int, list[dict]], today)
     """A caseload page as `CaseSerializer` writes it, key for key, from rows of `CASELOAD_VALUES` and the
     teams of one query: no serializer is built per row (a test holds the two to the same bytes)."""
     access_log_read_rows(Case, rows)
+    write_datetime = datetime_writer()
     return [
         {
             "id": row["id"],
@@ -101,9 +102,9 @@ def caseload_represent(rows: list[dict], *, teams: dict[int, list[dict]], today)
             "visit_cadence_days": row["visit_cadence_days"],
             "next_visit_due": date_represent(row["next_visit_due"]),
             "visit_overdue": visit_overdue(next_visit_due=row["next_visit_due"], today=today),
-            "opened_at": datetime_represent(row["opened_at"]),
-            "closed_at": datetime_represent(row["closed_at"]),
-            "updated_at": datetime_represent(row["updated_at"]),
+            "opened_at": write_datetime(row["opened_at"]),
+            "closed_at": write_datetime(row["closed_at"]),
+            "updated_at": write_datetime(row["updated_at"]),
             "version": row["version"],
         }
         for row in rows

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from api.serializers.base import AccessLoggedModelSerializer, StrictSerializer, datetime_represent
+from api.serializers.base import AccessLoggedModelSerializer, StrictSerializer, datetime_writer
 from api.serializers.cases import UserRefSerializer
 from api.serializers.directory import OrganizationRefSerializer
 from audit.access_log import access_log_read_rows
@@ -30,6 +30,7 @@ def notes_represent(rows: list[dict]) -> list[dict]:
     """A page of notes as `NoteSerializer` writes it, key for key, from rows of `NOTE_VALUES`: no serializer
     is built per row (a test holds the two to the same bytes)."""
     access_log_read_rows(Note, rows)
+    write_datetime = datetime_writer()
     return [
         {
             "id": row["id"],
@@ -42,7 +43,7 @@ def notes_represent(rows: list[dict]) -> list[dict]:
                                     "name": row["author_organization__name"]},
             "supersedes": row["supersedes_id"],
             "superseded_by": row["superseded_by__id"],
-            "created_at": datetime_represent(row["created_at"]),
+            "created_at": write_datetime(row["created_at"]),
         }
         for row in rows
     ]

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api.serializers.base import AccessLoggedModelSerializer, StrictSerializer, datetime_represent
+from api.serializers.base import AccessLoggedModelSerializer, StrictSerializer, datetime_writer
 from api.serializers.cases import UserRefSerializer
 from api.serializers.directory import OrganizationRefSerializer
 from audit.access_log import access_log_read_rows
@@ -101,6 +101,7 @@ def referrals_represent(rows: list[dict], *, readable_case_ids: set[int], my_org
     serializer is built per row (a test holds the two to the same bytes). Free text follows
     `_free_text_visible`, `overdue` the model's rule at `now`."""
     access_log_read_rows(Referral, rows)
+    write_datetime = datetime_writer()
     page = []
     for row in rows:
         shown = row["case_id"] in readable_case_ids or row["sender_organization_id"] in my_organization_ids
@@ -119,14 +120,14 @@ def referrals_represent(rows: list[dict], *, readable_case_ids: set[int], my_org
             "categories": list(row["categories"] or []),
             "status": row["status"],
             "status_reason": row["status_reason"] if shown else None,
-            "response_due_at": datetime_represent(row["response_due_at"]),
+            "response_due_at": write_datetime(row["response_due_at"]),
             "overdue": lookups_hold(row, Referral.overdue_lookups(now)),
-            "requested_at": datetime_represent(row["requested_at"]),
-            "answered_at": datetime_represent(row["answered_at"]),
+            "requested_at": write_datetime(row["requested_at"]),
+            "answered_at": write_datetime(row["answered_at"]),
             "answered_by": _ref(row, "answered_by", "display_name"),
-            "closed_at": datetime_represent(row["closed_at"]),
-            "created_at": datetime_represent(row["created_at"]),
-            "updated_at": datetime_represent(row["updated_at"]),
+            "closed_at": write_datetime(row["closed_at"]),
+            "created_at": write_datetime(row["created_at"]),
+            "updated_at": write_datetime(row["updated_at"]),
         })
     return page
 

@@ -200,3 +200,31 @@ def test_the_referral_rows_are_access_logged_as_the_serialized_referrals_were():
             referrals_inbox_for(user=user).values_list("id", flat=True)[:200])
         checked += 1
     assert checked >= 1
+
+
+@pytest.mark.parametrize("zone", [None, "UTC", "America/New_York"])
+def test_a_page_writes_each_date_and_time_as_drf_does(zone):
+    """`datetime_writer` looks the time zone up once per page; what it writes is DRF's text for every kind of
+    value: UTC (as `Z`), other offsets, microseconds, a daylight-saving edge, a naive value and null."""
+    import datetime
+    import zoneinfo
+
+    from django.utils import timezone
+    from rest_framework import serializers
+
+    from api.serializers.base import datetime_writer
+
+    values = [
+        datetime.datetime(2026, 12, 6, 4, 5, 6, 123456, tzinfo=datetime.UTC),
+        datetime.datetime(2026, 1, 1, tzinfo=zoneinfo.ZoneInfo("Asia/Tokyo")),
+        datetime.datetime(1999, 3, 1, 23, 59, 59, tzinfo=datetime.timezone(datetime.timedelta(hours=-5))),
+        datetime.datetime(2026, 3, 8, 7, 30, tzinfo=datetime.UTC),  # 02:30 does not exist in New York that day
+        datetime.datetime(2026, 11, 1, 5, 30, tzinfo=datetime.UTC),  # 01:30 happens twice there
+        datetime.datetime(2026, 5, 5, 1, 2, 3),
+        None,
+    ]
+    drf = serializers.DateTimeField()
+    with timezone.override(zoneinfo.ZoneInfo(zone)) if zone else timezone.override(timezone.get_default_timezone()):
+        write = datetime_writer()
+        for value in values:
+            assert write(value) == (None if value is None else drf.to_representation(value)), value
