@@ -180,7 +180,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "api.problems.problem_exception_handler",
     "DEFAULT_PARSER_CLASSES": ["api.parsers.BoundedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "api.renderers.ApiJSONRenderer",  # DRF's JSON, written by orjson
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
