@@ -66,19 +66,20 @@ def _head_for_update() -> AccessLogHead:
 
 
 def _store_seals(entries: list[AccessLogEntry]) -> None:
-    """One UPDATE … FROM (VALUES …) per chunk on PostgreSQL (bulk_update's CASE is quadratic in the chunk)."""
+    """One UPDATE … FROM unnest(four arrays) on PostgreSQL, four parameters whatever the batch: a VALUES list's
+    thousands of placeholders cost the driver more to split than the update costs the server, and
+    bulk_update's CASE is quadratic in the batch (SQLite's batches are kept small)."""
     if connection.vendor != "postgresql":
         AccessLogEntry.objects.bulk_update(entries, ["seq", "prev_hash", "entry_hash"], batch_size=500)
         return
     table = connection.ops.quote_name(AccessLogEntry._meta.db_table)
-    for start in range(0, len(entries), 1000):
-        chunk = entries[start:start + 1000]
-        values = ", ".join(["(%s::bigint, %s::bigint, %s, %s)"] * len(chunk))
-        params = [value for e in chunk for value in (e.id, e.seq, e.prev_hash, e.entry_hash)]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} AS e SET seq = v.seq, prev_hash = v.prev_hash, entry_hash = v.entry_hash "
-                f"FROM (VALUES {values}) AS v(id, seq, prev_hash, entry_hash) WHERE e.id = v.id", params)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS e SET seq = v.seq, prev_hash = v.prev_hash, entry_hash = v.entry_hash "
+            "FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::varchar[]) "
+            "AS v(id, seq, prev_hash, entry_hash) WHERE e.id = v.id",
+            [[e.id for e in entries], [e.seq for e in entries], [e.prev_hash for e in entries],
+             [e.entry_hash for e in entries]])
 
 
 def access_log_seal(*, limit: int | None = None) -> int:

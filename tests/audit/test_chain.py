@@ -109,6 +109,38 @@ def test_the_database_refuses_update_and_delete(db):
     assert AccessLogEntry.objects.get(pk=entry.id).entry_hash == entry.entry_hash
 
 
+# For every stored column but the seal's own: an expression giving it another value.
+_ANOTHER_VALUE = {
+    "id": "id + 1000000", "at": "at - interval '1 second'", "user_id": "coalesce(user_id, 0) + 1",
+    "username": "username || 'x'", "action": "'export'", "kind": "kind || 'x'",
+    "resident_id": "coalesce(resident_id, 0) + 1", "object_ids": "object_ids || '[1]'::jsonb",
+    "categories": "categories || '[\"x\"]'::jsonb", "bases": "bases || '[\"x\"]'::jsonb",
+    "outside_caseload": "NOT outside_caseload", "request_id": "request_id || 'x'", "route": "route || 'x'",
+    "changes": "changes || '{\"x\": [1, 2]}'::jsonb",
+}
+_SEAL = ("seq", "prev_hash", "entry_hash")
+
+
+def test_the_guard_covers_every_column():
+    """A column added to the log needs a row here, so the test below tries to slip a change of it into a seal."""
+    columns = {f.column for f in AccessLogEntry._meta.concrete_fields} - set(_SEAL)
+    assert columns == set(_ANOTHER_VALUE)
+
+
+@postgres_only
+@pytest.mark.parametrize("column", sorted(_ANOTHER_VALUE))
+def test_sealing_cannot_change_anything_else(db, column):
+    access_log_reads(kind="resident", resident_ids=[1000], categories=["basic"], basis="district")
+    entry = AccessLogEntry.objects.get(seq__isnull=True)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"UPDATE audit_accesslogentry SET seq = 1, prev_hash = '', entry_hash = 'h', "
+                       f"{column} = {_ANOTHER_VALUE[column]} WHERE id = %s", [entry.id])
+    with connection.cursor() as cursor:  # the seal alone is let through
+        cursor.execute("UPDATE audit_accesslogentry SET seq = 1, prev_hash = '', entry_hash = 'h' WHERE id = %s",
+                       [entry.id])
+    assert AccessLogEntry.objects.get(pk=entry.id).seq == 1
+
+
 @postgres_only
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_writers_and_sealers_never_fork_the_chain():
