@@ -38,6 +38,14 @@ def datetime_represent(value):
     return None if value is None else _DATETIME.to_representation(value)
 
 
+def row_ref(row: dict, prefix: str, *fields: str) -> dict | None:
+    """A nested reference (`OrganizationRefSerializer`, `UserRefSerializer`) from a row's `<prefix>_id` and its
+    `<prefix>__<field>` columns; null when the row points at nothing."""
+    if row[f"{prefix}_id"] is None:
+        return None
+    return {"id": row[f"{prefix}_id"], **{field: row[f"{prefix}__{field}"] for field in fields}}
+
+
 def datetime_writer() -> Callable:
     """`datetime_represent` for a page of rows: the same text, with the current time zone looked up once.
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api.serializers.base import AccessLoggedModelSerializer, StrictSerializer, datetime_writer
+from api.serializers.base import AccessLoggedModelSerializer, StrictSerializer, datetime_writer, row_ref
 from api.serializers.cases import UserRefSerializer
 from api.serializers.directory import OrganizationRefSerializer
 from audit.access_log import access_log_read_rows
@@ -88,13 +88,6 @@ class ReferralSerializer(AccessLoggedModelSerializer):
         return referral.is_overdue(now=timezone.now())
 
 
-def _ref(row: dict, prefix: str, *fields: str) -> dict | None:
-    """A nested reference (`OrganizationRefSerializer`, `UserRefSerializer`) from a row's joined columns."""
-    if row[f"{prefix}_id"] is None:
-        return None
-    return {"id": row[f"{prefix}_id"], **{field: row[f"{prefix}__{field}"] for field in fields}}
-
-
 def referrals_represent(rows: list[dict], *, readable_case_ids: set[int], my_organization_ids: set[int],
                         now) -> list[dict]:
     """A page of referrals as `ReferralSerializer` writes it, key for key, from rows of `REFERRAL_VALUES`: no
@@ -109,10 +102,10 @@ def referrals_represent(rows: list[dict], *, readable_case_ids: set[int], my_org
             "id": row["id"],
             "case": row["case_id"],
             "resident": row["case__resident_id"],
-            "sender_organization": _ref(row, "sender_organization", "kind", "name"),
-            "sender_user": _ref(row, "sender_user", "display_name"),
-            "receiver_organization": _ref(row, "receiver_organization", "kind", "name"),
-            "receiver_user": _ref(row, "receiver_user", "display_name"),
+            "sender_organization": row_ref(row, "sender_organization", "kind", "name"),
+            "sender_user": row_ref(row, "sender_user", "display_name"),
+            "receiver_organization": row_ref(row, "receiver_organization", "kind", "name"),
+            "receiver_user": row_ref(row, "receiver_user", "display_name"),
             "service": None if row["service_id"] is None else {"hsds_id": str(row["service__uuid"]),
                                                                 "name": row["service__name"]},
             "reason": row["reason"] if shown else None,
@@ -124,7 +117,7 @@ def referrals_represent(rows: list[dict], *, readable_case_ids: set[int], my_org
             "overdue": lookups_hold(row, Referral.overdue_lookups(now)),
             "requested_at": write_datetime(row["requested_at"]),
             "answered_at": write_datetime(row["answered_at"]),
-            "answered_by": _ref(row, "answered_by", "display_name"),
+            "answered_by": row_ref(row, "answered_by", "display_name"),
             "closed_at": write_datetime(row["closed_at"]),
             "created_at": write_datetime(row["created_at"]),
             "updated_at": write_datetime(row["updated_at"]),

@@ -1,6 +1,7 @@
 """Tasks: mine, my organisation's queue, one task; request a check or visit; acknowledge, complete, cancel."""
 
 import django_filters
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -15,6 +16,7 @@ from api.serializers.tasks import (
     TaskCreateSerializer,
     TaskDetailSerializer,
     TaskSerializer,
+    tasks_represent,
 )
 from cases import services
 from cases.models import Task
@@ -56,18 +58,21 @@ class TaskViewSet(IdempotentPosts, viewsets.GenericViewSet):
     def get_queryset(self):
         return tasks_mine(user=self.request.user)
 
-    def _context(self, tasks) -> dict:
-        ids = [t.resident_id for t in tasks if t.resident_id]
-        return {"request": self.request,
-                "readable_resident_ids": resident_ids_visible_to(user=self.request.user, resident_ids=ids)}
+    def _readable_resident_ids(self, resident_ids) -> set[int]:
+        return resident_ids_visible_to(user=self.request.user, resident_ids=[i for i in resident_ids if i])
 
     def _detail(self, task_id: int) -> dict:
         task = task_get_for_user(user=self.request.user, task_id=task_id)
-        return TaskDetailSerializer(task, context=self._context([task])).data
+        context = {"request": self.request, "readable_resident_ids": self._readable_resident_ids([task.resident_id])}
+        return TaskDetailSerializer(task, context=context).data
 
-    def _page(self, queryset):
-        page = self.paginate_queryset(self.filter_queryset(queryset))
-        return self.get_paginated_response(TaskSerializer(page, many=True, context=self._context(page)).data)
+    def _page(self, rows):
+        # The page is written from rows of one query (plus the residents' check of a second), never per-row
+        # serializers.
+        page = self.paginate_queryset(self.filter_queryset(rows))
+        return self.get_paginated_response(tasks_represent(
+            page, readable_resident_ids=self._readable_resident_ids(row["resident_id"] for row in page),
+            now=timezone.now()))
 
     def retrieve(self, request, pk=None):
         return Response(self._detail(int(pk)))
@@ -76,13 +81,13 @@ class TaskViewSet(IdempotentPosts, viewsets.GenericViewSet):
                    responses={200: TaskSerializer(many=True)})
     @action(detail=False, methods=["get"])
     def mine(self, request):
-        return self._page(tasks_mine(user=request.user))
+        return self._page(tasks_mine(user=request.user, rows=True))
 
     @extend_schema(summary="My organisation's queue (assigned to it or escalated to it), soonest due first",
                    responses={200: TaskSerializer(many=True)})
     @action(detail=False, methods=["get"])
     def queue(self, request):
-        return self._page(tasks_queue(user=request.user))
+        return self._page(tasks_queue(user=request.user, rows=True))
 
     @extend_schema(summary="Ask for a safety check or a follow-up visit on a case I see (refused with "
                            "do_not_contact for a household that must not be contacted)",

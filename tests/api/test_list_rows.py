@@ -1,10 +1,10 @@
-"""The caseload, the note lists and the referral lists (inbox, sent) are written from rows of values, not
-per-row serializers; their answers must not change.
+"""The caseload, the note lists, the referral lists (inbox, sent) and the task lists (mine, queue) are written
+from rows of values, not per-row serializers; their answers must not change.
 
-On the seeded demo ward, every demo account's caseload, notes (with and without each filter) and referral
-lists are read page by page through the API and compared, byte for byte as rendered, with what
-`CaseSerializer`, `NoteSerializer` and `ReferralSerializer` write for the same records in the same order;
-and both ways note the same reads for the access log.
+On the seeded demo ward, every demo account's caseload, notes (with and without each filter), referral lists and
+task lists are read page by page through the API and compared, byte for byte as rendered, with what
+`CaseSerializer`, `NoteSerializer`, `ReferralSerializer` and `TaskSerializer` write for the same records in the
+same order; and both ways note the same reads for the access log.
 """
 
 from __future__ import annotations
@@ -228,3 +228,96 @@ def test_a_page_writes_each_date_and_time_as_drf_does(zone):
         write = datetime_writer()
         for value in values:
             assert write(value) == (None if value is None else drf.to_representation(value)), value
+
+
+TASK_FILTERS = [{}, {"status": "open"}, {"overdue": "true"}, {"overdue": "false"}]
+
+
+def _tasks_expected(user: User, path: str, params: dict) -> list[dict]:
+    from django.utils import timezone
+
+    from api.serializers.tasks import TaskSerializer
+    from cases.models import Task
+    from cases.selectors import resident_ids_visible_to, tasks_mine, tasks_queue
+
+    tasks = (tasks_mine if path.endswith("mine") else tasks_queue)(user=user)
+    if params.get("status"):
+        tasks = tasks.filter(status=params["status"])
+    if params.get("overdue") == "true":
+        tasks = tasks.filter(**Task.overdue_lookups(timezone.now()))
+    if params.get("overdue") == "false":
+        tasks = tasks.exclude(**Task.overdue_lookups(timezone.now()))
+    tasks = list(tasks)
+    readable = resident_ids_visible_to(user=user, resident_ids=[t.resident_id for t in tasks if t.resident_id])
+    return list(TaskSerializer(tasks, many=True, context={"readable_resident_ids": readable}).data)
+
+
+def _tasks_seeded() -> None:
+    """The demo ward with its tasks in every state a row can show: one overdue, one acknowledged, one completed
+    with an outcome (which a reader who does not see the resident must not get), one cancelled."""
+    import datetime
+
+    from django.utils import timezone
+
+    from cases.models import Task
+
+    call_command("seed_demo", stdout=io.StringIO())
+    now = timezone.now()
+    tasks = list(Task.objects.filter(status="open", resident__isnull=False).order_by("id")[:4])
+    assert len(tasks) == 4, "the demo ward has open tasks about residents"
+    worker = User.objects.filter(memberships__organization=tasks[1].assignee_organization).first()
+    states = [
+        {"due_at": now - datetime.timedelta(days=2)},
+        {"status": "acknowledged", "acknowledged_at": now, "acknowledged_by": worker},
+        {"status": "completed", "acknowledged_at": now, "acknowledged_by": worker, "closed_at": now,
+         "closed_by": worker, "outcome": "訪問済み、異状なし"},
+        {"status": "cancelled", "closed_at": now, "closed_by": worker, "outcome": "重複のため取消"},
+    ]
+    for task, state in zip(tasks, states, strict=True):
+        for field, value in state.items():
+            setattr(task, field, value)
+        task.save()  # through the model, so its change entry is written
+
+
+@pytest.mark.django_db
+def test_the_task_lists_answer_byte_for_byte_what_the_serializer_writes():
+    _tasks_seeded()
+    compared, outcomes, overdue = 0, 0, 0
+    for account in DEMO_ACCOUNTS:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {account.token}")
+        user = User.objects.get(username=account.username)
+        for path in ("/api/v1/tasks/mine", "/api/v1/tasks/queue"):
+            if client.get(path).status_code != 200:
+                continue
+            for params in TASK_FILTERS:
+                got = _pages(client, params, path)
+                assert JSONRenderer().render(got) == JSONRenderer().render(
+                    _tasks_expected(user, path, params)), (account.username, path, params)
+                compared += len(got)
+                outcomes += sum(1 for row in got if row["outcome"])
+                overdue += sum(1 for row in got if row["overdue"])
+    assert compared >= 10  # the demo ward's tasks, read by their assignees and queues: not an empty comparison
+    assert outcomes >= 1 and overdue >= 1
+
+
+@pytest.mark.django_db
+def test_the_task_rows_are_access_logged_as_the_serialized_tasks_were():
+    _tasks_seeded()
+    checked = 0
+    for account in DEMO_ACCOUNTS:
+        user = User.objects.get(username=account.username)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {account.token}")
+        for path in ("/api/v1/tasks/mine", "/api/v1/tasks/queue"):
+            start = AccessLogEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
+            response = client.get(path, {"page_size": 200})
+            if response.status_code != 200 or not response.json()["results"]:
+                continue
+            by_rows = _entries(start)
+            middle = AccessLogEntry.objects.order_by("-id").values_list("id", flat=True).first()
+            with access_log_context(route="GET task-" + path.rsplit("/", 1)[1], user=user):
+                _tasks_expected(user, path, {})
+            assert by_rows == _entries(middle), (account.username, path)
+            checked += 1
+    assert checked >= 2
