@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from api.filters import SafeFilterSet, StrictBooleanFilter
 from api.idempotency import IdempotentPosts
 from api.pagination import StableCursorPagination
-from api.serializers.notifications import NotificationSerializer
+from api.serializers.notifications import NOTIFICATION_VALUES, NotificationSerializer, notifications_represent
 from notifications.models import Notification
 from notifications.selectors import notifications_of
 from notifications.services import notification_mark_read
@@ -34,6 +34,11 @@ class NotificationViewSet(IdempotentPosts, mixins.ListModelMixin, viewsets.Gener
 
     def get_queryset(self):
         return notifications_of(user=self.request.user)
+
+    def list(self, request):
+        # The page is written from rows of one query, never per-row models and serializers.
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset().values(*NOTIFICATION_VALUES)))
+        return self.get_paginated_response(notifications_represent(page))
 
     @extend_schema(summary="Mark one of my notifications read (again: no change)", request=None,
                    responses={200: NotificationSerializer})

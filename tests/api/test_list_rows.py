@@ -321,3 +321,42 @@ def test_the_task_rows_are_access_logged_as_the_serialized_tasks_were():
             assert by_rows == _entries(middle), (account.username, path)
             checked += 1
     assert checked >= 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_the_notifications_answer_byte_for_byte_what_the_serializer_writes(language):
+    """Every demo account's notifications, page by page, in both languages: read and unread, every event the
+    service sends and one it no longer knows (its generic title)."""
+    from django.utils import timezone, translation
+
+    from api.serializers.notifications import NotificationSerializer
+    from notifications.messages import EVENTS
+    from notifications.models import Notification
+    from notifications.selectors import notifications_of
+
+    call_command("seed_demo", stdout=io.StringIO())
+    now = timezone.now()
+    for number, account in enumerate(DEMO_ACCOUNTS):
+        user = User.objects.get(username=account.username)
+        for index, event in enumerate([*EVENTS, "an_event_no_longer_sent"]):
+            Notification.objects.create(key=f"rows:{user.id}:{index}", user=user, event=event, subject_type="task",
+                                        subject_id=number * 100 + index, link=f"/api/v1/tasks/{index}",
+                                        read_at=now if index % 3 == 0 else None)
+    compared = 0
+    for account in DEMO_ACCOUNTS:
+        client = APIClient(HTTP_ACCEPT_LANGUAGE=language)
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {account.token}")
+        if client.get("/api/v1/notifications").status_code != 200:
+            continue
+        user = User.objects.get(username=account.username)
+        for params in ({}, {"unread": "true"}, {"unread": "false"}):
+            got = _pages(client, params, "/api/v1/notifications")
+            notifications = notifications_of(user=user)
+            if "unread" in params:
+                notifications = notifications.filter(read_at__isnull=params["unread"] == "true")
+            with translation.override(language):
+                expected = list(NotificationSerializer(list(notifications), many=True).data)
+            assert JSONRenderer().render(got) == JSONRenderer().render(expected), (account.username, params)
+            compared += len(got)
+    assert compared >= 50
