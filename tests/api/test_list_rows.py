@@ -39,6 +39,14 @@ def _pages(client: APIClient, params: dict, path: str = "/api/v1/cases") -> list
     return rows
 
 
+def _readers(**headers):
+    """Each demo account's user, with an API client that sends its token."""
+    for account in DEMO_ACCOUNTS:
+        client = APIClient(**headers)
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {account.token}")
+        yield User.objects.get(username=account.username), client
+
+
 def _expected(user: User, params: dict) -> list[dict]:
     cases = cases_visible_to(user=user)
     day = today()
@@ -57,15 +65,12 @@ def _expected(user: User, params: dict) -> list[dict]:
 def test_the_caseload_answers_byte_for_byte_what_the_serializer_writes():
     call_command("seed_demo", stdout=io.StringIO())
     compared = 0
-    for account in DEMO_ACCOUNTS:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {account.token}")
+    for user, client in _readers():
         if client.get("/api/v1/cases").status_code != 200:
             continue  # an account without cases to read (no active membership in a casework body)
-        user = User.objects.get(username=account.username)
         for params in FILTERS:
             got, expected = _pages(client, params), _expected(user, params)
-            assert JSONRenderer().render(got) == JSONRenderer().render(expected), (account.username, params)
+            assert JSONRenderer().render(got) == JSONRenderer().render(expected), (user.username, params)
             compared += len(got)
     assert compared > 50  # the demo ward's caseloads, not an empty comparison
     assert Case.objects.filter(team_members__isnull=False).distinct().count() > 10
@@ -75,16 +80,13 @@ def test_the_caseload_answers_byte_for_byte_what_the_serializer_writes():
 def test_a_case_read_answers_byte_for_byte_what_the_serializer_writes():
     call_command("seed_demo", stdout=io.StringIO())
     compared = 0
-    for account in DEMO_ACCOUNTS:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {account.token}")
+    for user, client in _readers():
         if client.get("/api/v1/cases").status_code != 200:
             continue
-        user = User.objects.get(username=account.username)
         for case in cases_visible_to(user=user)[:15]:
             response = client.get(f"/api/v1/cases/{case.id}")
             expected = CaseSerializer(case, context={"today": today()}).data
-            assert response.content == JSONRenderer().render(expected), (account.username, case.id)
+            assert response.content == JSONRenderer().render(expected), (user.username, case.id)
             assert response["ETag"] == f'"v{case.version}"'
             compared += 1
     assert compared > 20
@@ -97,19 +99,16 @@ NOTE_FILTERS = [{}, {"category": "health"}, {"category": "basic"}]
 def test_the_notes_answer_byte_for_byte_what_the_serializer_writes():
     call_command("seed_demo", stdout=io.StringIO())
     compared = 0
-    for account in DEMO_ACCOUNTS:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {account.token}")
+    for user, client in _readers():
         if client.get("/api/v1/notes").status_code != 200:
             continue
-        user = User.objects.get(username=account.username)
         for params in NOTE_FILTERS:
             got = _pages(client, params, "/api/v1/notes")
             notes = notes_visible_to(user=user)
             if params.get("category"):
                 notes = notes.filter(category=params["category"])
             expected = list(NoteSerializer(list(notes), many=True).data)
-            assert JSONRenderer().render(got) == JSONRenderer().render(expected), (account.username, params)
+            assert JSONRenderer().render(got) == JSONRenderer().render(expected), (user.username, params)
             compared += len(got)
     assert compared >= 5  # the demo ward's few notes, read by several accounts: not an empty comparison
 
@@ -163,16 +162,13 @@ def _referrals_expected(user: User, path: str) -> list[dict]:
 def test_the_referral_lists_answer_byte_for_byte_what_the_serializer_writes():
     call_command("seed_demo", stdout=io.StringIO())
     compared = 0
-    for account in DEMO_ACCOUNTS:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {account.token}")
-        user = User.objects.get(username=account.username)
+    for user, client in _readers():
         for path in ("/api/v1/referrals/inbox", "/api/v1/referrals/sent"):
             if client.get(path).status_code != 200:
                 continue
             got = _pages(client, {}, path)
             assert JSONRenderer().render(got) == JSONRenderer().render(_referrals_expected(user, path)), (
-                account.username, path)
+                user.username, path)
             compared += len(got)
     assert compared >= 5  # the demo ward's referrals, read by both parties: not an empty comparison
 
@@ -183,10 +179,7 @@ def test_the_referral_rows_are_access_logged_as_the_serialized_referrals_were():
 
     call_command("seed_demo", stdout=io.StringIO())
     checked = 0
-    for account in DEMO_ACCOUNTS:
-        user = User.objects.get(username=account.username)
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {account.token}")
+    for user, client in _readers():
         start = AccessLogEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
         response = client.get("/api/v1/referrals/inbox", {"page_size": 200})
         if response.status_code != 200 or not response.json()["results"]:
@@ -195,7 +188,7 @@ def test_the_referral_rows_are_access_logged_as_the_serialized_referrals_were():
         middle = AccessLogEntry.objects.order_by("-id").values_list("id", flat=True).first()
         with access_log_context(route="GET referral-inbox", user=user):
             _referrals_expected(user, "/api/v1/referrals/inbox")
-        assert by_rows == _entries(middle), account.username
+        assert by_rows == _entries(middle), user.username
         assert {row["id"] for row in response.json()["results"]} == set(
             referrals_inbox_for(user=user).values_list("id", flat=True)[:200])
         checked += 1
@@ -283,17 +276,14 @@ def _tasks_seeded() -> None:
 def test_the_task_lists_answer_byte_for_byte_what_the_serializer_writes():
     _tasks_seeded()
     compared, outcomes, overdue = 0, 0, 0
-    for account in DEMO_ACCOUNTS:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {account.token}")
-        user = User.objects.get(username=account.username)
+    for user, client in _readers():
         for path in ("/api/v1/tasks/mine", "/api/v1/tasks/queue"):
             if client.get(path).status_code != 200:
                 continue
             for params in TASK_FILTERS:
                 got = _pages(client, params, path)
                 assert JSONRenderer().render(got) == JSONRenderer().render(
-                    _tasks_expected(user, path, params)), (account.username, path, params)
+                    _tasks_expected(user, path, params)), (user.username, path, params)
                 compared += len(got)
                 outcomes += sum(1 for row in got if row["outcome"])
                 overdue += sum(1 for row in got if row["overdue"])
@@ -305,10 +295,7 @@ def test_the_task_lists_answer_byte_for_byte_what_the_serializer_writes():
 def test_the_task_rows_are_access_logged_as_the_serialized_tasks_were():
     _tasks_seeded()
     checked = 0
-    for account in DEMO_ACCOUNTS:
-        user = User.objects.get(username=account.username)
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {account.token}")
+    for user, client in _readers():
         for path in ("/api/v1/tasks/mine", "/api/v1/tasks/queue"):
             start = AccessLogEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
             response = client.get(path, {"page_size": 200})
@@ -318,7 +305,7 @@ def test_the_task_rows_are_access_logged_as_the_serialized_tasks_were():
             middle = AccessLogEntry.objects.order_by("-id").values_list("id", flat=True).first()
             with access_log_context(route="GET task-" + path.rsplit("/", 1)[1], user=user):
                 _tasks_expected(user, path, {})
-            assert by_rows == _entries(middle), (account.username, path)
+            assert by_rows == _entries(middle), (user.username, path)
             checked += 1
     assert checked >= 2
 
@@ -344,12 +331,9 @@ def test_the_notifications_answer_byte_for_byte_what_the_serializer_writes(langu
                                         subject_id=number * 100 + index, link=f"/api/v1/tasks/{index}",
                                         read_at=now if index % 3 == 0 else None)
     compared = 0
-    for account in DEMO_ACCOUNTS:
-        client = APIClient(HTTP_ACCEPT_LANGUAGE=language)
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {account.token}")
+    for user, client in _readers(HTTP_ACCEPT_LANGUAGE=language):
         if client.get("/api/v1/notifications").status_code != 200:
             continue
-        user = User.objects.get(username=account.username)
         for params in ({}, {"unread": "true"}, {"unread": "false"}):
             got = _pages(client, params, "/api/v1/notifications")
             notifications = notifications_of(user=user)
@@ -357,6 +341,6 @@ def test_the_notifications_answer_byte_for_byte_what_the_serializer_writes(langu
                 notifications = notifications.filter(read_at__isnull=params["unread"] == "true")
             with translation.override(language):
                 expected = list(NotificationSerializer(list(notifications), many=True).data)
-            assert JSONRenderer().render(got) == JSONRenderer().render(expected), (account.username, params)
+            assert JSONRenderer().render(got) == JSONRenderer().render(expected), (user.username, params)
             compared += len(got)
     assert compared >= 50
