@@ -7,6 +7,8 @@ request, with no worker running.
 
 from __future__ import annotations
 
+import time
+
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
@@ -40,13 +42,19 @@ class _Granted(Expression):
     window holds the moment (`valid_from <= at < valid_until`). The scope of every read and the look-up of
     every record acted on, written as SQL once here and compiled with the outer query's own alias for the
     row's id: built with the ORM's Exists, OuterRef and a Subquery, its building and compiling cost more
-    Python than the page's query cost PostgreSQL (0.8 of 1.9 ms for a caseload page)."""
+    Python than the page's query cost PostgreSQL (0.8 of 1.9 ms for a caseload page).
+
+    `hashed` writes the same test as `(id IN (SELECT ...)) IS TRUE`, a sub-select PostgreSQL keeps out of the
+    join tree: it reads the groups' grants once into a hash and tests each row by a look-up in memory. For a
+    list page walked in an order of its own (`scope`'s `walk`), where the EXISTS costs one descent of the grant
+    index per row passed."""
 
     output_field = BooleanField()
 
-    def __init__(self, ref, *, model, groups: list[int], codename: str, at):
+    def __init__(self, ref, *, model, groups: list[int], codename: str, at, hashed: bool = False):
         super().__init__()
         self.ref, self.model, self.groups, self.codename, self.at = ref, model, list(groups), codename, at
+        self.hashed = hashed
 
     def get_source_expressions(self):
         return [self.ref]
@@ -59,15 +67,56 @@ class _Granted(Expression):
         table = connection.ops.quote_name(_TABLES[self.model]._meta.db_table)
         groups = ", ".join(["%s"] * len(self.groups))
         at = connection.ops.adapt_datetimefield_value(self.at)
-        sql = (f"EXISTS (SELECT 1 FROM {table} g WHERE g.content_object_id = {ref_sql} AND g.group_id IN ({groups}) "
-               "AND g.permission_id = (SELECT p.id FROM auth_permission p WHERE p.content_type_id = %s "
-               "AND p.codename = %s) AND g.valid_from <= %s AND g.valid_until > %s)")
-        return sql, (*ref_params, *self.groups, ContentType.objects.get_for_model(self.model).id, self.codename,
-                     at, at)
+        held = (f"g.group_id IN ({groups}) AND g.permission_id = (SELECT p.id FROM auth_permission p "
+                "WHERE p.content_type_id = %s AND p.codename = %s) AND g.valid_from <= %s AND g.valid_until > %s")
+        held_params = (*self.groups, ContentType.objects.get_for_model(self.model).id, self.codename, at, at)
+        if self.hashed:
+            return (f"({ref_sql} IN (SELECT g.content_object_id FROM {table} g WHERE {held})) IS TRUE",
+                    (*ref_params, *held_params))
+        return (f"EXISTS (SELECT 1 FROM {table} g WHERE g.content_object_id = {ref_sql} AND {held})",
+                (*ref_params, *held_params))
 
 
-def _granted(model, *, groups: list[int], codename: str) -> _Granted:
-    return _Granted(F("pk"), model=model, groups=groups, codename=codename, at=timezone.now())
+def _granted(model, *, groups: list[int], codename: str, hashed: bool = False) -> _Granted:
+    return _Granted(F("pk"), model=model, groups=groups, codename=codename, at=timezone.now(), hashed=hashed)
+
+
+# `_holds_many`'s answers: (model, codename, groups) -> (when it was asked, the answer). Which way a page is
+# found fastest changes only as a reader's caseload grows or shrinks by hundreds of rows, and either way finds
+# the same rows, so an answer is kept for a while in the process rather than asked on every page.
+_HOLDS_MANY: dict[tuple, tuple[float, bool]] = {}
+HOLDS_MANY_SECONDS = 600
+
+
+def _holds_many(model, *, groups: list[int], codename: str) -> bool:
+    """Whether the groups hold `codename` on at least one in a hundred of the model's rows now (the table's size
+    as PostgreSQL last estimated it), counted no further than that; the answer kept `HOLDS_MANY_SECONDS`.
+
+    Which way a list page walked in its own order is found fastest. A reader who sees one row in a hundred or
+    more meets 50 of them within the first 5,000 rows of the order, each tested against a hash of their grants
+    (a care centre's 2,000 of the city's 115,000 cases: 1.1 ms, where a descent of the grant index per row took
+    4-5 ms). A reader who sees fewer is read from their grants, as the planner chooses for the EXISTS (a
+    commissioner's 91 cases: 0.4 ms, where the walk would pass 50,000 rows)."""
+    key = (model, codename, tuple(sorted(groups)))
+    asked, answer = _HOLDS_MANY.get(key, (None, False))
+    if asked is not None and time.monotonic() - asked < HOLDS_MANY_SECONDS:
+        return answer
+    if len(_HOLDS_MANY) > 10_000:
+        _HOLDS_MANY.clear()
+    table = connection.ops.quote_name(_TABLES[model]._meta.db_table)
+    now = timezone.now()
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            "WITH size AS (SELECT greatest(ceil(reltuples / 100), 1)::bigint AS n FROM pg_class "
+            "WHERE oid = %s::regclass) "
+            f"SELECT (SELECT count(*) FROM (SELECT 1 FROM {table} g WHERE g.group_id = ANY(%s) AND g.permission_id = "
+            "(SELECT id FROM auth_permission WHERE content_type_id = %s AND codename = %s) "
+            "AND g.valid_from <= %s AND g.valid_until > %s LIMIT (SELECT n FROM size)) s) >= (SELECT n FROM size)",
+            [model._meta.db_table, list(groups), ContentType.objects.get_for_model(model).id, codename, now, now],
+        )
+        answer = cursor.fetchone()[0]
+    _HOLDS_MANY[key] = (time.monotonic(), answer)
+    return answer
 
 
 def _permission(model, codename: str) -> Subquery:
@@ -92,14 +141,20 @@ def acting_groups(*, user: User) -> list[int] | None:
     return actor.group_ids if actor.member else None
 
 
-def scope(queryset: QuerySet, *, user: User, codename: str, group_ids: list[int] | None = None) -> QuerySet:
-    """Only the rows of `queryset` on which the user holds `codename` through an active group."""
+def scope(queryset: QuerySet, *, user: User, codename: str, group_ids: list[int] | None = None,
+          walk: bool = False) -> QuerySet:
+    """Only the rows of `queryset` on which the user holds `codename` through an active group.
+
+    `walk` for a list page read in an order of its own (the caseload, soonest visit first): on PostgreSQL, a
+    reader who holds many of the rows has them tested by hash (`_Granted`, `_holds_many`)."""
     if not user.is_authenticated or not user.is_active:
         return queryset.none()
     groups = (acting_groups(user=user) or []) if group_ids is None else group_ids
     if not groups:
         return queryset.none()
-    return queryset.filter(_granted(queryset.model, groups=groups, codename=codename))
+    hashed = walk and connection.vendor == "postgresql" and _holds_many(queryset.model, groups=groups,
+                                                                         codename=codename)
+    return queryset.filter(_granted(queryset.model, groups=groups, codename=codename, hashed=hashed))
 
 
 def grant_bases(*, user: User, model, object_ids: list[int], codename: str) -> dict[int, list[str]]:

@@ -31,7 +31,7 @@ def cases_visible_to(*, user: User, rows: bool = False) -> QuerySet[Case]:
     """The caller's caseload, soonest visit first (cases with no visit due last); with `rows`, as rows of
     `CASELOAD_VALUES` for a list page to filter and page (cases/selectors/names.py: `rows_template`)."""
     cases = _caseload_rows() if rows else case_rows()
-    return scope(cases, user=user, codename="view_case").order_by("due_order", "id")
+    return scope(cases, user=user, codename="view_case", walk=rows).order_by("due_order", "id")
 
 
 # What a caseload row shows, as values of one query: the resident joined, the names of its district, lead and
