@@ -81,41 +81,45 @@ def _granted(model, *, groups: list[int], codename: str, hashed: bool = False) -
     return _Granted(F("pk"), model=model, groups=groups, codename=codename, at=timezone.now(), hashed=hashed)
 
 
-# `_holds_many`'s answers: (model, codename, groups) -> (when it was asked, the answer). Which way a page is
+# `_tested_by_hash`'s answers: (model, codename, groups) -> (when it was asked, the answer). Which way a page is
 # found fastest changes only as a reader's caseload grows or shrinks by hundreds of rows, and either way finds
 # the same rows, so an answer is kept for a while in the process rather than asked on every page.
-_HOLDS_MANY: dict[tuple, tuple[float, bool]] = {}
-HOLDS_MANY_SECONDS = 600
+_BY_HASH: dict[tuple, tuple[float, bool]] = {}
+BY_HASH_SECONDS = 600
+# The most rows a reader's grants are hashed for: 50,000 ids make a hash of about 2.4 MB, within the `hash_mem`
+# PostgreSQL builds one in (8 MB at the defaults). Past it PostgreSQL would rescan the grants for every row.
+BY_HASH_AT_MOST = 50_000
 
 
-def _holds_many(model, *, groups: list[int], codename: str) -> bool:
-    """Whether the groups hold `codename` on at least one in a hundred of the model's rows now (the table's size
-    as PostgreSQL last estimated it), counted no further than that; the answer kept `HOLDS_MANY_SECONDS`.
+def _tested_by_hash(model, *, groups: list[int], codename: str) -> bool:
+    """Whether a list page of `model` walked in its own order tests each row against a hash of the groups'
+    grants: when they hold `codename` on at least one in a hundred of the model's rows now (the table's size as
+    PostgreSQL last estimated it) and on no more than `BY_HASH_AT_MOST`, counted no further than that; the answer
+    kept `BY_HASH_SECONDS`.
 
-    Which way a list page walked in its own order is found fastest. A reader who sees one row in a hundred or
-    more meets 50 of them within the first 5,000 rows of the order, each tested against a hash of their grants
-    (a care centre's 2,000 of the city's 115,000 cases: 1.1 ms, where a descent of the grant index per row took
-    4-5 ms). A reader who sees fewer is read from their grants, as the planner chooses for the EXISTS (a
-    commissioner's 91 cases: 0.4 ms, where the walk would pass 50,000 rows)."""
+    A reader who sees one row in a hundred or more meets 50 of them within the first 5,000 rows of the order,
+    each a look-up in memory (a care centre's 2,000 of the city's 115,000 cases: 1.1 ms, where a descent of the
+    grant index per row took 4-5 ms). A reader who sees fewer is read from their grants, as the planner chooses
+    for the EXISTS (a commissioner's 91 cases: 0.4 ms, where the walk would pass 50,000 rows)."""
     key = (model, codename, tuple(sorted(groups)))
-    asked, answer = _HOLDS_MANY.get(key, (None, False))
-    if asked is not None and time.monotonic() - asked < HOLDS_MANY_SECONDS:
+    asked, answer = _BY_HASH.get(key, (None, False))
+    if asked is not None and time.monotonic() - asked < BY_HASH_SECONDS:
         return answer
-    if len(_HOLDS_MANY) > 10_000:
-        _HOLDS_MANY.clear()
+    if len(_BY_HASH) > 10_000:
+        _BY_HASH.clear()
     table = connection.ops.quote_name(_TABLES[model]._meta.db_table)
     now = timezone.now()
     with prepared_cursor() as cursor:
         cursor.execute(
-            "WITH size AS (SELECT greatest(ceil(reltuples / 100), 1)::bigint AS n FROM pg_class "
-            "WHERE oid = %s::regclass) "
-            f"SELECT (SELECT count(*) FROM (SELECT 1 FROM {table} g WHERE g.group_id = ANY(%s) AND g.permission_id = "
-            "(SELECT id FROM auth_permission WHERE content_type_id = %s AND codename = %s) "
-            "AND g.valid_from <= %s AND g.valid_until > %s LIMIT (SELECT n FROM size)) s) >= (SELECT n FROM size)",
-            [model._meta.db_table, list(groups), ContentType.objects.get_for_model(model).id, codename, now, now],
+            "SELECT count(*) BETWEEN (SELECT greatest(ceil(reltuples / 100), 1) FROM pg_class "
+            f"WHERE oid = %s::regclass) AND %s FROM (SELECT 1 FROM {table} g WHERE g.group_id = ANY(%s) "
+            "AND g.permission_id = (SELECT id FROM auth_permission WHERE content_type_id = %s AND codename = %s) "
+            "AND g.valid_from <= %s AND g.valid_until > %s LIMIT %s) s",
+            [model._meta.db_table, BY_HASH_AT_MOST, list(groups), ContentType.objects.get_for_model(model).id,
+             codename, now, now, BY_HASH_AT_MOST + 1],
         )
         answer = cursor.fetchone()[0]
-    _HOLDS_MANY[key] = (time.monotonic(), answer)
+    _BY_HASH[key] = (time.monotonic(), answer)
     return answer
 
 
@@ -146,14 +150,14 @@ def scope(queryset: QuerySet, *, user: User, codename: str, group_ids: list[int]
     """Only the rows of `queryset` on which the user holds `codename` through an active group.
 
     `walk` for a list page read in an order of its own (the caseload, soonest visit first): on PostgreSQL, a
-    reader who holds many of the rows has them tested by hash (`_Granted`, `_holds_many`)."""
+    reader who holds many of the rows has them tested by hash (`_Granted`, `_tested_by_hash`)."""
     if not user.is_authenticated or not user.is_active:
         return queryset.none()
     groups = (acting_groups(user=user) or []) if group_ids is None else group_ids
     if not groups:
         return queryset.none()
-    hashed = walk and connection.vendor == "postgresql" and _holds_many(queryset.model, groups=groups,
-                                                                         codename=codename)
+    hashed = walk and connection.vendor == "postgresql" and _tested_by_hash(queryset.model, groups=groups,
+                                                                            codename=codename)
     return queryset.filter(_granted(queryset.model, groups=groups, codename=codename, hashed=hashed))
 
 

@@ -36,9 +36,9 @@ def caseloads(world):
         CaseFactory(resident=ResidentFactory(district=world.district_c, registered_by=world.council),
                     lead_organization=world.npo, team=[world.npo])
     grants_sync_residents(resident_ids=residents)
-    access._HOLDS_MANY.clear()
+    access._BY_HASH.clear()
     yield world
-    access._HOLDS_MANY.clear()
+    access._BY_HASH.clear()
 
 
 def _found(user, *, hashed: bool, **filters) -> list[int]:
@@ -64,13 +64,13 @@ def test_the_caseload_page_is_the_same_whichever_way_scope_chooses(caseloads, mo
     for user in caseloads.users.values():
         pages = []
         for answer in (False, True):
-            monkeypatch.setattr(access, "_holds_many", lambda *args, answer=answer, **kwargs: answer)
+            monkeypatch.setattr(access, "_tested_by_hash", lambda *args, answer=answer, **kwargs: answer)
             pages.append(list(cases_visible_to(user=user, rows=True)))
         assert pages[0] == pages[1], user.username
 
 
 @pytest.mark.services
-def test_a_reader_who_sees_one_case_in_a_hundred_or_more_is_tested_by_hash(caseloads):
+def test_a_reader_who_sees_one_case_in_a_hundred_or_more_is_tested_by_hash(caseloads, monkeypatch):
     """The share is of PostgreSQL's own estimate of the table's size (`ANALYZE`): with 300 cases, a reader
     needs 3 of them."""
     assert connection.vendor == "postgresql"
@@ -81,19 +81,23 @@ def test_a_reader_who_sees_one_case_in_a_hundred_or_more_is_tested_by_hash(casel
         cursor.execute("ANALYZE cases_case")
     assert Case.objects.count() == 300
 
-    def holds_many(persona):
-        access._HOLDS_MANY.clear()
+    def by_hash(persona):
+        access._BY_HASH.clear()
         groups = access.acting_groups(user=caseloads.users[persona])
-        return access._holds_many(Case, groups=groups, codename="view_case")
+        return access._tested_by_hash(Case, groups=groups, codename="view_case")
 
-    assert holds_many("care_worker")  # the care centre's 13 cases
-    assert holds_many("npo_worker")  # the NPO's 286
-    assert not holds_many("care_outsider")  # none
-    assert not holds_many("commissioner_b")  # Mrs Suzuki's case: 1 of 300
+    assert by_hash("care_worker")  # the care centre's 13 cases
+    assert by_hash("npo_worker")  # the NPO's 286
+    assert not by_hash("care_outsider")  # none
+    assert not by_hash("commissioner_b")  # Mrs Suzuki's case: 1 of 300
     # An answer is kept: a case more does not change it until it is asked again.
     groups = access.acting_groups(user=caseloads.users["commissioner_b"])
-    assert not access._holds_many(Case, groups=groups, codename="view_case")
+    assert not access._tested_by_hash(Case, groups=groups, codename="view_case")
     CaseFactory.create_batch(3, resident=caseloads.suzuki, lead_organization=caseloads.council)
     grants_sync_residents(resident_ids=[caseloads.suzuki.id])
-    assert not access._holds_many(Case, groups=groups, codename="view_case")
-    assert holds_many("commissioner_b")
+    assert not access._tested_by_hash(Case, groups=groups, codename="view_case")
+    assert by_hash("commissioner_b")
+    # A reader who holds more than a hash is built for is read by the EXISTS.
+    monkeypatch.setattr(access, "BY_HASH_AT_MOST", 12)
+    assert not by_hash("care_worker")  # 13
+    assert by_hash("commissioner_b")  # 4
