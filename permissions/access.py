@@ -37,6 +37,15 @@ _TABLES = {
 }
 
 
+def _held_now(groups: str) -> str:
+    """The window rule as SQL, for a grant row `g`: held through the groups (`groups`, the test of
+    `g.group_id`: an `IN` list, or `= ANY(%s)` of an array where a statement is prepared), for the permission
+    named by content type and codename, at the moment given twice. Every hand-written read of the grant tables
+    here writes it through this one function; its parameters follow the groups' in that order."""
+    return (f"g.group_id {groups} AND g.permission_id = (SELECT p.id FROM auth_permission p "
+            "WHERE p.content_type_id = %s AND p.codename = %s) AND g.valid_from <= %s AND g.valid_until > %s")
+
+
 class _Granted(Expression):
     """True for a row of `model` on which one of `groups` holds `codename` at `at`: EXISTS a grant row whose
     window holds the moment (`valid_from <= at < valid_until`). The scope of every read and the look-up of
@@ -65,10 +74,8 @@ class _Granted(Expression):
     def as_sql(self, compiler, connection):
         ref_sql, ref_params = compiler.compile(self.ref)
         table = connection.ops.quote_name(_TABLES[self.model]._meta.db_table)
-        groups = ", ".join(["%s"] * len(self.groups))
         at = connection.ops.adapt_datetimefield_value(self.at)
-        held = (f"g.group_id IN ({groups}) AND g.permission_id = (SELECT p.id FROM auth_permission p "
-                "WHERE p.content_type_id = %s AND p.codename = %s) AND g.valid_from <= %s AND g.valid_until > %s")
+        held = _held_now(f"IN ({', '.join(['%s'] * len(self.groups))})")
         held_params = (*self.groups, ContentType.objects.get_for_model(self.model).id, self.codename, at, at)
         if self.hashed:
             return (f"({ref_sql} IN (SELECT g.content_object_id FROM {table} g WHERE {held})) IS TRUE",
@@ -112,9 +119,8 @@ def _tested_by_hash(model, *, groups: list[int], codename: str) -> bool:
     with prepared_cursor() as cursor:
         cursor.execute(
             "SELECT count(*) BETWEEN (SELECT greatest(ceil(reltuples / 100), 1) FROM pg_class "
-            f"WHERE oid = %s::regclass) AND %s FROM (SELECT 1 FROM {table} g WHERE g.group_id = ANY(%s) "
-            "AND g.permission_id = (SELECT id FROM auth_permission WHERE content_type_id = %s AND codename = %s) "
-            "AND g.valid_from <= %s AND g.valid_until > %s LIMIT %s) s",
+            f"WHERE oid = %s::regclass) AND %s FROM (SELECT 1 FROM {table} g WHERE {_held_now('= ANY(%s)')} "
+            "LIMIT %s) s",
             [model._meta.db_table, BY_HASH_AT_MOST, list(groups), ContentType.objects.get_for_model(model).id,
              codename, now, now, BY_HASH_AT_MOST + 1],
         )
@@ -178,10 +184,8 @@ def grant_bases(*, user: User, model, object_ids: list[int], codename: str) -> d
         with prepared_cursor() as cursor:
             cursor.execute(
                 f"SELECT g.content_object_id, g.basis FROM {connection.ops.quote_name(table)} g "
-                "WHERE g.group_id = ANY(%s) AND g.content_object_id = ANY(%s) AND g.permission_id = "
-                "(SELECT id FROM auth_permission WHERE content_type_id = %s AND codename = %s) "
-                "AND g.valid_from <= %s AND g.valid_until > %s",
-                [list(decided), list(object_ids), ContentType.objects.get_for_model(model).id, codename, now, now],
+                f"WHERE g.content_object_id = ANY(%s) AND {_held_now('= ANY(%s)')}",
+                [list(object_ids), list(decided), ContentType.objects.get_for_model(model).id, codename, now, now],
             )
             rows = cursor.fetchall()
     else:
