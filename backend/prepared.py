@@ -1,15 +1,16 @@
-"""Prepared statements for the few hand-written queries every request runs (PostgreSQL only).
+"""Prepared statements for the few queries every request runs with the same text (PostgreSQL only).
 
 Who is asking (api/tokens.py), the bases of what was read (permissions/access.py) and the access log's
-INSERT (audit/access_log.py) run on every request, each with the same text and new values. PostgreSQL
+INSERT (audit/access_log.py) run on every request, a caseload page's rows by id and its teams
+(cases/selectors/) on every page, each with the same text and new values. PostgreSQL
 plans a statement each time it is sent; prepared once per connection, it is planned for its first runs,
 then (when a generic plan costs no more) reuses one: on the city the token look-up went from 0.73 ms to
 0.18 ms. Every one of these statements looks rows up by key or by id arrays, so a plan made for one
 reader fits every other.
 
 Only these statements are prepared: Django's own cursors bind parameters on the client and never
-prepare, so no ORM query gets a generic plan (a caseload planned once for a commissioner's 91 cases
-would be wrong for a care centre's 2,000). A connection pooler in front of PostgreSQL must keep
+prepare, so no query that searches gets a generic plan (a caseload's page of keys planned once for a
+commissioner's 91 cases would be wrong for a care centre's 2,000). A connection pooler in front of PostgreSQL must keep
 prepared statements per client connection (session pooling, or PgBouncer's `max_prepared_statements`:
 docs/operations.md).
 """

@@ -14,6 +14,7 @@ from cases.selectors import (
     case_get_for_user,
     case_row_get_for_user,
     case_teams,
+    caseload_rows,
     cases_visible_to,
     resident_get_for_user,
     today,
@@ -43,8 +44,10 @@ class CaseViewSet(IdempotentPosts, mixins.ListModelMixin, viewsets.GenericViewSe
         return {**super().get_serializer_context(), "today": today()}
 
     def list(self, request):
-        # The page is written from rows of one query plus the teams of another, never per-row serializers.
-        page = self.paginate_queryset(self.filter_queryset(cases_visible_to(user=request.user, rows=True)))
+        # The page is found by its keys, then written from the rows of one query plus the teams of another,
+        # never per-row serializers.
+        keys = self.paginate_queryset(self.filter_queryset(cases_visible_to(user=request.user, keys=True)))
+        page = caseload_rows(case_ids=[key["id"] for key in keys])
         teams = case_teams(case_ids=[row["id"] for row in page])
         return self.get_paginated_response(caseload_represent(page, teams=teams, today=today()))
 

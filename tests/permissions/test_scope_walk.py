@@ -65,7 +65,7 @@ def test_the_caseload_page_is_the_same_whichever_way_scope_chooses(caseloads, mo
         pages = []
         for answer in (False, True):
             monkeypatch.setattr(access, "_tested_by_hash", lambda *args, answer=answer, **kwargs: answer)
-            pages.append(list(cases_visible_to(user=user, rows=True)))
+            pages.append(list(cases_visible_to(user=user, keys=True)))
         assert pages[0] == pages[1], user.username
 
 
