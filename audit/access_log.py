@@ -33,6 +33,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+import orjson
 from django.db import connection
 from django.utils import timezone
 
@@ -264,12 +265,15 @@ def _write(entries: list[dict]) -> int:
     """One INSERT, written by hand: the ORM's bulk_create costs more than the database does here.
 
     On PostgreSQL the rows travel as ONE JSON parameter unpacked by `jsonb_to_recordset` (binding
-    hundreds of parameters one by one cost more than the insert itself); elsewhere as a multi-row VALUES.
+    hundreds of parameters one by one cost more than the insert itself), written by orjson (a caseload page's
+    50 entries: 0.25 ms with `json`, a tenth of that with orjson); elsewhere as a multi-row VALUES.
     """
     if not entries:
         return 0
     if connection.vendor == "postgresql":
-        payload = json.dumps([{**entry, "at": entry["at"].isoformat()} for entry in entries], ensure_ascii=False)
+        # orjson writes an aware time as ISO 8601 with its offset, what `timestamptz` reads; `json` would
+        # turn a dict's non-string keys into strings, and so does OPT_NON_STR_KEYS.
+        payload = orjson.dumps(entries, option=orjson.OPT_NON_STR_KEYS).decode()
         with prepared_cursor() as cursor:
             cursor.execute(_postgresql_insert(), [payload])
         return len(entries)

@@ -84,7 +84,7 @@ def database_from_url(name: str, url: str) -> dict:
         except ValueError:
             raise ImproperlyConfigured(f"Environment variable {name} has an invalid port.") from None
         return {
-            "ENGINE": "django.db.backends.postgresql",
+            "ENGINE": "backend.postgresql",  # Django's, with dates and times read faster (backend/postgresql/)
             "NAME": database,
             "USER": unquote(parts.username or ""),
             "PASSWORD": unquote(parts.password or ""),

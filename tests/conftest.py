@@ -41,7 +41,7 @@ from tests.factories import (
 def services_missing() -> str | None:
     """What a `services` test lacks here (PostgreSQL, Redis), or None when both are configured."""
     missing = []
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    if settings.DATABASES["default"]["ENGINE"] != "backend.postgresql":
         missing.append("PostgreSQL (DATABASE_URL)")
     if not os.environ.get("REDIS_URL"):
         missing.append("Redis (REDIS_URL)")

@@ -16,7 +16,7 @@ if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("de
     raise ImproperlyConfigured("Environment variable SECRET_KEY must be a random value of at least 50 characters.")
 
 DATABASES = {"default": database_from_url("DATABASE_URL", env_str("DATABASE_URL", required=True))}
-if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+if DATABASES["default"]["ENGINE"] != "backend.postgresql":
     raise ImproperlyConfigured("Environment variable DATABASE_URL must be a postgres:// URL in production.")
 
 REDIS_URL = env_url("REDIS_URL", None, schemes=("redis", "rediss"))

@@ -38,7 +38,7 @@ def test_malformed_database_url_names_the_variable(url):
 def test_postgres_database_url_is_parsed():
     config = database_from_url("DATABASE_URL", "postgres://app:p%40ss@db.example:6543/mimamori")
 
-    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert config["ENGINE"] == "backend.postgresql"
     assert (config["NAME"], config["USER"], config["PASSWORD"]) == ("mimamori", "app", "p@ss")
     assert (config["HOST"], config["PORT"]) == ("db.example", "6543")
 
@@ -236,7 +236,7 @@ def test_production_runs_on_postgresql_and_redis_for_broker_and_cache(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "django.db.backends.postgresql",
+        "backend.postgresql",
         "django.core.cache.backends.redis.RedisCache",
         "redis://redis.invalid:6379/0",
         "redis://redis.invalid:6379/0",
