@@ -43,7 +43,9 @@ def cases_visible_to(*, user: User, keys: bool = False) -> QuerySet[Case]:
 
 def caseload_rows(*, case_ids: list[int]) -> list[dict]:
     """The rows of `CASELOAD_VALUES` of these cases, in the order given, in one query: a caseload page's rows,
-    its keys found by `cases_visible_to(keys=True)` in this request (a case gone since is left out)."""
+    its keys found by `cases_visible_to(keys=True)` in this request (a case gone since is left out).
+
+    It checks no access itself: the ids must be those the reader's scoped keys gave in the same request."""
     return rows_by_id(_caseload_rows, case_ids)
 
 
