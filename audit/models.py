@@ -115,8 +115,8 @@ class ProvisionRecord(models.Model):
 
     provided_at = models.DateTimeField(help_text="From when the recipient could see it.")
     recorded_at = models.DateTimeField(default=timezone.now)
-    recipient = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="+")
+    recipient = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", db_index=False)
+    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="+", db_index=False)
     item = models.CharField(max_length=20, help_text="resident, case, note or visit.")
     category = models.CharField(max_length=20)
     basis = models.CharField(max_length=40, help_text="consent:12, APPI27-1-2:7, SWA106-6:3, referral:5 ...")
@@ -177,7 +177,7 @@ class RightsRequest(models.Model):
     """A resident's request under APPI (disclosure, correction, cessation), answered within 30 days."""
 
     resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="+")
-    ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="+")
+    ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="+", db_index=False)
     kind = models.CharField(max_length=12, choices=RightsKind.choices)
     requester = models.CharField(max_length=16, choices=Grantor.choices, default=Grantor.SELF)
     proxy_name = models.CharField(max_length=60, blank=True)

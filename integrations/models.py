@@ -16,7 +16,7 @@ from cases.models import Organization
 
 
 class OrganizationClient(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="api_clients")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="api_clients", db_index=False)
     name = models.CharField(max_length=100)
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_client",
                                 editable=False, help_text="The client's own account: author of what it writes.")
@@ -91,7 +91,7 @@ class SweepMark(models.Model):
 class Event(models.Model):
     """Something an organisation is told about, by id and type only (never personal data)."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", db_index=False)
     sequence = models.BigIntegerField()
     key = models.CharField(max_length=200, unique=True, help_text="The change and the organisation: written once.")
     type = models.CharField(max_length=40, choices=EventType.choices)
@@ -144,7 +144,7 @@ class WebhookEndpoint(models.Model):
 class WebhookDelivery(models.Model):
     """One event to one endpoint: sent until the receiver answers 2xx (or the endpoint is disabled)."""
 
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
     sequence = models.BigIntegerField(help_text="The event's: deliveries to an endpoint go in this order.")
     created_at = models.DateTimeField(default=timezone.now)

@@ -51,7 +51,9 @@ class Notification(models.Model):
     """What a user sees in the app: an event about a task or referral, by id, with a link."""
 
     key = models.CharField(max_length=160, unique=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", db_index=False
+    )
     event = models.CharField(max_length=40)
     subject_type = models.CharField(max_length=20)
     subject_id = models.BigIntegerField()

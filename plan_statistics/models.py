@@ -16,7 +16,7 @@ from cases.models import Ward
 
 
 class PublishedTable(models.Model):
-    ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="+")
+    ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="+", db_index=False)
     table = models.CharField(max_length=40)
     period_key = models.CharField(max_length=24, help_text="2025-04, FY2025, or as_of:2026-03-31.")
     figures = models.JSONField(help_text="The published, suppressed figures (what readers get).")
@@ -34,7 +34,7 @@ class PublishedTable(models.Model):
 class Release(models.Model):
     """One release: a ward's full set of tables for one period, with the parameters it was made under."""
 
-    ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="+")
+    ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="+", db_index=False)
     period = models.CharField(max_length=8, help_text="2025-04 or FY2025.")
     released_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     released_at = models.DateTimeField(default=timezone.now)

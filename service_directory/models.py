@@ -165,7 +165,7 @@ class Location(models.Model):
 
 class ServiceAtLocation(models.Model):
     uuid = models.UUIDField(default=_uuid, unique=True, editable=False)
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="service_at_locations")
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="service_at_locations", db_index=False)
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="service_at_locations")
     description = models.CharField(max_length=500, blank=True)
 
@@ -269,7 +269,7 @@ class ServiceLanguage(models.Model):
     """A language spoken at the service (not only through an interpreter)."""
 
     uuid = models.UUIDField(default=_uuid, unique=True, editable=False)
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="languages")
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="languages", db_index=False)
     code = models.CharField(max_length=8, help_text="ISO 639-1.")
     name = models.CharField(max_length=40)
     note = models.CharField(max_length=200, blank=True)
@@ -316,7 +316,7 @@ class Attribute(models.Model):
     """A service classified by a taxonomy term (HSDS attribute, link_entity "service")."""
 
     uuid = models.UUIDField(default=_uuid, unique=True, editable=False)
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="attributes")
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="attributes", db_index=False)
     taxonomy_term = models.ForeignKey(TaxonomyTerm, on_delete=models.PROTECT, related_name="attributes")
     value = models.CharField(max_length=100, blank=True)
 

@@ -78,7 +78,7 @@ class Case(models.Model):
 class CaseTeamMember(models.Model):
     """An organisation on a case's team (the lead organisation is always one)."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="team_members")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="team_members", db_index=False)
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="case_memberships")
     added_at = models.DateTimeField(default=timezone.now)
 

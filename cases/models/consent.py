@@ -58,7 +58,7 @@ class Consent(models.Model):
     an earlier consent and a later consent overrides an earlier refusal.
     """
 
-    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="consents")
+    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="consents", db_index=False)
     decision = models.CharField(max_length=8, choices=Decision.choices, default=Decision.GRANTED)
     grantor = models.CharField(max_length=16, choices=Grantor.choices)
     proxy_name = models.CharField(max_length=60, blank=True, help_text="Who decided, when not the resident.")
@@ -106,7 +106,7 @@ class GrantStatus(models.TextChoices):
 class LegalBasisGrant(models.Model):
     """Time-limited access without consent, on a named legal basis, reviewed afterwards."""
 
-    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="legal_basis_grants")
+    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="legal_basis_grants", db_index=False)
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="legal_basis_grants")
     basis = models.CharField(max_length=16, choices=LegalBasis.choices)
     categories = models.JSONField()
@@ -167,7 +167,7 @@ class SupportMeeting(models.Model):
 
 
 class MeetingMember(models.Model):
-    meeting = models.ForeignKey(SupportMeeting, on_delete=models.CASCADE, related_name="members")
+    meeting = models.ForeignKey(SupportMeeting, on_delete=models.CASCADE, related_name="members", db_index=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     confidentiality_acknowledged_at = models.DateTimeField(null=True, blank=True)

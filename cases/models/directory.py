@@ -91,7 +91,7 @@ class District(models.Model):
 class Organization(models.Model):
     kind = models.CharField(max_length=32, choices=OrganizationKind.choices)
     name = models.CharField(max_length=100)
-    ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="organizations")
+    ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="organizations", db_index=False)
     fields = models.JSONField(default=list, blank=True, help_text="Fields served (Field codes).")
     requires_grant_approval = models.BooleanField(
         default=False, help_text="Legal-basis grants requested by members need a supervisor's approval."
@@ -127,7 +127,7 @@ class MembershipQuerySet(models.QuerySet):
 class Membership(models.Model):
     """A user's role in an organisation for a period. Access ends when `valid_until` passes."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships", db_index=False)
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="memberships")
     role = models.CharField(max_length=32, choices=Role.choices)
     valid_from = models.DateTimeField(default=timezone.now)
@@ -151,7 +151,9 @@ class Membership(models.Model):
 class DistrictAssignment(models.Model):
     """A commissioner membership covers one or more districts, for the membership's term."""
 
-    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="district_assignments")
+    membership = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="district_assignments", db_index=False
+    )
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="assignments")
 
     class Meta:

@@ -48,7 +48,7 @@ class EvacuationListEntry(models.Model):
     """One person on the ward's evacuation-support list. A manual removal sticks: a refresh never re-adds it."""
 
     resident = models.OneToOneField(Resident, on_delete=models.PROTECT, related_name="evacuation_entry")
-    ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="+")
+    ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="+", db_index=False)
     sex = models.CharField(max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
     reasons = models.JSONField(default=list, help_text="ListReason codes, plus the special-care codes that matched.")
     source = models.CharField(max_length=10, choices=EntrySource.choices)
@@ -86,7 +86,7 @@ class EvacuationPlan(models.Model):
     and role; the organisations among them receive the plan by the resident's consent.
     """
 
-    entry = models.ForeignKey(EvacuationListEntry, on_delete=models.PROTECT, related_name="plans")
+    entry = models.ForeignKey(EvacuationListEntry, on_delete=models.PROTECT, related_name="plans", db_index=False)
     supporters = models.JSONField()
     destination = models.CharField(max_length=200, help_text="Where the person goes (a shelter's name, as text).")
     needs = models.JSONField(default=list, help_text="HelpNeed codes.")
@@ -133,7 +133,7 @@ class DisasterEvent(models.Model):
     exercise, whose grants) the campaign opened; `checks_opened_at` is set when every one is open.
     """
 
-    ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="+")
+    ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="+", db_index=False)
     client_id = models.UUIDField(unique=True)
     kind = models.CharField(max_length=12, choices=DisasterKind.choices)
     exercise = models.BooleanField(default=False, help_text="An exercise (訓練): consented residents only.")
@@ -174,14 +174,16 @@ class SafetyCheckReport(models.Model):
     """One outcome of a disaster safety check, recorded on a phone (offline) and uploaded once per client_id."""
 
     event = models.ForeignKey(DisasterEvent, on_delete=models.PROTECT, related_name="reports")
-    task = models.ForeignKey("cases.Task", on_delete=models.PROTECT, related_name="check_reports")
+    task = models.ForeignKey("cases.Task", on_delete=models.PROTECT, related_name="check_reports", db_index=False)
     resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="+")
     client_id = models.UUIDField()
     outcome = models.CharField(max_length=12, choices=CheckOutcome.choices)
     evacuated_to = models.CharField(max_length=200, blank=True)
     observed_at = models.DateTimeField()
     uploaded_at = models.DateTimeField(default=timezone.now)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
 
     objects = AuditedManager()
 

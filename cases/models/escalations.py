@@ -60,7 +60,7 @@ class EscalationPolicy(models.Model):
 
 
 class EscalationStep(models.Model):
-    policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="steps")
+    policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="steps", db_index=False)
     position = models.PositiveSmallIntegerField(help_text="1, 2, 3 … in firing order.")
     after = models.DurationField(help_text="Fires this long after the task's due time (from due, not cumulative).")
     target = models.CharField(max_length=24, choices=EscalationTarget.choices)

@@ -12,8 +12,10 @@ from cases.models.residents import Resident
 
 
 class Note(models.Model):
-    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="notes")
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, null=True, blank=True, related_name="notes")
+    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="notes", db_index=False)
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, null=True, blank=True, related_name="notes", db_index=False
+    )
     category = models.CharField(max_length=20, choices=Category.choices)
     body = models.TextField(max_length=8000)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notes")

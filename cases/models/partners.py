@@ -57,7 +57,7 @@ class PartnerReportState(models.TextChoices):
 
 
 class PartnerReport(models.Model):
-    agreement = models.ForeignKey(PartnerAgreement, on_delete=models.PROTECT, related_name="reports")
+    agreement = models.ForeignKey(PartnerAgreement, on_delete=models.PROTECT, related_name="reports", db_index=False)
     reference = models.CharField(max_length=64, help_text="The partner's own reference: one report per agreement.")
     fingerprint = models.CharField(max_length=64, help_text="Digest of what was reported, to tell a retry from a "
                                                             "reuse of the reference.")
@@ -108,7 +108,7 @@ class PartnerReportRouting(models.Model):
 class PartnerReportCandidate(models.Model):
     """A resident registered at the reported address; shown only to readers who see that resident."""
 
-    report = models.ForeignKey(PartnerReport, on_delete=models.CASCADE, related_name="candidates")
+    report = models.ForeignKey(PartnerReport, on_delete=models.CASCADE, related_name="candidates", db_index=False)
     resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="+")
 
     objects = AuditedManager()

@@ -32,11 +32,13 @@ class ReferralStatus(models.TextChoices):
 
 
 class Referral(models.Model):
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="referrals")
-    sender_organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="referrals_sent")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="referrals", db_index=False)
+    sender_organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="referrals_sent", db_index=False
+    )
     sender_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     receiver_organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="referrals_received"
+        Organization, on_delete=models.PROTECT, related_name="referrals_received", db_index=False
     )
     receiver_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
@@ -95,7 +97,7 @@ class Referral(models.Model):
 class ReferralEvent(models.Model):
     """One change of a referral's state: who, when, from, to, why."""
 
-    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="events")
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="events", db_index=False)
     action = models.CharField(max_length=20)
     from_status = models.CharField(max_length=20, choices=ReferralStatus.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=ReferralStatus.choices)

@@ -22,7 +22,7 @@ class Resident(models.Model):
     block_number = models.CharField(max_length=20, help_text="番地・号, e.g. 2-15.")
     building = models.CharField(max_length=60, blank=True)
     room = models.CharField(max_length=20, blank=True)
-    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="residents")
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="residents", db_index=False)
     address_key = models.CharField(
         max_length=120, blank=True, db_index=True, editable=False,
         help_text="The dwelling's normalised house address (cases/addresses.py), kept in step by the services.")

@@ -35,9 +35,11 @@ class Task(models.Model):
     kind = models.CharField(max_length=20, choices=TaskKind.choices)
     status = models.CharField(max_length=16, choices=TaskStatus.choices, default=TaskStatus.OPEN)
     urgency = models.CharField(max_length=10, choices=Urgency.choices, default=Urgency.ROUTINE)
-    assignee_organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="tasks")
+    assignee_organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="tasks", db_index=False
+    )
     assignee_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="tasks"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="tasks", db_index=False
     )
     instruction_code = models.CharField(
         max_length=32, blank=True,
@@ -112,11 +114,11 @@ class Task(models.Model):
 class TaskEscalation(models.Model):
     """One escalation step that fired for a task. (task, level) is unique: a step fires once."""
 
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="escalations")
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="escalations", db_index=False)
     level = models.PositiveSmallIntegerField()
     target = models.CharField(max_length=24, choices=EscalationTarget.choices)
     target_organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     recipients = models.PositiveIntegerField(default=0, help_text="Users notified.")
     fired_at = models.DateTimeField(default=timezone.now)

@@ -41,8 +41,10 @@ class WarningSign(models.TextChoices):
 class Visit(models.Model):
     """One contact. `client_id` is made by the phone, so an offline retry is stored once."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="visits")
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="visits")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="visits", db_index=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="visits", db_index=False
+    )
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="visits")
     client_id = models.UUIDField()
     occurred_at = models.DateTimeField(help_text="When it happened (may be days before the upload).")
