@@ -30,8 +30,8 @@ class WindowedGroupObjectPermission(GroupObjectPermissionBase):
     Its foreign keys have no index of their own: the uniqueness constraint's index leads with the group, each
     table's `(content_object, group, permission)` index with the record, and a grant table has one or two
     permissions. PostgreSQL weighs every index of a table each time it plans a query that reads it, and writes
-    every one with each grant; the three single-column indexes cost a scoped query about 0.2 ms of planning
-    (a third of a note page's) and served no query the other two do not."""
+    every one with each grant; the three single-column indexes served no query the other two do not (a five-row
+    INSERT into the city's visit grants took 0.25 ms with them, 0.165 ms without two of them)."""
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, db_index=False)
     permission = models.ForeignKey(Permission, on_delete=models.CASCADE, db_index=False)

@@ -3,8 +3,8 @@
 PostgreSQL weighs every index of a table each time it plans a query that reads it, and writes every one with
 each row. A foreign key gets an index of its own by default (`db_index`); where a composite index or a
 uniqueness constraint of the same table begins with that column, the key's own index serves no query the other
-does not, and only costs planning and writes (on the city, the grant tables' three redundant indexes were a
-third of a note page's planning). Such a key is declared with `db_index=False`.
+does not, and only costs planning and writes (on the city, a note page's scoped query planned 8 % faster and a
+five-row grant INSERT took a third less time without them). Such a key is declared with `db_index=False`.
 """
 
 from __future__ import annotations
