@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from audit.models import ProvisionRecord
 from audit.switch import is_suspended
+from backend.prepared import rows_where_any
 from cases.models import Case, EvacuationListEntry, Note, Resident, Visit
 from cases.models.consent import Category
 from permissions.policy import THIRD_PARTY_PREFIXES
@@ -33,10 +34,13 @@ ITEM_BY_CODENAME = {"view_evacuation_plan": "evacuation_plan"}
 
 def _recipients(group_ids: set[int]) -> dict[int, int]:
     """Group → organisation: an organisation's own group, or a district's council (one query)."""
-    rows = Group.objects.filter(id__in=group_ids).values_list(
-        "id", "organization__id", "district__council_area__council_id")
+    rows = rows_where_any(_group_owners, "id", sorted(group_ids))
     return {group_id: organization_id or council_id for group_id, organization_id, council_id in rows
             if organization_id or council_id}
+
+
+def _group_owners():
+    return Group.objects.values_list("id", "organization__id", "district__council_area__council_id")
 
 
 def _described(model, object_ids: set[int]) -> dict[int, tuple[int, str]]:

@@ -24,6 +24,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 
 from audit.provisions import provisions_record
+from backend.prepared import rows_where_any
 from cases.models import Case, EvacuationListEntry, Note, Resident, User, Visit
 from permissions.memberships import memberships_sync_user
 from permissions.models import (
@@ -52,11 +53,13 @@ def _permission_ids(models) -> dict[type, dict[str, int]]:
     content_types = ContentType.objects.get_for_models(*models)
     by_type = {content_type.id: model for model, content_type in content_types.items()}
     perms: dict[type, dict[str, int]] = {model: {} for model in models}
-    rows = Permission.objects.filter(content_type__in=content_types.values()).order_by().values_list(
-        "content_type_id", "codename", "id")
-    for content_type_id, codename, permission_id in rows:
+    for content_type_id, codename, permission_id in rows_where_any(_permissions, "content_type_id", sorted(by_type)):
         perms[by_type[content_type_id]][codename] = permission_id
     return perms
+
+
+def _permissions():
+    return Permission.objects.order_by().values_list("content_type_id", "codename", "id")
 
 
 class Stored(dict):

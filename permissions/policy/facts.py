@@ -18,12 +18,13 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import F, Prefetch
-
+from backend.prepared import rows_where_any
 from cases.models import (
     Case,
     CaseTeamMember,
     Consent,
+    CouncilArea,
+    District,
     EvacuationListEntry,
     EvacuationPlan,
     LegalBasis,
@@ -34,6 +35,7 @@ from cases.models import (
     Referral,
     ReferralStatus,
     Resident,
+    SupportMeeting,
     Task,
     TaskEscalation,
     TaskKind,
@@ -90,6 +92,7 @@ class ResidentFacts:
     consents: list[Consent]
     legal_grants: list[LegalBasisGrant]
     meeting_orgs: dict[int, list[Organization]]
+    meeting_cases: dict[int, set[int]] = field(default_factory=dict)  # the cases on each meeting's agenda
     referrals: list[Referral] = field(default_factory=list)
     safety_checks: list[SafetyCheckFact] = field(default_factory=list)
 
@@ -97,17 +100,9 @@ class ResidentFacts:
 def residents_load(resident_ids: list[int]) -> list[ResidentFacts]:
     """The facts of these residents and all their records."""
     # Visits and notes are the most numerous records (~20 visits per resident): only the fields the rules read.
-    visits = list(Visit.objects.filter(case__resident_id__in=resident_ids)
-                  .values_list("id", "case_id", "organization_id", "case__resident_id"))
-    notes = list(Note.objects.filter(resident_id__in=resident_ids)
-                 .values_list("id", "resident_id", "case_id", "category", "author_organization_id"))
-    orgs = Organization.objects.in_bulk({row[2] for row in visits} | {row[4] for row in notes})
-    facts = [(resident_id, VisitFact(visit_id, case_id, orgs[organization_id]))
-             for visit_id, case_id, organization_id, resident_id in visits]
-    note_facts = [NoteFact(note_id, resident_id, case_id, category, orgs[organization_id])
-                  for note_id, resident_id, case_id, category, organization_id in notes]
-    return _load(resident_ids, notes=note_facts, visits=facts,
-                 tasks=Task.objects.filter(resident_id__in=resident_ids, kind=TaskKind.SAFETY_CHECK))
+    return _load(resident_ids, notes=rows_where_any(_notes, "resident_id", resident_ids),
+                 visits=rows_where_any(_visits, "case__resident_id", resident_ids),
+                 checks=("resident_id", resident_ids))
 
 
 def new_visit_load(visit: Visit) -> ResidentFacts | None:
@@ -115,112 +110,182 @@ def new_visit_load(visit: Visit) -> ResidentFacts | None:
 
     A fixed number of queries: nothing here is read per note or per visit of the resident.
     """
-    organization = Organization.objects.get(pk=visit.organization_id)
     resident_id = visit.case.resident_id
-    loaded = _load([resident_id], notes=[], visits=[(resident_id, VisitFact(visit.id, visit.case_id, organization))],
-                   tasks=Task.objects.filter(visit_id=visit.id, kind=TaskKind.SAFETY_CHECK))
+    loaded = _load([resident_id], notes=[], visits=[(visit.id, visit.case_id, visit.organization_id, resident_id)],
+                   checks=("visit_id", [visit.id]))
     return loaded[0] if loaded else None
 
 
 def resident_load_without_records(resident_id: int) -> ResidentFacts | None:
     """The facts of a resident without their notes, visits or safety checks: enough to ask what consent and the
     legal bases let an organisation receive (a referral being sent)."""
-    loaded = _load([resident_id], notes=[], visits=[], tasks=Task.objects.none())
+    loaded = _load([resident_id], notes=[], visits=[], checks=None)
     return loaded[0] if loaded else None
 
 
-def _load(resident_ids: list[int], *, notes: list[NoteFact], visits: list[tuple[int, VisitFact]], tasks) -> list[
-        ResidentFacts]:
-    # Only the fields the rules read: a batch of 2,000 residents builds ~30,000 of these objects.
-    residents = Resident.objects.filter(id__in=resident_ids).select_related(
-        "district__council_area__council", "registered_by"
-    ).only("id", "district__group_id", "district__council_area__council__id",
-           "district__council_area__council__kind", "district__council_area__council__group_id",
-           "registered_by__id", "registered_by__kind", "registered_by__group_id")
-    cases = Case.objects.filter(resident_id__in=resident_ids).select_related("lead_organization").only(
-        "id", "resident_id", "status", "lead_organization__id", "lead_organization__kind",
-        "lead_organization__group_id")
-    team_rows = CaseTeamMember.objects.filter(case__resident_id__in=resident_ids).select_related("organization").only(
-        "case_id", "organization__id", "organization__kind", "organization__group_id")
-    consents = list(Consent.objects.filter(resident_id__in=resident_ids).only(
-        "id", "resident_id", "decision", "recipient_kinds", "categories", "purposes", "valid_from", "valid_until",
-        "withdrawn_at", "taken_at"))
-    recipients: dict[int, set[int]] = defaultdict(set)
-    if consents:
-        for consent_id, organization_id in Consent.recipient_organizations.through.objects.filter(
-                consent_id__in=[c.id for c in consents]).values_list("consent_id", "organization_id"):
-            recipients[consent_id].add(organization_id)
-    legal = list(
-        # A disaster's grants open the evacuation list only: derived from `entry_facts_load`.
-        LegalBasisGrant.objects.filter(resident_id__in=resident_ids).exclude(basis=LegalBasis.DISASTER)
-        .select_related("organization", "meeting")
-        .prefetch_related(Prefetch("meeting__cases", queryset=Case.objects.only("id")))
-    )
-    meeting_ids = {g.meeting_id for g in legal if g.meeting_id}
-    meeting_orgs: dict[int, list[Organization]] = defaultdict(list)
-    if meeting_ids:
-        for member in MeetingMember.objects.filter(
-            meeting_id__in=meeting_ids, confidentiality_acknowledged_at__isnull=False
-        ).select_related("organization"):
-            if member.organization not in meeting_orgs[member.meeting_id]:
-                meeting_orgs[member.meeting_id].append(member.organization)
+# Each query below reads only the columns the rules use. It is built once per process and read through
+# `rows_where_any` by an array of keys: on PostgreSQL a prepared statement, so a visit upload's dozen
+# look-ups by key cost what PostgreSQL takes to run them, not the ORM's building and compiling of each.
+
+def _residents():
+    return Resident.objects.values_list("id", "district_id", "district__group_id", "district__council_area_id",
+                                        "district__council_area__council_id", "registered_by_id")
+
+
+def _cases():
+    return Case.objects.values_list("id", "resident_id", "status", "lead_organization_id")
+
+
+def _team():
+    return CaseTeamMember.objects.values_list("case_id", "organization_id")
+
+
+def _consents():
+    return Consent.objects.values_list("id", "resident_id", "decision", "recipient_kinds", "categories", "purposes",
+                                       "valid_from", "valid_until", "withdrawn_at", "taken_at")
+
+
+def _consent_recipients():
+    return Consent.recipient_organizations.through.objects.values_list("consent_id", "organization_id")
+
+
+def _legal_grants():
+    # A disaster's grants open the evacuation list only: derived from `entry_facts_load`.
+    return LegalBasisGrant.objects.exclude(basis=LegalBasis.DISASTER).values_list(
+        "id", "resident_id", "organization_id", "basis", "categories", "status", "approved_by_id", "starts_at",
+        "ends_at", "revoked_at", "meeting_id", "meeting__ends_at")
+
+
+def _meeting_cases():
+    return SupportMeeting.cases.through.objects.values_list("supportmeeting_id", "case_id")
+
+
+def _meeting_members():
+    return MeetingMember.objects.filter(confidentiality_acknowledged_at__isnull=False).values_list(
+        "meeting_id", "organization_id")
+
+
+def _referrals():
+    return Referral.objects.filter(status__in=sorted(REFERRAL_DECIDING | REFERRAL_WORKING)).values_list(
+        "id", "case_id", "case__resident_id", "status", "receiver_organization_id", "categories")
+
+
+def _safety_checks():
+    return Task.objects.filter(kind=TaskKind.SAFETY_CHECK).values_list(
+        "id", "resident_id", "case_id", "visit_id", "created_at", "closed_at", "assignee_organization_id")
+
+
+def _escalations():
+    return TaskEscalation.objects.filter(target_organization__isnull=False).values_list(
+        "task_id", "target_organization_id")
+
+
+def _organizations():
+    return Organization.objects.values_list("id", "kind", "group_id")
+
+
+def _visits():
+    return Visit.objects.values_list("id", "case_id", "organization_id", "case__resident_id")
+
+
+def _notes():
+    return Note.objects.values_list("id", "resident_id", "case_id", "category", "author_organization_id")
+
+
+def _load(resident_ids: list[int], *, notes: list[tuple], visits: list[tuple],
+          checks: tuple[str, list[int]] | None) -> list[ResidentFacts]:
+    """The facts of these residents, with the given rows of their notes (`_notes`) and visits (`_visits`), and the
+    safety checks whose `checks[0]` is one of `checks[1]` (None: none)."""
+    residents = rows_where_any(_residents, "id", resident_ids)
+    if not residents:
+        return []
+    cases = rows_where_any(_cases, "resident_id", resident_ids)
+    team_rows = rows_where_any(_team, "case__resident_id", resident_ids)
+    consents = rows_where_any(_consents, "resident_id", resident_ids)
+    recipients = rows_where_any(_consent_recipients, "consent__resident_id", resident_ids) if consents else []
+    legal = rows_where_any(_legal_grants, "resident_id", resident_ids)
+    meeting_ids = sorted({row[10] for row in legal if row[10]})
+    meeting_cases = rows_where_any(_meeting_cases, "supportmeeting_id", meeting_ids)
+    members = rows_where_any(_meeting_members, "meeting_id", meeting_ids)
+    referrals = rows_where_any(_referrals, "case__resident_id", resident_ids)
+    tasks = rows_where_any(_safety_checks, *checks) if checks else []
+    reached = rows_where_any(_escalations, "task_id", [task[0] for task in tasks])
+
+    # Every organisation the rules meet, read once: (id, kind, group) is all they use of one.
+    wanted = {row[5] for row in residents} | {row[4] for row in residents if row[4]}
+    wanted |= {row[3] for row in cases} | {row[1] for row in team_rows} | {row[2] for row in legal}
+    wanted |= {row[1] for row in members} | {row[4] for row in referrals} | {row[6] for row in tasks}
+    wanted |= {row[1] for row in reached} | {row[2] for row in visits} | {row[4] for row in notes}
+    orgs = {org_id: Organization(id=org_id, kind=kind, group_id=group_id)
+            for org_id, kind, group_id in rows_where_any(_organizations, "id", sorted(wanted))}
 
     by_resident: dict[str, dict[int, list]] = {k: defaultdict(list) for k in ("cases", "notes", "visits", "consents",
-                                                                               "legal")}
-    for case in cases:
-        by_resident["cases"][case.resident_id].append(case)
+                                                                               "legal", "referrals")}
+    for case_id, resident_id, status, lead_id in cases:
+        by_resident["cases"][resident_id].append(
+            Case(id=case_id, resident_id=resident_id, status=status, lead_organization=orgs[lead_id]))
     team: dict[int, list[Organization]] = defaultdict(list)
-    for row in team_rows:
-        team[row.case_id].append(row.organization)
-    for note in notes:
-        by_resident["notes"][note.resident_id].append(note)
-    for resident_id, visit in visits:
-        by_resident["visits"][resident_id].append(visit)
-    for consent in consents:
-        consent.recipient_org_ids = recipients[consent.id]
-        by_resident["consents"][consent.resident_id].append(consent)
-    for grant in legal:
-        by_resident["legal"][grant.resident_id].append(grant)
-    referrals: dict[int, list[Referral]] = defaultdict(list)
-    for referral in Referral.objects.filter(
-        case__resident_id__in=resident_ids, status__in=REFERRAL_DECIDING | REFERRAL_WORKING
-    ).select_related("receiver_organization").annotate(case_resident_id=F("case__resident_id")):
-        referrals[referral.case_resident_id].append(referral)
-    checks = _safety_checks(tasks)
+    for case_id, organization_id in team_rows:
+        team[case_id].append(orgs[organization_id])
+    for note_id, resident_id, case_id, category, organization_id in notes:
+        by_resident["notes"][resident_id].append(NoteFact(note_id, resident_id, case_id, category,
+                                                          orgs[organization_id]))
+    for visit_id, case_id, organization_id, resident_id in visits:
+        by_resident["visits"][resident_id].append(VisitFact(visit_id, case_id, orgs[organization_id]))
+    named: dict[int, set[int]] = defaultdict(set)
+    for consent_id, organization_id in recipients:
+        named[consent_id].add(organization_id)
+    for (consent_id, resident_id, decision, recipient_kinds, categories, purposes, valid_from, valid_until,
+         withdrawn_at, taken_at) in consents:
+        consent = Consent(id=consent_id, resident_id=resident_id, decision=decision, recipient_kinds=recipient_kinds,
+                          categories=categories, purposes=purposes, valid_from=valid_from, valid_until=valid_until,
+                          withdrawn_at=withdrawn_at, taken_at=taken_at)
+        consent.recipient_org_ids = named[consent_id]
+        by_resident["consents"][resident_id].append(consent)
+    for (grant_id, resident_id, organization_id, basis, categories, status, approved_by_id, starts_at, ends_at,
+         revoked_at, meeting_id, meeting_ends_at) in legal:
+        by_resident["legal"][resident_id].append(LegalBasisGrant(
+            id=grant_id, resident_id=resident_id, organization=orgs[organization_id], basis=basis,
+            categories=categories, status=status, approved_by_id=approved_by_id, starts_at=starts_at,
+            ends_at=ends_at, revoked_at=revoked_at,
+            meeting=SupportMeeting(id=meeting_id, ends_at=meeting_ends_at) if meeting_id else None))
+    cases_of_meeting: dict[int, set[int]] = defaultdict(set)
+    for meeting_id, case_id in meeting_cases:
+        cases_of_meeting[meeting_id].add(case_id)
+    meeting_orgs: dict[int, list[Organization]] = defaultdict(list)
+    for meeting_id, organization_id in members:
+        if orgs[organization_id] not in meeting_orgs[meeting_id]:
+            meeting_orgs[meeting_id].append(orgs[organization_id])
+    for referral_id, case_id, resident_id, status, receiver_id, categories in referrals:
+        by_resident["referrals"][resident_id].append(Referral(
+            id=referral_id, case_id=case_id, status=status, receiver_organization=orgs[receiver_id],
+            categories=categories))
+    reached_by: dict[int, set[int]] = defaultdict(set)
+    for task_id, organization_id in reached:
+        reached_by[task_id].add(organization_id)
+    safety_checks: dict[int, list[SafetyCheckFact]] = defaultdict(list)
+    for task_id, resident_id, case_id, visit_id, opened_at, closed_at, assignee_id in tasks:
+        organizations = tuple(orgs[o] for o in sorted({assignee_id} | reached_by[task_id]))
+        safety_checks[resident_id].append(SafetyCheckFact(task_id, case_id, visit_id, opened_at, closed_at,
+                                                          organizations))
     return [
         ResidentFacts(
-            resident=r,
-            cases=by_resident["cases"][r.id],
+            resident=Resident(id=resident_id, registered_by=orgs[registered_by_id], district=District(
+                id=district_id, group_id=district_group_id, council_area=CouncilArea(
+                    id=council_area_id, council=orgs.get(council_id)))),
+            cases=by_resident["cases"][resident_id],
             team=team,
-            notes=by_resident["notes"][r.id],
-            visits=by_resident["visits"][r.id],
-            consents=by_resident["consents"][r.id],
-            legal_grants=by_resident["legal"][r.id],
+            notes=by_resident["notes"][resident_id],
+            visits=by_resident["visits"][resident_id],
+            consents=by_resident["consents"][resident_id],
+            legal_grants=by_resident["legal"][resident_id],
             meeting_orgs=meeting_orgs,
-            referrals=referrals[r.id],
-            safety_checks=checks[r.id],
+            meeting_cases=cases_of_meeting,
+            referrals=by_resident["referrals"][resident_id],
+            safety_checks=safety_checks[resident_id],
         )
-        for r in residents
+        for resident_id, district_id, district_group_id, council_area_id, council_id, registered_by_id in residents
     ]
-
-
-def _safety_checks(tasks) -> dict[int, list[SafetyCheckFact]]:
-    """Safety-check tasks (a queryset) with every organisation they reached, by resident."""
-    rows = list(tasks.values_list("id", "resident_id", "case_id", "visit_id", "created_at", "closed_at",
-                                  "assignee_organization_id"))
-    checks: dict[int, list[SafetyCheckFact]] = defaultdict(list)
-    if not rows:
-        return checks
-    reached: dict[int, set[int]] = defaultdict(set)
-    for task_id, organization_id in TaskEscalation.objects.filter(
-        task_id__in=[t[0] for t in rows], target_organization__isnull=False
-    ).values_list("task_id", "target_organization_id"):
-        reached[task_id].add(organization_id)
-    orgs = Organization.objects.in_bulk({t[6] for t in rows} | {o for ids in reached.values() for o in ids})
-    for task_id, resident_id, case_id, visit_id, opened_at, closed_at, assignee_id in rows:
-        organizations = tuple(orgs[o] for o in sorted({assignee_id} | reached[task_id]))
-        checks[resident_id].append(SafetyCheckFact(task_id, case_id, visit_id, opened_at, closed_at, organizations))
-    return checks
 
 
 # --- The evacuation-support list -------------------------------------------------------------------

@@ -195,7 +195,7 @@ class _Builder:
                 facts.meeting_orgs.get(grant.meeting_id, []) if grant.basis == LegalBasis.SUPPORT_MEETING
                 else [grant.organization]
             )
-            meeting_cases = {c.id for c in grant.meeting.cases.all()} if grant.meeting_id else None
+            meeting_cases = facts.meeting_cases.get(grant.meeting_id, set()) if grant.meeting_id else None
             for org in recipients:
                 self._add(self.resident, org.group_id, "view_resident", [window])
                 for case in facts.cases:

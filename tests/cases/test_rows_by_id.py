@@ -1,5 +1,6 @@
-"""A list page's rows read by their ids once its keys are found (`rows_by_id`): on PostgreSQL a statement compiled
-once and prepared, elsewhere the ORM's query. Both must give the template's rows, in the order asked."""
+"""A list page's rows read by their ids once its keys are found (`rows_by_id`, through `rows_where_any`): on
+PostgreSQL a statement compiled once and prepared, elsewhere the ORM's query. Both must give the template's rows,
+in the order asked, each value as the ORM converts it."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from django.db import connection
 
 from audit.access_log import change_entry
 from audit.models import AccessLogEntry
+from backend import prepared
 from cases.models import Case
-from cases.selectors import names
 from cases.selectors.cases import _caseload_rows
 from cases.selectors.names import rows_by_id, rows_template
 from tests.factories import CaseFactory, ResidentFactory
@@ -41,18 +42,22 @@ def test_a_case_row_is_what_the_orm_reads_value_for_value(world, cases):
 @pytest.mark.services
 def test_on_postgresql_the_caseload_rows_are_read_by_one_prepared_statement(cases):
     assert connection.vendor == "postgresql"
-    sql, columns = names._by_id_statement(_caseload_rows)
+    sql, _, _, _, _, columns = prepared._statement(_caseload_rows, "pk")
     assert sql.count("= ANY(%s)") == 1 and " IN (" not in sql
     assert columns[0] == "id" and "lead_worker__display_name" in columns
 
 
 @pytest.mark.services
-def test_a_value_django_converts_after_reading_is_left_to_the_orm(world):
-    """A JSON column is decoded by Django after PostgreSQL returns it: a row read as written would hold text."""
+def test_a_value_django_converts_after_reading_is_converted_as_the_orm_does(world):
+    """A JSON column is decoded by Django after PostgreSQL returns it: the prepared statement's rows are converted
+    by the compiled query's converters, or they would hold text."""
     assert connection.vendor == "postgresql"
     change_entry(kind="case", action="create", resident_ids=[world.tanaka.id], object_id=7, categories=[],
                  changes={"status": ["", "open"]})
     entries = rows_template(lambda: AccessLogEntry.objects.values("id", "object_ids", "changes"))
-    assert names._by_id_statement(entries) is None
+    _, _, _, _, converters, _ = prepared._statement(entries, "pk")
+    assert converters
     entry = AccessLogEntry.objects.latest("id")
     assert rows_by_id(entries, [entry.id]) == [{"id": entry.id, "object_ids": [7], "changes": {"status": ["", "open"]}}]
+    assert rows_by_id(entries, [entry.id]) == list(entries().filter(pk=entry.id))
+
