@@ -124,8 +124,8 @@ def resident_load_without_records(resident_id: int) -> ResidentFacts | None:
 
 
 # Each query below reads only the columns the rules use. It is built once per process and read through
-# `rows_where_any` by an array of keys: on PostgreSQL a prepared statement, so a visit upload's dozen
-# look-ups by key cost what PostgreSQL takes to run them, not the ORM's building and compiling of each.
+# `rows_where_any` by an array of keys: on PostgreSQL a prepared statement, so the nine look-ups by key of a
+# visit upload's facts cost what PostgreSQL takes to run them, not the ORM's building and compiling of each.
 
 def _residents():
     return Resident.objects.values_list("id", "district_id", "district__group_id", "district__council_area_id",
