@@ -8,7 +8,12 @@ dropped at the end; the load writes visits):
 2. phase 1: benchmarks/locustfile.py, headless, at each of --users (1, 8, 32) for --run-time seconds:
    per-route p50/p95/p99, requests/s, errors, and CPU seconds per request of the web workers, of
    PostgreSQL and of the load generator itself, read from /proc before and after;
-3. phase 2: --backlog cases' next visit moved 30 days into the past (then VACUUM ANALYZE), then eight
+3. the floors, when phase 1 ran at 8 users: the same people at 8 users sending one route only (`FLOORS`):
+   /healthz, the HTTP stack alone (gunicorn, the middleware, the load generator: no token, no database), and
+   /api/v1/me/tokens, the least an API request does (the token, the membership, one query of the caller's tokens, a
+   DRF page, the access log's flush with nothing to write). The mix's requests/s at 8 users are printed as a
+   share of each: how near the mix runs to what the stack answers at all;
+4. phase 2: --backlog cases' next visit moved 30 days into the past (then VACUUM ANALYZE), then eight
    windows of the 8-user mix (--window seconds each), the overdue-visit sweep paused and running by turns
    (`_backlog_phase`): the drop in requests/s of the running windows against the paused ones, and the
    follow-up tasks the sweep opened meanwhile.
@@ -196,9 +201,11 @@ def _children_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _locust(stack: Stack, people: Path, users: int, seconds: int, prefix: Path, profile: Path | None = None) -> dict:
-    """One level of load; returns per-route and total figures, with CPU seconds per request. With `profile`,
-    py-spy samples one web worker for the middle of the run (collapsed stacks, for reading what is Python-bound).
+def _locust(stack: Stack, people: Path, users: int, seconds: int, prefix: Path, profile: Path | None = None,
+            route: str | None = None) -> dict:
+    """One level of load (the mix, or GETs of `route` only); returns per-route and total figures, with CPU seconds
+    per request. With `profile`, py-spy samples one web worker for the middle of the run (collapsed stacks, for
+    reading what is Python-bound).
 
     PostgreSQL's CPU is its backends of the copy that live through the level plus every PostgreSQL process
     that exited meanwhile (counted in the postmaster's children time): connections live 60 s (CONN_MAX_AGE),
@@ -219,8 +226,8 @@ def _locust(stack: Stack, people: Path, users: int, seconds: int, prefix: Path, 
     subprocess.run([sys.executable, "-m", "locust", "-f", str(HERE / "benchmarks" / "locustfile.py"), "--headless",
                     "--users", str(users), "--spawn-rate", str(users), "--run-time", f"{seconds}s",
                     "--host", f"http://127.0.0.1:{stack.port}", "--csv", str(prefix), "--only-summary",
-                    "--loglevel", "WARNING", "--stop-timeout", "5"],
-                   env={**os.environ, "BENCH_LOAD_PEOPLE": str(people)}, check=False,
+                    "--loglevel", "WARNING", "--stop-timeout", "5", "OneRoute" if route else "Person"],
+                   env={**os.environ, "BENCH_LOAD_PEOPLE": str(people), "BENCH_LOAD_ROUTE": route or ""}, check=False,
                    stdout=open(f"{prefix}.out", "w"), stderr=subprocess.STDOUT)
     load_after = os.getloadavg()[0]
     generator = _children_cpu_seconds() - generator_before
@@ -260,6 +267,26 @@ def _print_level(label: str, result: dict, routes: bool = True) -> None:
     for name, route in sorted(result["routes"].items()):
         print(f"  {name:<16}{route['rps']:>8.1f}{route['errors']:>8}{route['p50']:>7.0f}{route['p95']:>7.0f}"
               f"{route['p99']:>7.0f}")
+
+
+# What the mix at 8 users is read against: the HTTP stack alone, and the least an API request does.
+FLOORS = ("/healthz", "/api/v1/me/tokens")
+FLOOR_USERS = 8
+
+
+def _floors(stack: Stack, people: Path, args, workdir: Path, mix: dict) -> dict:
+    """Each of `FLOORS` alone at `FLOOR_USERS`, and the mix's requests/s at that level as a share of it."""
+    floors = {}
+    for route in FLOORS:
+        _settle(stack)
+        result = _locust(stack, people, FLOOR_USERS, args.run_time, workdir / f"floor{route.replace('/', '-')}",
+                         route=route)
+        _print_level(f"floor: GET {route} only", result, routes=False)
+        floors[route] = result
+    shares = ", ".join(f"{100 * mix['total']['rps'] / max(floor['total']['rps'], 0.01):.0f} % of {route}'s"
+                       for route, floor in floors.items())
+    print(f"  the mix at {FLOOR_USERS} users: {mix['total']['rps']:.1f} req/s, {shares}", flush=True)
+    return floors
 
 
 # Pauses the overdue-visit sweep between two windows of phase 2, run by the checkout's `manage.py shell`: its
@@ -382,6 +409,9 @@ def _run_code(code: Path, args, workdir: Path) -> dict:
             result = _locust(stack, people_file, users, args.run_time, workdir / f"u{users}", profile)
             _print_level("phase 1", result)
             results["levels"].append(result)
+        mix = next((level for level in results["levels"] if level["users"] == FLOOR_USERS), None)
+        if args.floors and mix is not None:
+            results["floors"] = _floors(stack, people_file, args, workdir, mix)
         if args.backlog:
             _psql(database, f"UPDATE cases_case SET next_visit_due = CURRENT_DATE - 30 WHERE id IN ("
                             f"SELECT id FROM cases_case WHERE status <> 'closed' ORDER BY id LIMIT {args.backlog})")
@@ -401,6 +431,8 @@ def main() -> int:
     parser.add_argument("--users", default="1,8,32", type=lambda v: [int(u) for u in v.split(",") if u],
                         help="phase 1's levels ('' skips phase 1)")
     parser.add_argument("--run-time", type=int, default=60, help="seconds per level")
+    parser.add_argument("--floors", action=argparse.BooleanOptionalAction, default=True,
+                        help=f"after the {FLOOR_USERS}-user level: {', '.join(FLOORS)} alone, at {FLOOR_USERS} users")
     parser.add_argument("--backlog", type=int, default=10000, help="overdue cases for phase 2 (0: skip)")
     parser.add_argument("--window", type=int, default=60, help="seconds per window of phase 2 (8 windows)")
     parser.add_argument("--redis-db", type=int, default=8)
@@ -420,8 +452,10 @@ def main() -> int:
         levels = ", ".join(f"{r['users']}: {r['total']['rps']:.1f} (p99 {r['total']['p99']:.0f} ms, "
                            f"{r['total']['errors']} errors)" for r in result["levels"])
         backlog = result.get("backlog")
+        floors = "".join(f"; {route} alone: {floor['total']['rps']:.1f}"
+                         for route, floor in result.get("floors", {}).items())
         tail = f"; backlog drop {backlog['drop_percent']:.1f} % ({backlog['opened']} tasks)" if backlog else ""
-        print(f"{code}: {levels}{tail}")
+        print(f"{code}: {levels}{floors}{tail}")
     if len(summary) > 1:
         first, *others = summary.values()
         for code, other in zip(list(summary)[1:], others, strict=True):

@@ -4,7 +4,10 @@ Each simulated user is one of the readers benchmarks/load.py prepared (BENCH_LOA
 {kind, token, cases}), commissioners, care-centre workers and ward caseworkers in turn, and does what
 they do all day, with no pause between requests (a closed loop: the figure is the service's throughput):
 their caseload, a case, its notes, a visit upload (commissioners and care-centre workers), their tasks,
-the referral inbox, their notifications. Every answer other than the expected status is an error.
+the referral inbox, their notifications (`Person`). Every answer other than the expected status is an error.
+
+`OneRoute` sends the same people's GETs of one route only (BENCH_LOAD_ROUTE): the floors the mix is read
+against (benchmarks/load.py, `FLOORS`). locust is told which of the two to run.
 
 The client is locust's FastHttpUser (geventhttpclient): it costs the two shared cores about a quarter of what
 its requests-based HttpUser does (2.0 ms of CPU a request on this machine), CPU the service under test
@@ -29,7 +32,8 @@ _NEXT = itertools.count()
 API = "/api/v1"
 
 
-class Person(FastHttpUser):
+class _Reader(FastHttpUser):
+    abstract = True
     wait_time = constant(0)
 
     def on_start(self) -> None:
@@ -42,14 +46,24 @@ class Person(FastHttpUser):
         }
         self.random = random.Random(hash(self.person["token"]))
 
-    def _case(self) -> int:
-        return self.random.choice(self.person["cases"])
-
     def _get(self, path: str, name: str, **params) -> None:
         url = f"{path}?{urlencode(params)}" if params else path
         with self.client.get(url, name=name, headers=self.headers, catch_response=True) as response:
             if response.status_code != 200:
                 response.failure(f"{response.status_code}: {response.text[:120]}")
+
+
+class OneRoute(_Reader):
+    route = os.environ.get("BENCH_LOAD_ROUTE", "/healthz")
+
+    @task
+    def only(self) -> None:
+        self._get(self.route, self.route)
+
+
+class Person(_Reader):
+    def _case(self) -> int:
+        return self.random.choice(self.person["cases"])
 
     @task(30)
     def caseload(self) -> None:
