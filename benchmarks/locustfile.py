@@ -54,7 +54,7 @@ class _Reader(FastHttpUser):
 
 
 class OneRoute(_Reader):
-    route = os.environ.get("BENCH_LOAD_ROUTE", "/healthz")
+    route = os.environ.get("BENCH_LOAD_ROUTE") or "/healthz"
 
     @task
     def only(self) -> None:
