@@ -175,7 +175,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["api.access.IsActiveMember"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.StableCursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["api.filters.FilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "api.schema.ProblemAutoSchema",
     "EXCEPTION_HANDLER": "api.problems.problem_exception_handler",
     "DEFAULT_PARSER_CLASSES": ["api.parsers.BoundedJSONParser"],

@@ -1,4 +1,5 @@
-"""Every list route refuses a query parameter it does not know: 400 naming it, never the unfiltered list.
+"""Every list route refuses a query parameter it does not know: 400 naming it, never the unfiltered list; and
+with no parameter at all it answers what its filter set would (which it then skips building).
 
 The routes are read from the generated schema (every GET with a `cursor` parameter is a list),
 so a list added later is covered without a new row here."""
@@ -8,9 +9,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.exceptions import EmptyResultSet
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from api.filters import CaseFilter, FilterBackend, SafeFilterSet
 from api.tokens import token_issue
 from cases import services
 from cases.models import Consent
@@ -61,8 +65,7 @@ def test_the_schema_has_the_list_routes():
     assert len(LIST_ROUTES) >= 10, LIST_ROUTES
 
 
-@pytest.mark.parametrize("route", LIST_ROUTES)
-def test_an_unknown_parameter_is_refused_naming_it(route, world, client_for):
+def _reader_of(route: str, world, client_for) -> tuple[APIClient, str]:
     if route.startswith("/api/v1/integrations/"):
         admin, webhook_id = _org_admin(world)
         url, candidates = _fill(route, world, webhook_id), [admin]
@@ -70,9 +73,57 @@ def test_an_unknown_parameter_is_refused_naming_it(route, world, client_for):
         url, candidates = _fill(route, world), map(client_for, PERSONAS)
     client = next((c for c in candidates if c.get(url).status_code == 200), None)
     assert client is not None, f"no persona may read {url}"
+    return client, url
+
+
+@pytest.mark.parametrize("route", LIST_ROUTES)
+def test_an_unknown_parameter_is_refused_naming_it(route, world, client_for):
+    client, url = _reader_of(route, world, client_for)
     response = client.get(url, {"date_of_brith": "1940-04-01", "page_size": "5"}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400, response.content
     assert response["Content-Type"].startswith("application/problem+json")
     assert response.json()["errors"] == [
         {"field": "date_of_brith", "code": "unknown_parameter", "message": "Unknown query parameter."}]
     assert client.get(url, {"page_size": "5", "format": "json"}).status_code == 200
+
+
+@pytest.mark.parametrize("route", LIST_ROUTES)
+def test_with_no_parameter_a_list_is_what_its_filter_set_answers(route, world, client_for, monkeypatch):
+    client, url = _reader_of(route, world, client_for)
+    compared = []
+    skipping = FilterBackend.filter_queryset
+
+    def both(self, request, queryset, view):
+        skipped = skipping(self, request, queryset, view)
+        compared.append((_sql(skipped), _sql(DjangoFilterBackend.filter_queryset(self, request, queryset, view))))
+        return skipped
+
+    monkeypatch.setattr(FilterBackend, "filter_queryset", both)
+    assert client.get(url).status_code == 200
+    for skipped, filtered in compared:
+        assert skipped == filtered
+
+
+def _sql(queryset) -> str:
+    try:
+        return str(queryset.query)
+    except EmptyResultSet:
+        return "nothing"
+
+
+def test_the_filter_set_is_built_only_when_a_parameter_is_given(world, client_for, monkeypatch):
+    built = []
+    init = SafeFilterSet.__init__
+
+    def counted(self, *args, **kwargs):
+        built.append(type(self))
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(SafeFilterSet, "__init__", counted)
+    client = client_for("care_worker")
+    assert client.get("/api/v1/cases").status_code == 200
+    assert built == []
+    assert client.get("/api/v1/cases", {"status": "open"}).status_code == 200
+    assert built == [CaseFilter]
+    assert client.get("/api/v1/cases", {"cursor": "bad\x00"}).status_code == 400  # checked by the filter set's form
+    assert built == [CaseFilter, CaseFilter]
