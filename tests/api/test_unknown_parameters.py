@@ -87,6 +87,11 @@ def test_an_unknown_parameter_is_refused_naming_it(route, world, client_for):
     assert client.get(url, {"page_size": "5", "format": "json"}).status_code == 200
 
 
+# Lists of one record's versions or deliveries, written without the filter backend (they take no filter).
+WITHOUT_FILTER_BACKEND = {"/api/v1/evacuation-entries/{id}/plans", "/api/v1/integrations/webhooks/{id}/deliveries",
+                          "/api/v1/notes/{id}/history"}
+
+
 @pytest.mark.parametrize("route", LIST_ROUTES)
 def test_with_no_parameter_a_list_is_what_its_filter_set_answers(route, world, client_for, monkeypatch):
     client, url = _reader_of(route, world, client_for)
@@ -100,6 +105,7 @@ def test_with_no_parameter_a_list_is_what_its_filter_set_answers(route, world, c
 
     monkeypatch.setattr(FilterBackend, "filter_queryset", both)
     assert client.get(url).status_code == 200
+    assert bool(compared) is (route not in WITHOUT_FILTER_BACKEND)
     for skipped, filtered in compared:
         assert skipped == filtered
 
