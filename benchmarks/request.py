@@ -15,6 +15,11 @@ the busiest ward caseworker) it times, interleaved, medians of `--repeat`:
   teams; for the inbox, plus one for which of their cases the reader may see now) and written with
   orjson: what the answer costs at the least.
 
+- least: `GET` of a view that reads nothing (benchmarks/stack_floor.py) by the same client: the part of
+  every request that is the stack's own (middleware, DRF, the token and memberships, the access log's flush),
+  so `bound`, `(least + floor) / floor`, is the least ratio the route could reach if everything else it does
+  (its query through the ORM, the access log's rows, paging) cost nothing.
+
 The floor's rows are checked to be the request's rows, key for key (times compared as instants),
 or the benchmark stops. Every write a request makes (the access log, the token's last use) is
 rolled back at the end, so the city is left as it was. It ends with
@@ -42,6 +47,7 @@ from django.test import Client  # noqa: E402
 
 from api.tokens import token_issue  # noqa: E402
 from benchmarks.access import _reader  # noqa: E402
+from benchmarks.stack_floor import reads_nothing, routed  # noqa: E402
 from benchmarks.timing import medians_ms  # noqa: E402
 from cases.selectors import notes_visible_to  # noqa: E402
 from cases.selectors import today as local_today  # noqa: E402
@@ -218,9 +224,10 @@ def main() -> int:
         raise SystemExit("run the benchmark on PostgreSQL (DATABASE_URL=postgres://...)")
     settings.DEBUG = False
     print(f"load average before: {os.getloadavg()[0]:.2f}; page {PAGE}; median of {args.repeat}, interleaved")
-    print(f"{'reader':<16}{'route':<10}{'rows':>5}{'request ms':>11}{'floor ms':>10}{'ratio':>8}")
+    print(f"{'reader':<16}{'route':<10}{'rows':>5}{'request ms':>11}{'floor ms':>10}{'ratio':>8}{'least ms':>10}"
+          f"{'bound':>7}")
     worst = 0.0
-    with transaction.atomic():
+    with transaction.atomic(), routed():
         for kind in ("commissioner", "care_worker", "ward_caseworker"):
             user = _reader(kind)
             if user is None:
@@ -250,11 +257,12 @@ def main() -> int:
                     differ = next(((a["id"], k) for a, b in zip(floor_rows, _instants(shown), strict=False)
                                    for k in a if a[k] != b.get(k)), "the number or order of rows")
                     raise SystemExit(f"{kind} {label}: the floor's rows are not the request's rows ({differ})")
-                times = medians_ms({"request": request, "floor": floor}, args.repeat)
+                times = medians_ms({"request": request, "floor": floor, "least": reads_nothing(client)},
+                                   args.repeat)
                 ratio = times["request"] / times["floor"]
                 worst = max(worst, ratio)
                 print(f"{kind:<16}{label:<10}{len(shown):>5}{times['request']:>11.2f}{times['floor']:>10.2f}"
-                      f"{ratio:>8.2f}")
+                      f"{ratio:>8.2f}{times['least']:>10.2f}{(times['least'] + times['floor']) / times['floor']:>7.2f}")
         transaction.set_rollback(True)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     print(f"worst whole-request/SQL floor: {worst:.2f}")

@@ -19,7 +19,13 @@ interleaved, medians of `--repeat`:
 - no-grants: the same request with no grants written at all (what the rest of the request costs, so
   new - no-grants is the grants' share);
 - withdraw: `POST /api/v1/residents/<id>/consents/<id>/withdraw` for the resident with the most
-  grant rows under one granted consent, new path and old path.
+  grant rows under one granted consent, new path and old path;
+- the stack alone: a POST of the same body to a view that writes nothing (benchmarks/stack_floor.py), without and
+  with an Idempotency-Key, by the same client: what any POST costs here; `(stack + floor) / floor` is the least
+  upload/floor a visit upload could reach.
+
+Each client's token is stamped as used before the run, as a token in use is (every request is rolled back, so
+an unstamped one would be stamped again by each).
 
 It prints the medians, the ratios (upload/floor, old/new) and the load average before and after.
 Run it with `make bench-writes`.
@@ -53,7 +59,9 @@ from django.utils import timezone  # noqa: E402
 
 import cases.services.consent as consent_service  # noqa: E402
 import cases.services.visits as visit_service  # noqa: E402
+from api.models import ApiToken  # noqa: E402
 from api.tokens import token_issue  # noqa: E402
+from benchmarks.stack_floor import routed, writes_nothing  # noqa: E402
 from benchmarks.timing import medians_ms  # noqa: E402
 from cases.models import Case, Consent, Membership, Resident, User, Visit  # noqa: E402
 from cases.models.audited import seed_create  # noqa: E402
@@ -196,14 +204,17 @@ def _floor(case: Case, user, organization_id: int, template_visit_id: int) -> Ca
     return write
 
 
+def _upload_body(case: Case) -> dict:
+    return {"case": case.id, "client_id": str(uuid.uuid4()), "channel": "home_visit", "outcome": "met",
+            "occurred_at": (timezone.now() - datetime.timedelta(minutes=30)).isoformat()}
+
+
 def _upload(client: Client, case: Case, *, old=None, bare: bool = False) -> Callable[[], None]:
     writer = (lambda: _old_writer(old)) if old else _no_writer if bare else contextlib.nullcontext
 
     def request():
-        body = {"case": case.id, "client_id": str(uuid.uuid4()), "channel": "home_visit", "outcome": "met",
-                "occurred_at": (timezone.now() - datetime.timedelta(minutes=30)).isoformat()}
         with _undone(), writer():
-            response = client.post("/api/v1/visits", body, content_type="application/json")
+            response = client.post("/api/v1/visits", _upload_body(case), content_type="application/json")
             assert response.status_code == 201, response.content
     return request
 
@@ -227,6 +238,15 @@ def _withdraw(client: Client, consent: Consent, *, old=None) -> Callable[[], Non
     return request
 
 
+def _client_of(user: User) -> Client:
+    """A client with a fresh token of the user's, stamped as used: a request stamps its token at most every 15
+    minutes, and every measured request here is rolled back, so an unstamped token would be stamped (one more
+    UPDATE) by each of them, which no request of a token in use does."""
+    token, plaintext = token_issue(user=user, name="bench")
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return Client(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+
+
 def _keeper_client(consent: Consent) -> Client:
     """A client of someone who may withdraw the consent (a keeper of the register: tried in order)."""
     resident = consent.resident
@@ -239,8 +259,7 @@ def _keeper_client(consent: Consent) -> Client:
         organization__ward_id=resident.district.council_area.ward_id, role=Role.PRIVACY_OFFICER)
         .values_list("user", flat=True))
     for user_id in dict.fromkeys(candidates):
-        _, token = token_issue(user=User.objects.get(pk=user_id), name="bench")
-        client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+        client = _client_of(User.objects.get(pk=user_id))
         with _undone():
             status = client.post(f"/api/v1/residents/{consent.resident_id}/consents/{consent.id}/withdraw",
                                  {"grantor": "self"}, content_type="application/json").status_code
@@ -266,7 +285,7 @@ def main() -> int:
     print(f"commit {commit} against {OLD_COMMIT}; load average before: {os.getloadavg()[0]:.2f}; "
           f"median of {args.repeat}, interleaved")
     results: dict[str, dict[str, float]] = {}
-    with transaction.atomic():
+    with transaction.atomic(), routed():
         with connection.cursor() as cursor:
             cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'permissions_visitgroupobjectpermission'")
             unanalysed = cursor.fetchone()[0] < 0
@@ -281,8 +300,7 @@ def main() -> int:
         user = _commissioner_of(resident)
         organization_id = user.memberships.filter(role=Role.COMMISSIONER).values_list(
             "organization_id", flat=True).first()
-        _, token = token_issue(user=user, name="bench")
-        client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+        client = _client_of(user)
         print(f"{'resident':<22}{'visits':>7}{'new ms':>9}{'old ms':>9}{'no-grants ms':>13}{'floor ms':>10}"
               f"{'new/floor':>10}{'old/new':>9}")
         for label, extra in (("typical", 0), ("10x the visits", 9 * typical)):
@@ -290,12 +308,20 @@ def main() -> int:
                 _add_visits(case, user, organization_id, extra)
             visits = Visit.objects.filter(case__resident=resident).count()
             template = Visit.objects.filter(case=case, organization_id=organization_id).order_by("-id").first()
-            times = medians_ms({"new": _upload(client, case), "old": _upload(client, case, old=old),
-                                 "bare": _upload(client, case, bare=True),
-                                 "floor": _floor(case, user, organization_id, template.id)}, args.repeat)
+            measured = {"new": _upload(client, case), "old": _upload(client, case, old=old),
+                        "bare": _upload(client, case, bare=True),
+                        "floor": _floor(case, user, organization_id, template.id)}
+            if not extra:
+                measured["least"] = writes_nothing(client, _upload_body(case), keyed=False)
+                measured["least keyed"] = writes_nothing(client, _upload_body(case), keyed=True)
+            times = medians_ms(measured, args.repeat)
             results[label] = times
             print(f"{label:<22}{visits:>7}{times['new']:>9.2f}{times['old']:>9.2f}{times['bare']:>13.2f}"
                   f"{times['floor']:>10.2f}{times['new'] / times['floor']:>10.2f}{times['old'] / times['new']:>9.2f}")
+        least = results["typical"]
+        print(f"{'the stack alone':<22}{'':>7}{least['least']:>9.2f}{'':>9}{'':>13}{'':>10}"
+              f"{(least['least'] + least['floor']) / least['floor']:>10.2f}   (a POST of the same body that writes "
+              f"nothing; {least['least keyed']:.2f} ms with an Idempotency-Key)")
         keeper = _keeper_client(consent)
         visits = Visit.objects.filter(case__resident_id=consent.resident_id).count()
         times = medians_ms({"new": _withdraw(keeper, consent), "old": _withdraw(keeper, consent, old=old)},
