@@ -45,6 +45,25 @@ def test_unknown_url_under_api_is_a_problem(world):
     assert body["instance"] == "/api/no-such-thing"
 
 
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize(("method", "path"), [
+    ("post", "/api/v1/referrals/0/cancel"),  # an id no route's pattern takes
+    ("post", "/api/v1/referrals/-21313/start"),
+    ("post", "/api/v1/integrations/webhooks/812383442625673731308506841088/pause"),
+    ("get", "/api/v1/cases/null"),
+    ("delete", "/api/v1/no-such-collection/1"),
+    ("get", "/api/hsds/no-such-thing"),
+])
+def test_an_api_path_no_route_takes_is_the_missing_record_problem(world, settings, debug, method, path):
+    """With DEBUG on too, as the demo (`make run`) serves: Django would answer with its HTML page, and a POST
+    without a CSRF token would meet its HTML CSRF page first."""
+    settings.DEBUG = debug
+    response = getattr(APIClient(enforce_csrf_checks=True), method)(path, {}, format="json")
+
+    body = assert_problem(response, 404, "not_found")
+    assert body["instance"] == path
+
+
 def test_unknown_url_problem_follows_accept_language(world):
     assert APIClient().get("/api/nope", HTTP_ACCEPT_LANGUAGE="en").json()["title"] == english("not_found")
     assert APIClient().get("/api/nope", HTTP_ACCEPT_LANGUAGE="ja").json()["title"] == japanese("not_found")
