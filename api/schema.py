@@ -81,14 +81,31 @@ def _model_field(field):
 
 def _show_what_the_model_holds(field) -> None:
     """A read-only field answers what its column holds: null from a nullable foreign key shown
-    as a nested object, "" from a blank choice column (DRF drops allow_blank on read-only fields)."""
+    as a nested object, "" from a blank choice, e-mail or URL column (DRF drops allow_blank on read-only fields)."""
     model_field = _model_field(field)
     if model_field is None:
         return
     if getattr(model_field, "null", False) and isinstance(field, serializers.BaseSerializer):
         field.allow_null = True
-    if getattr(model_field, "blank", False) and isinstance(field, serializers.ChoiceField):
+    if getattr(model_field, "blank", False) and isinstance(field, (serializers.ChoiceField, *_FORMATTED_TEXT)):
         field.allow_blank = True
+
+
+# Text fields whose JSON Schema `format` no empty string satisfies: drf-spectacular writes a blank one as
+# `oneOf` the format or "" (`maxLength: 0`).
+_FORMATTED_TEXT = (serializers.EmailField, serializers.URLField)
+# A time of day as DRF reads and writes it ("08:30", "08:30:00", "08:30:00.250000"), no offset: JSON Schema's
+# `format: time` is RFC 3339's full-time, whose offset is required, so no time this API answers would match it.
+TIME_OF_DAY = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$"
+
+
+def _time_of_day(schema: dict | None) -> dict | None:
+    """A time field's schema as the pattern of what it holds (None: a field drf-spectacular leaves out)."""
+    if schema is None or schema.get("format") != "time":
+        return schema
+    schema = {**schema, "pattern": TIME_OF_DAY}
+    del schema["format"]
+    return schema
 
 
 class ProblemAutoSchema(AutoSchema):
@@ -98,7 +115,7 @@ class ProblemAutoSchema(AutoSchema):
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         if field.read_only and getattr(field, "parent", None) is not None:
             _show_what_the_model_holds(field)
-        return super()._map_serializer_field(field, direction, bypass_extensions)
+        return _time_of_day(super()._map_serializer_field(field, direction, bypass_extensions))
 
     def _map_basic_serializer(self, serializer, direction):
         """Read-only fields are required in responses, except those a serializer's
