@@ -102,6 +102,10 @@ class StableCursorPagination(CursorPagination):
             if parameter["name"] == self.page_size_query_param:
                 parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size,
                                        "default": self.page_size}
+            elif parameter["name"] == self.cursor_query_param:
+                # Opaque, but base64: any other character is refused before it is decoded.
+                parameter["schema"] = {"type": "string", "pattern": f"^{_BASE64.pattern}$"}
+                parameter["description"] = "The cursor of the `next` or `previous` link of the page before, as given."
         return parameters
 
 
