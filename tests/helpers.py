@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import uuid
 from dataclasses import dataclass
@@ -13,6 +14,8 @@ from django.db.models import QuerySet
 from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.renderers import OpenApiJsonRenderer
 from rest_framework.test import APIClient
 
 from audit.legal_holds import legal_hold_place
@@ -42,6 +45,14 @@ from tests.factories import (
 )
 
 API = "/api/v1"
+
+
+@functools.cache
+def openapi_document() -> dict:
+    """The OpenAPI document the code generates (what /api/schema/ serves and docs/openapi.yaml holds), as JSON
+    decodes it; one per test run, shared by every schemathesis schema built from it."""
+    generated = SchemaGenerator().get_schema(request=None, public=True)
+    return json.loads(OpenApiJsonRenderer().render(generated))
 
 
 def fixture_update(queryset: QuerySet, **changes) -> int:
