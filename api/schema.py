@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import FieldDoesNotExist
 from django.utils import translation
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.drainage import has_override
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
@@ -218,3 +219,19 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": "Personal API token (prefix `mmr_`), sent as `Authorization: Bearer <token>`.",
         }
+
+
+class FilterParametersExtension(DjangoFilterExtension):
+    """django-filter's parameters as drf-spectacular writes them, and what api/filters.py's form adds: a filter
+    given with no value (`?name_kana=`) is refused, so a text filter is at least one character long."""
+
+    target_class = "api.filters.FilterBackend"
+    priority = 1
+
+    def get_schema_operation_parameters(self, auto_schema, *args, **kwargs):
+        parameters = super().get_schema_operation_parameters(auto_schema, *args, **kwargs)
+        for parameter in parameters:
+            schema = parameter.get("schema", {})
+            if schema.get("type") == "string":
+                parameter["schema"] = {**schema, "minLength": max(schema.get("minLength", 0), 1)}
+        return parameters

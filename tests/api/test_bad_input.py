@@ -17,9 +17,10 @@ import base64
 import datetime
 import itertools
 import json
+import re
 import uuid
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
 from django.utils import timezone
@@ -30,7 +31,7 @@ from cases import services
 from cases.models import Case, CaseTeamMember, Resident, Visit
 from cases.models.visits import WarningSign
 from cases.services.visits import BATCH_LIMIT
-from tests.helpers import API
+from tests.helpers import API, openapi_document
 
 PROBLEM = "application/problem+json"
 INVALID = "validation_error"
@@ -512,6 +513,23 @@ def test_a_forged_cursor_is_400_naming_the_cursor_on_every_list(path, world, cli
     assert client.get(f"{API}/{path}").status_code == 200, path
     run_filter_table(client, f"{API}/{path}", [(label, f"cursor={cursor}", {"cursor"})
                                                for label, cursor in FORGED_CURSORS])
+
+
+def test_the_cursors_of_a_list_s_links_match_the_pattern_its_schema_documents(world, client_for):
+    """The schema says a cursor is padded base64 (a fuzzer then sends nothing else as a valid one): the links'
+    cursors, next and previous, are."""
+    parameters = openapi_document()["paths"]["/api/v1/notes"]["get"]["parameters"]
+    pattern = next(parameter["schema"]["pattern"] for parameter in parameters if parameter["name"] == "cursor")
+    for body in ("血圧", "食事"):
+        services.note_write(actor=world.users[PERSONA], resident=world.tanaka, case=world.tanaka_case,
+                            category="health", body=body)
+    client = client_for(PERSONA)
+    first = client.get(f"{API}/notes", {"page_size": 1}).json()
+    assert first["next"], first
+    second = client.get(first["next"]).json()
+    cursors = [parse_qs(urlparse(link).query)["cursor"][0] for link in (first["next"], second["previous"])]
+    assert all(re.fullmatch(pattern, cursor) for cursor in cursors), cursors
+    assert not re.fullmatch(pattern, "0") and not re.fullmatch(pattern, "")
 
 
 EMPTY_FILTERS = [
