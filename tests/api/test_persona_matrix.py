@@ -500,8 +500,9 @@ def _api_patterns(resolver=None, prefix: str = "", under: str = "api/v1/") -> li
 API_PATTERNS = _api_patterns()
 # Anonymous by design, and so outside the walk above: the public directory of services (HSDS 3.0; GET
 # only, no personal data — tests/service_directory/test_public_api.py and test_public_personal_data.py),
-# the log-in and log-out pages, and the schema.
-ANONYMOUS_BY_DESIGN = ("/api/hsds/", "/api/auth/", "/api/schema/", "/api/docs/")
+# the log-in and log-out pages, the schema, and the last pattern (backend/urls.py), which answers any other path
+# under /api/v1/ or /api/hsds/ with the not_found problem, whoever asks (tests/api/test_problems.py).
+ANONYMOUS_BY_DESIGN = ("/api/hsds/", "/api/auth/", "/api/schema/", "/api/docs/", "/api/(?:v1|hsds)/")
 
 
 def test_every_other_api_route_is_anonymous_by_design():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from unittest import mock
 
 import pytest
@@ -19,6 +20,8 @@ from notifications import outbox
 from notifications.delivery import outbox_deliver, outbox_deliver_due
 from notifications.models import Notification, OutboxMessage
 from tests.helpers import API, refer, referral_consent
+
+INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T[0-9:.]+(?:Z|[+-]\d{2}:\d{2})?")
 
 
 @pytest.fixture
@@ -61,6 +64,8 @@ def test_notifications_and_emails_carry_no_personal_data(world, client_for, emai
                resident.block_number, "介護認定", str(resident.date_of_birth)]
     texts = [f"{m.subject}\n{m.body}" for m in mail.outbox]
     texts += [" ".join(str(v) for v in NotificationSerializer(n).data.values()) for n in Notification.objects.all()]
+    # Instants the service writes are not the resident's: "2026-12-07T19:29" holds a block number "6-12".
+    texts = [INSTANT.sub("<instant>", text) for text in texts]
     assert len(mail.outbox) >= 3 and Notification.objects.count() >= 3
     for text in texts:
         for secret in secrets:
