@@ -27,9 +27,9 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.settings import api_settings
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
-_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")  # b64decode would silently drop any other character
-# The cursor as the schema documents it: what `_BASE64` admits and b64decode can decode (whole groups of four).
-_PADDED_BASE64 = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)$"
+# A cursor as the links write it and the schema documents it: padded base64, whole groups of four (b64decode would
+# silently drop any other character, and refuses a broken group).
+_CURSOR = re.compile(r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)$")
 _BIGINT = 2**63 - 1
 
 
@@ -56,7 +56,7 @@ class StableCursorPagination(CursorPagination):
 
     def decode_cursor(self, request):
         encoded = request.query_params.get(self.cursor_query_param)
-        if encoded is not None and not _BASE64.fullmatch(encoded):
+        if encoded is not None and not _CURSOR.fullmatch(encoded):
             self._invalid()
         try:
             cursor = super().decode_cursor(request)
@@ -105,8 +105,8 @@ class StableCursorPagination(CursorPagination):
                 parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size,
                                        "default": self.page_size}
             elif parameter["name"] == self.cursor_query_param:
-                # Opaque, but padded base64 as the links write it: anything else is refused before it is decoded.
-                parameter["schema"] = {"type": "string", "pattern": _PADDED_BASE64}
+                # Opaque, but padded base64: anything else is refused before it is decoded.
+                parameter["schema"] = {"type": "string", "pattern": _CURSOR.pattern}
                 parameter["description"] = "The cursor of the `next` or `previous` link of the page before, as given."
         return parameters
 

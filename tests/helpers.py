@@ -50,7 +50,7 @@ API = "/api/v1"
 @functools.cache
 def openapi_document() -> dict:
     """The OpenAPI document the code generates (what /api/schema/ serves and docs/openapi.yaml holds), as JSON
-    decodes it; one per test run, shared by every schemathesis schema built from it."""
+    decodes it; built once per test run for every test that reads it."""
     generated = SchemaGenerator().get_schema(request=None, public=True)
     return json.loads(OpenApiJsonRenderer().render(generated))
 
