@@ -80,6 +80,11 @@ def _model_field(field):
         return None
 
 
+# Text fields whose JSON Schema `format` no empty string satisfies: drf-spectacular writes a blank one as
+# `oneOf` the format or "" (`maxLength: 0`).
+_FORMATTED_TEXT = (serializers.EmailField, serializers.URLField)
+
+
 def _show_what_the_model_holds(field) -> None:
     """A read-only field answers what its column holds: null from a nullable foreign key shown
     as a nested object, "" from a blank choice, e-mail or URL column (DRF drops allow_blank on read-only fields)."""
@@ -92,9 +97,6 @@ def _show_what_the_model_holds(field) -> None:
         field.allow_blank = True
 
 
-# Text fields whose JSON Schema `format` no empty string satisfies: drf-spectacular writes a blank one as
-# `oneOf` the format or "" (`maxLength: 0`).
-_FORMATTED_TEXT = (serializers.EmailField, serializers.URLField)
 # A time of day as DRF reads and writes it ("08:30", "08:30:00", "08:30:00.250000"), no offset: JSON Schema's
 # `format: time` is RFC 3339's full-time, whose offset is required, so no time this API answers would match it.
 TIME_OF_DAY = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$"
