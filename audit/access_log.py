@@ -42,7 +42,7 @@ from audit.subjects import residents_resolve, subject_for
 from audit.switch import is_suspended
 from backend.prepared import prepared_cursor
 from backend.request_id import current_request_id
-from permissions.access import grant_bases
+from permissions.access import HELD_THROUGH, grant_bases
 from permissions.policy import THIRD_PARTY_PREFIXES
 
 
@@ -54,6 +54,7 @@ class _Read:
     categories: list[str]
     grant_key: tuple | None  # (grant model, codename, object id)
     basis: str
+    held_through: list[str] | None = None  # the grant's bases as the record's own query read them, if it did
 
 
 @dataclass
@@ -144,12 +145,14 @@ def _note_read(model: type, record) -> None:
     key = (model, record.pk)
     if key in context.reads or (subject.kind, record.pk) in context.created:
         return
-    grant_key = None
+    grant_key = held_through = None
     if subject.grant is not None:
         grant_model, codename, attribute = subject.grant
         grant_key = (grant_model, codename, getattr(record, attribute))
+        if grant_model is model:  # bases read with the record are of its own grants (permissions.access.scope)
+            held_through = getattr(record, HELD_THROUGH, None)
     context.reads[key] = _Read(model, record.pk, subject.residents(record), subject.category(record),
-                               grant_key, subject.basis)
+                               grant_key, subject.basis, held_through)
 
 
 def access_log_reads(*, kind: str, resident_ids: Iterable[int], categories: Iterable[str], basis: str,
@@ -203,10 +206,11 @@ def _request_id() -> str:
 
 
 def _bases(reads: Iterable[_Read], user) -> dict[tuple, list[str]]:
-    """For each (grant model, codename, object id): the bases through which the user holds it (a query per kind)."""
+    """For each (grant model, codename, object id) read without its bases (`HELD_THROUGH`): the bases through
+    which the user holds it (a query per kind)."""
     wanted: dict[tuple[type, str], set[int]] = defaultdict(set)
     for read in reads:
-        if read.grant_key is not None:
+        if read.grant_key is not None and read.held_through is None:
             model, codename, object_id = read.grant_key
             wanted[(model, codename)].add(object_id)
     found: dict[tuple, list[str]] = {}
@@ -227,7 +231,10 @@ def _entries_for_reads(reads: list[_Read], *, user, route: str, acting_as: str =
     for read in reads:
         kind = subject_for(read.model).kind
         residents = read.residents if read.residents is not None else resolved[read.model].get(read.object_id, [])
-        read_bases = bases.get(read.grant_key, []) if read.grant_key is not None else [read.basis]
+        if read.held_through is not None:
+            read_bases = read.held_through
+        else:
+            read_bases = bases.get(read.grant_key, []) if read.grant_key is not None else [read.basis]
         for resident_id in residents or [None]:
             slot = grouped.setdefault((resident_id, kind), {"ids": set(), "categories": set(), "bases": set()})
             slot["ids"].add(read.object_id)

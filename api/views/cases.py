@@ -47,7 +47,7 @@ class CaseViewSet(IdempotentPosts, mixins.ListModelMixin, viewsets.GenericViewSe
         # The page is found by its keys, then written from the rows of one query plus the teams of another,
         # never per-row serializers.
         keys = self.paginate_queryset(self.filter_queryset(cases_visible_to(user=request.user, keys=True)))
-        page = caseload_rows(case_ids=[key["id"] for key in keys])
+        page = caseload_rows(keys=keys)
         teams = case_teams(case_ids=[row["id"] for row in page])
         return self.get_paginated_response(caseload_represent(page, teams=teams, today=today()))
 

@@ -18,7 +18,7 @@ from cases.models import (
     User,
 )
 from cases.selectors.names import name_of, rows_by_id, rows_template
-from permissions.access import scope
+from permissions.access import HELD_THROUGH, scope
 
 
 def case_rows() -> QuerySet[Case]:
@@ -31,22 +31,27 @@ def case_rows() -> QuerySet[Case]:
 def cases_visible_to(*, user: User, keys: bool = False) -> QuerySet[Case]:
     """The caller's caseload, soonest visit first (cases with no visit due last).
 
-    With `keys`, as its ordering keys only (`id`, `due_order`), for a list page to filter and page: PostgreSQL
-    finds a page of keys in the `(due_order, id)` index without reading the cases it passes over, where a page
-    of whole rows reads each of them (about 2,000 for a care centre) to test the reader's grants on it. The
-    page's rows are then read by key (`caseload_rows`)."""
+    With `keys`, as its ordering keys only (`id`, `due_order`) and the bases each case is seen through (`HELD_THROUGH`),
+    for a list page to filter and page: PostgreSQL finds a page of keys in the `(due_order, id)` index without
+    reading the cases it passes over, where a page of whole rows reads each of them (about 2,000 for a care
+    centre) to test the reader's grants on it. The page's rows are then read by key (`caseload_rows`)."""
     if keys:
         return scope(Case.objects.values("id", "due_order"), user=user, codename="view_case",
-                     walk=True).order_by("due_order", "id")
+                     walk=True, bases=True).order_by("due_order", "id")
     return scope(case_rows(), user=user, codename="view_case").order_by("due_order", "id")
 
 
-def caseload_rows(*, case_ids: list[int]) -> list[dict]:
-    """The rows of `CASELOAD_VALUES` of these cases, in the order given, in one query: a caseload page's rows,
-    its keys found by `cases_visible_to(keys=True)` in this request (a case gone since is left out).
+def caseload_rows(*, keys: list[dict]) -> list[dict]:
+    """The rows of `CASELOAD_VALUES` of a caseload page, in the order of its keys, in one query, each with the
+    bases its key was found through: the keys found by `cases_visible_to(keys=True)` in this request (a case
+    gone since is left out).
 
-    It checks no access itself: the ids must be those the reader's scoped keys gave in the same request."""
-    return rows_by_id(_caseload_rows, case_ids)
+    It checks no access itself: the keys must be those the reader's scope gave in the same request."""
+    rows = rows_by_id(_caseload_rows, [key["id"] for key in keys])
+    held = {key["id"]: key[HELD_THROUGH] for key in keys}
+    for row in rows:
+        row[HELD_THROUGH] = held[row["id"]]
+    return rows
 
 
 # What a caseload row shows, as values of one query: the resident joined, the names of its district, lead and
@@ -81,7 +86,7 @@ def _caseload_rows() -> QuerySet:
 def case_row_get_for_user(*, user: User, case_id: int) -> dict:
     """One case as a row of `CASELOAD_VALUES`, if the user may see it now; else NotFound (a case read is
     written from rows like a caseload page: no model instances, no per-field serializer)."""
-    row = scope(_caseload_rows().filter(pk=case_id), user=user, codename="view_case").first()
+    row = scope(_caseload_rows().filter(pk=case_id), user=user, codename="view_case", bases=True).first()
     if row is None:
         raise NotFound()
     return row

@@ -21,9 +21,10 @@ def note_rows() -> QuerySet[Note]:
 
 def notes_visible_to(*, user: User, rows: bool = False) -> QuerySet[Note]:
     """The current version of every note the user may read, newest first; with `rows`, as rows of `NOTE_VALUES`
-    for a list page to filter and page (cases/selectors/names.py: `rows_template`)."""
+    for a list page to filter and page (cases/selectors/names.py: `rows_template`), each with the bases it is
+    read through (`HELD_THROUGH`)."""
     return (
-        scope(_note_rows() if rows else note_rows(), user=user, codename="view_note")
+        scope(_note_rows() if rows else note_rows(), user=user, codename="view_note", bases=rows)
         .filter(superseded_by__isnull=True)
         .order_by("-created_at", "-id")
     )

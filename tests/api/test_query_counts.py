@@ -67,16 +67,16 @@ class ListEndpoint:
 
 
 # Every member route: the token look-up, which also finds the caller's active memberships and groups for
-# the whole request (1). Directories: + the page (2). Residents and cases: + the page, and the access log:
-# the grants' bases (through those groups) and the one log insert. Cases: the page found as its keys, then its
-# rows read by key, + the teams.
+# the whole request (1). Directories: + the page (2). Residents: + the page, and the access log: the grants'
+# bases (through those groups) and the one log insert (4). Cases: + the page found as its keys, each with the
+# bases it is seen through (the log looks none up), its rows read by key, the teams, and the log insert (5).
 # /me/tokens: the same gate (1), + the page.
 LISTS = {
     # Only partner businesses: one in the world, so the short page has exactly one row.
     "organizations": ListEndpoint("/api/v1/organizations", {"kind": "partner_business"}, 1, _more_organizations, 2),
     "districts": ListEndpoint("/api/v1/districts", {}, 2, _more_districts, 2),
     "residents": ListEndpoint("/api/v1/residents", {}, 1, _more_residents, 4),
-    "cases": ListEndpoint("/api/v1/cases", {}, 1, _more_cases, 6),
+    "cases": ListEndpoint("/api/v1/cases", {}, 1, _more_cases, 5),
     "me/tokens": ListEndpoint("/api/v1/me/tokens", {}, 1, _more_tokens, 2),
 }
 

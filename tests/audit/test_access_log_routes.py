@@ -8,6 +8,7 @@ COVERED it fails again if it answers a resident's data without logging it.
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -16,6 +17,7 @@ from django.utils import timezone
 from audit.models import AccessLogEntry, Action
 from cases import models as case_models
 from cases import services
+from permissions.access import grant_bases
 from tests.helpers import entries_of
 
 # Routes that carry no resident's data, and why.
@@ -246,6 +248,37 @@ def test_the_basis_of_a_read_is_the_grant_it_went_through(world, records, client
     assert care_entry.bases[0].startswith("consent:") and care_entry.outside_caseload
     assert care_entry.categories == ["health"] and care_entry.resident_id == world.tanaka.id
     assert "author" in sato_entry.bases and not sato_entry.outside_caseload
+
+
+# The look-up of a read's bases after the fact (permissions.access.grant_bases), as hand-written SQL on
+# PostgreSQL and as the ORM writes it elsewhere: a statement whose columns are a grant's object and basis.
+_BASES_LOOK_UP = re.compile(r'^SELECT \S*content_object_id"?( AS "content_object_id")?, \S*basis"?( AS "basis")? FROM ')
+
+
+@pytest.mark.parametrize("route", ["caseload", "case", "notes"])
+def test_a_page_carries_the_bases_it_was_read_through(route, world, records, client_for):
+    """The caseload, a case and the notes read each row's bases in the row's own query: the log records the
+    bases a look-up of the reader's grants gives, and looks none up."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    path = {"caseload": "/api/v1/cases", "case": f"/api/v1/cases/{world.tanaka_case.id}",
+            "notes": "/api/v1/notes"}[route]
+    model, codename = (case_models.Note, "view_note") if route == "notes" else (case_models.Case, "view_case")
+    for persona in ("care_worker", "commissioner_a"):
+        client = client_for(persona)
+        client.get(path)  # warm caches (content types, permissions)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(path)
+        assert response.status_code == 200, response.content
+        assert not [q["sql"] for q in queries.captured_queries if _BASES_LOOK_UP.match(q["sql"])], persona
+        entries = list(entries_of(response))
+        ids = sorted({object_id for entry in entries for object_id in entry.object_ids})
+        assert ids, f"{persona} reads nothing on {path}: the test would prove nothing"
+        expected = grant_bases(user=world.users[persona], model=model, object_ids=ids, codename=codename)
+        for entry in entries:
+            assert entry.bases, entry
+            assert entry.bases == sorted({b for object_id in entry.object_ids for b in expected[object_id]}), entry
 
 
 def test_a_list_writes_one_row_per_resident_in_one_insert(world, records, client_for, django_assert_max_num_queries):
