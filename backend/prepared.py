@@ -1,9 +1,9 @@
 """Prepared statements for the few queries every request runs with the same text (PostgreSQL only).
 
 Who is asking (api/tokens.py), the bases of what was read where a page did not read them with its rows
-(permissions/access.py) and the access log's INSERT (audit/access_log.py) run on every request, a caseload page's rows by id and its teams
-(cases/selectors/) on every page, the facts of a just-recorded visit's resident (permissions/policy/facts.py)
-on every upload, each with the same text and new values. PostgreSQL
+(permissions/access.py) and the access log's INSERT (audit/access_log.py) run on every request, a caseload
+page's rows by id and its teams (cases/selectors/) on every page, the facts of a just-recorded visit's
+resident (permissions/policy/facts.py) on every upload, each with the same text and new values. PostgreSQL
 plans a statement each time it is sent; prepared once per connection, it is planned for its first runs,
 then (when a generic plan costs no more) reuses one: on the city the token look-up went from 0.73 ms to
 0.18 ms. Every one of these statements looks rows up by key or by id arrays, so a plan made for one
