@@ -48,11 +48,15 @@ API = "/api/v1"
 
 
 @functools.cache
+def _openapi_json() -> bytes:
+    return OpenApiJsonRenderer().render(SchemaGenerator().get_schema(request=None, public=True))
+
+
 def openapi_document() -> dict:
     """The OpenAPI document the code generates (what /api/schema/ serves and docs/openapi.yaml holds), as JSON
-    decodes it; built once per test run for every test that reads it."""
-    generated = SchemaGenerator().get_schema(request=None, public=True)
-    return json.loads(OpenApiJsonRenderer().render(generated))
+    decodes it: generated once per test run, and a fresh copy for each caller (a schemathesis schema built from
+    it may change what it is given)."""
+    return json.loads(_openapi_json())
 
 
 def fixture_update(queryset: QuerySet, **changes) -> int:
