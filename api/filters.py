@@ -6,10 +6,12 @@ import django_filters
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_filters.constants import EMPTY_VALUES
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_field
 
 from api.text import UNSAFE_TEXT_CODE, UNSAFE_TEXT_MESSAGE, text_unsafe
+from backend.prepared import by_key
 from cases.kana import is_kana, kana_normalize
 from cases.models import Case, District, Resident
 from cases.models.choices import CaseStatus, RiskLevel
@@ -97,6 +99,15 @@ class IdFilter(django_filters.NumberFilter):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
+
+
+class KeyFilter(IdFilter):
+    """An id that narrows the list to one record's rows (a case's notes): the list is then a look-up by key,
+    the same plan for every value, so its statement is prepared (backend/prepared.py: `by_key`)."""
+
+    def filter(self, qs, value):
+        qs = super().filter(qs, value)
+        return qs if value in EMPTY_VALUES else by_key(qs)
 
 
 class SafeFilterSet(django_filters.FilterSet):

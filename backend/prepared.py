@@ -22,6 +22,7 @@ import functools
 from collections.abc import Callable, Iterable
 
 import psycopg
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import F, Lookup, QuerySet
@@ -114,4 +115,39 @@ def _values_query(template: Callable[[], QuerySet]) -> QuerySet:
     queryset = template()
     if queryset._iterable_class not in (ValuesIterable, ValuesListIterable):
         raise TypeError("rows_where_any reads .values() or .values_list() queries (not flat or named ones)")
+    return queryset
+
+
+class _PreparedValuesIterable(ValuesIterable):
+    """The rows of a `.values()` query as `ValuesIterable` gives them, the statement prepared on the connection."""
+
+    def __iter__(self):
+        query = self.queryset.query
+        compiler = query.get_compiler(self.queryset.db)
+        if compiler.connection.vendor != "postgresql":
+            yield from super().__iter__()
+            return
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:
+            return
+        with prepared_cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        names = list(query.selected) if query.selected else [
+            *query.extra_select, *query.values_select, *query.annotation_select]
+        for row in compiler.results_iter(results=[rows]):
+            yield dict(zip(names, row, strict=True))
+
+
+def by_key(queryset: QuerySet) -> QuerySet:
+    """`queryset` (a `.values()` query) run as a prepared statement on PostgreSQL, for a query narrowed to the
+    rows of one key (a case's notes, a case by its id): every value of the key gets the same plan, so the
+    statement is planned for its first runs and then (when a generic plan costs no more) not again. Never
+    for a query that searches (the plan for one reader's whole caseload would be wrong for another's). A query
+    of model instances is given back as it is."""
+    if queryset._iterable_class is not ValuesIterable:
+        return queryset
+    queryset = queryset._chain()
+    queryset._iterable_class = _PreparedValuesIterable
     return queryset

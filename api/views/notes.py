@@ -6,7 +6,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.filters import IdFilter, SafeFilterSet
+from api.filters import KeyFilter, SafeFilterSet
 from api.idempotency import IdempotentPosts
 from api.pagination import StableCursorPagination
 from api.serializers.notes import NoteAmendSerializer, NoteCreateSerializer, NoteSerializer, notes_represent
@@ -23,8 +23,8 @@ from cases.selectors import (
 
 
 class NoteFilter(SafeFilterSet):
-    resident = IdFilter(field_name="resident_id")
-    case = IdFilter(field_name="case_id")
+    resident = KeyFilter(field_name="resident_id")
+    case = KeyFilter(field_name="case_id")
     category = django_filters.ChoiceFilter(choices=Category.choices)
 
     class Meta(SafeFilterSet.Meta):

@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from backend.prepared import prepared_cursor
+from backend.prepared import by_key, prepared_cursor
 from cases.errors import NotFound
 from cases.models import (
     Case,
@@ -86,7 +86,7 @@ def _caseload_rows() -> QuerySet:
 def case_row_get_for_user(*, user: User, case_id: int) -> dict:
     """One case as a row of `CASELOAD_VALUES`, if the user may see it now; else NotFound (a case read is
     written from rows like a caseload page: no model instances, no per-field serializer)."""
-    row = scope(_caseload_rows().filter(pk=case_id), user=user, codename="view_case", bases=True).first()
+    row = by_key(scope(_caseload_rows().filter(pk=case_id), user=user, codename="view_case", bases=True)).first()
     if row is None:
         raise NotFound()
     return row
