@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 
 import psycopg
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import F, Lookup, QuerySet
 from django.db.models.query import ValuesIterable, ValuesListIterable
@@ -125,7 +125,7 @@ class _PreparedValuesIterable(ValuesIterable):
     def __iter__(self):
         query = self.queryset.query
         compiler = query.get_compiler(self.queryset.db)
-        if compiler.connection.vendor != "postgresql":
+        if compiler.connection.vendor != "postgresql" or self.queryset.db != DEFAULT_DB_ALIAS:  # the cursor's
             yield from super().__iter__()
             return
         try:
