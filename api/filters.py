@@ -42,17 +42,26 @@ class SafeFilterForm(forms.Form):
 
 
 class FilterBackend(DjangoFilterBackend):
-    """django-filter's backend, which leaves a request with no query parameters at all as it is.
+    """django-filter's backend, which leaves a request that names no filter as it is.
 
-    With nothing to check and nothing to filter by, the filter set would build its form and a copy of each of
-    its filters only to hand the list back unchanged: a caseload's first page, a task list, the inbox, most
-    of what the phone app asks for. Any parameter (a cursor included) goes through the filter set as before.
+    With nothing to filter by, the filter set would build its form and a copy of each of its filters only to
+    hand the list back unchanged: a caseload's first page, the next page of a task list, the inbox at a page
+    size of the app's choosing, most of what the phone app asks for. The only parameters such a request may
+    carry are the paginator's own (`cursor`, `page_size`), which it refuses itself when malformed
+    (api/pagination.py), control characters included; any other parameter goes through the filter set.
     """
 
     def filter_queryset(self, request, queryset, view):
-        if not request.query_params:
+        if set(request.query_params) <= _paging_parameters(view):
             return queryset
         return super().filter_queryset(request, queryset, view)
+
+
+def _paging_parameters(view) -> set[str]:
+    """The query parameters the view's paginator reads and checks itself."""
+    paginator = getattr(view, "paginator", None)
+    return {name for name in (getattr(paginator, "cursor_query_param", None),
+                              getattr(paginator, "page_size_query_param", None)) if name}
 
 
 class StrictBooleanField(forms.NullBooleanField):

@@ -181,7 +181,7 @@ RESIDENT_FILTERS = [
     ("postal code in letters", "postal_code=abc", {"postal_code"}),
     ("over-long postal code", "postal_code=2140014999", {"postal_code"}),
     ("invalid cursor", "cursor=garbage", {"cursor"}),
-    ("NUL in cursor", "cursor=%00", {NON_FIELD}),
+    ("NUL in cursor", "cursor=%00", {"cursor"}),
     ("NUL in an unknown parameter", "foo=%00", {NON_FIELD}),
 ]
 CASE_FILTERS = [
@@ -202,6 +202,8 @@ PAGE_SIZES = [
     ("page size negative", "page_size=-5", {"page_size"}),
     ("page size over the maximum", "page_size=201", {"page_size"}),
     ("page size in full-width digits", "page_size=%EF%BC%95", {"page_size"}),
+    ("NUL in page size", "page_size=%00", {"page_size"}),
+    ("control character in page size", "page_size=5%07", {"page_size"}),
 ]
 
 

@@ -1,5 +1,6 @@
 """Every list route refuses a query parameter it does not know: 400 naming it, never the unfiltered list; and
-with no parameter at all it answers what its filter set would (which it then skips building).
+asked with no filter (no parameter, or only how to page it) it answers what its filter set would (which it then
+skips building).
 
 The routes are read from the generated schema (every GET with a `cursor` parameter is a list),
 so a list added later is covered without a new row here."""
@@ -92,8 +93,9 @@ WITHOUT_FILTER_BACKEND = {"/api/v1/evacuation-entries/{id}/plans", "/api/v1/inte
                           "/api/v1/notes/{id}/history"}
 
 
+@pytest.mark.parametrize("params", [{}, {"page_size": "5"}], ids=["no parameter", "a page size"])
 @pytest.mark.parametrize("route", LIST_ROUTES)
-def test_with_no_parameter_a_list_is_what_its_filter_set_answers(route, world, client_for, monkeypatch):
+def test_with_no_filter_a_list_is_what_its_filter_set_answers(route, params, world, client_for, monkeypatch):
     client, url = _reader_of(route, world, client_for)
     compared = []
     skipping = FilterBackend.filter_queryset
@@ -104,7 +106,7 @@ def test_with_no_parameter_a_list_is_what_its_filter_set_answers(route, world, c
         return skipped
 
     monkeypatch.setattr(FilterBackend, "filter_queryset", both)
-    assert client.get(url).status_code == 200
+    assert client.get(url, params).status_code == 200
     assert bool(compared) is (route not in WITHOUT_FILTER_BACKEND)
     for skipped, filtered in compared:
         assert skipped == filtered
@@ -117,7 +119,7 @@ def _sql(queryset) -> str:
         return "nothing"
 
 
-def test_the_filter_set_is_built_only_when_a_parameter_is_given(world, client_for, monkeypatch):
+def test_the_filter_set_is_built_only_when_a_filter_is_given(world, client_for, monkeypatch):
     built = []
     init = SafeFilterSet.__init__
 
@@ -127,9 +129,21 @@ def test_the_filter_set_is_built_only_when_a_parameter_is_given(world, client_fo
 
     monkeypatch.setattr(SafeFilterSet, "__init__", counted)
     client = client_for("care_worker")
+    for body in ("長女が月1回来訪", "民生委員が訪問"):
+        services.note_write(actor=world.users["commissioner_a"], resident=world.tanaka, category="family", body=body)
+    commissioner = client_for("commissioner_a")
+    first = commissioner.get("/api/v1/notes", {"page_size": "1"})
+    assert first.status_code == 200 and first.json()["next"], first.content
+    assert commissioner.get(first.json()["next"]).status_code == 200  # the next page: a cursor and the page size
     assert client.get("/api/v1/cases").status_code == 200
     assert built == []
-    assert client.get("/api/v1/cases", {"status": "open"}).status_code == 200
+    # The paginator refuses a malformed cursor or page size itself, control characters included.
+    for params in ({"cursor": "bad\x00"}, {"page_size": "5\x07"}):
+        response = client.get("/api/v1/cases", params, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 400, response.content
+        assert [error["field"] for error in response.json()["errors"]] == list(params)
+    assert built == []
+    assert client.get("/api/v1/cases", {"status": "open", "page_size": "5"}).status_code == 200
     assert built == [CaseFilter]
-    assert client.get("/api/v1/cases", {"cursor": "bad\x00"}).status_code == 400  # checked by the filter set's form
+    assert client.get("/api/v1/cases", {"cursor": "bad", "foo": "\x00"}).status_code == 400  # the filter set's form
     assert built == [CaseFilter, CaseFilter]
