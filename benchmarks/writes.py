@@ -25,7 +25,9 @@ interleaved, medians of `--repeat`:
   upload/floor a visit upload could reach.
 
 Each client's token is stamped as used before the run, as a token in use is (every request is rolled back, so
-an unstamped one would be stamped again by each).
+an unstamped one would be stamped again by each). For the same reason the connection keeps its prepared statements
+across those rollbacks (`_prepared_statements_kept`): psycopg forgets them at any ROLLBACK, and a request that
+follows a committed one on a live connection finds them prepared.
 
 It prints the medians, the ratios (upload/floor, old/new) and the load average before and after.
 Run it with `make bench-writes`.
@@ -46,6 +48,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import django
+import psycopg._preparing
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings.dev")
 django.setup()
@@ -106,6 +109,42 @@ def _old_modules(old_from: str | None):
     code = source("permissions/grants.py").replace("from permissions.policy import", "from old_policy import")
     exec(compile(code, "old_grants.py", "exec"), grants.__dict__)  # noqa: S102
     return policy, grants
+
+
+@contextlib.contextmanager
+def _prepared_statements_kept():
+    """The connection's prepared statements kept across the benchmark's own rollbacks.
+
+    psycopg takes any ROLLBACK (a savepoint's too) as a sign that a table a prepared statement reads may have been
+    dropped or altered, and prepares every statement again at its next use. Each measured write here is undone by a
+    rollback, which undoes no DDL; without this, every measured request would prepare again the statements (the
+    token look-up, the facts of the visit's resident, the access log's INSERT) that a request served after a
+    committed one finds prepared on its connection. `_check_statements_kept` fails the run if this stops working."""
+    manager = psycopg._preparing.PrepareManager
+    discard = manager._should_discard
+    manager._should_discard = lambda self, prep, results: False
+    try:
+        yield
+    finally:
+        manager._should_discard = discard
+
+
+def _check_statements_kept(request: Callable[[], None]) -> None:
+    """Rolled-back requests in a row: the statements they prepare must be run again by the next, not prepared again
+    (PostgreSQL counts a statement's executions from its preparing, so a statement prepared again counts 1)."""
+    def executions() -> dict[str, int]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements")
+            return dict(cursor.fetchall())
+
+    request()
+    request()
+    before = executions()
+    request()
+    after = executions()
+    grew = [statement for statement, count in before.items() if after.get(statement, 0) > count]
+    if not grew or any(after.get(statement, 0) < count for statement, count in before.items()):
+        raise SystemExit("the connection's prepared statements were not kept across a rolled-back request")
 
 
 @contextlib.contextmanager
@@ -285,7 +324,7 @@ def main() -> int:
     print(f"commit {commit} against {OLD_COMMIT}; load average before: {os.getloadavg()[0]:.2f}; "
           f"median of {args.repeat}, interleaved")
     results: dict[str, dict[str, float]] = {}
-    with transaction.atomic(), routed():
+    with transaction.atomic(), routed(), _prepared_statements_kept():
         with connection.cursor() as cursor:
             cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'permissions_visitgroupobjectpermission'")
             unanalysed = cursor.fetchone()[0] < 0
@@ -301,6 +340,7 @@ def main() -> int:
         organization_id = user.memberships.filter(role=Role.COMMISSIONER).values_list(
             "organization_id", flat=True).first()
         client = _client_of(user)
+        _check_statements_kept(_upload(client, case))
         print(f"{'resident':<22}{'visits':>7}{'new ms':>9}{'old ms':>9}{'no-grants ms':>13}{'floor ms':>10}"
               f"{'new/floor':>10}{'old/new':>9}")
         for label, extra in (("typical", 0), ("10x the visits", 9 * typical)):
