@@ -159,10 +159,10 @@ class Stack:
         self._start("beat", [sys.executable, "-m", "celery", "-A", "backend", "beat", "--loglevel", "INFO"])
         wait_for(lambda: "Sending due task" in self.log("beat"), what="beat", interval=0.2)
 
-    def api(self) -> str:
+    def api(self, workers: int = 2) -> str:
         port = free_port(18400)
-        self._start("api", [sys.executable, "-m", "gunicorn", "backend.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2",
-                            "--timeout", "60"])
+        self._start("api", [sys.executable, "-m", "gunicorn", "backend.wsgi", "-b", f"127.0.0.1:{port}",
+                            "-w", str(workers), "--timeout", "60"])
         self.api_url = f"http://127.0.0.1:{port}"
         wait_for(self._api_up, what="API server", interval=0.2)
         return self.api_url
@@ -190,10 +190,18 @@ class Stack:
         os.kill(self.pool_pids(name)[0], signal.SIGKILL)
 
     def post(self, token: str, path: str, body: dict) -> tuple[int, float]:
-        request = urllib.request.Request(
+        return self._send(urllib.request.Request(
             f"{self.api_url}/api/v1{path}", data=json.dumps(body).encode(), method="POST",
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        )
+        ))
+
+    def get(self, token: str, path: str) -> tuple[int, float]:
+        return self._send(urllib.request.Request(f"{self.api_url}/api/v1{path}",
+                                                 headers={"Authorization": f"Bearer {token}"}))
+
+    @staticmethod
+    def _send(request: urllib.request.Request) -> tuple[int, float]:
+        """The answer's status and how long it took."""
         started = time.perf_counter()
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
