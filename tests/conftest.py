@@ -54,11 +54,26 @@ def chromium_missing() -> bool:
     return not present and os.environ.get("CI", "").lower() != "true"
 
 
+def _commits_without_serialised_rollback(item) -> bool:
+    """A test that commits (`transactional_db`, `django_db(transaction=True)`) and ends with a plain flush: the flush
+    recreates the content types with new ids, and the next test that restores the serialised ones fails at setup."""
+    marker = item.get_closest_marker("django_db")
+    commits = "transactional_db" in item.fixturenames or bool(marker and marker.kwargs.get("transaction"))
+    serialised = "django_db_serialized_rollback" in item.fixturenames or bool(
+        marker and marker.kwargs.get("serialized_rollback"))
+    return commits and not serialised
+
+
 def pytest_collection_modifyitems(config, items):
-    """`services` tests are skipped on the embedded default, `browser` tests where Chromium is absent.
+    """`services` tests are skipped on the embedded default, `browser` tests where Chromium is absent; a test that
+    commits must roll back serialised (`_commits_without_serialised_rollback`).
 
     .ci/run sets PostgreSQL and Redis up, installs Chromium and fails on any skip.
     """
+    plain = [item.nodeid for item in items if _commits_without_serialised_rollback(item)]
+    if plain:
+        raise pytest.UsageError("these tests commit but do not roll back serialised "
+                                "(django_db(transaction=True, serialized_rollback=True)): " + ", ".join(plain))
     missing = services_missing()
     skip_services = pytest.mark.skip(reason=f"needs {missing}; CI runs it")
     skip_browser = pytest.mark.skip(reason="needs Debian's chromium and chromium-driver; CI runs it")
